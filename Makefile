@@ -1,0 +1,22 @@
+# The two commands of the README: `make chat` and `make test`.
+PYTHON ?= python3
+
+.PHONY: chat test install test-deps lint
+
+install:
+	$(PYTHON) -m pip install -q -e .
+
+chat: install
+	deskbot chat
+
+test-deps:
+	bash scripts/install-test-deps
+
+test: test-deps
+	$(PYTHON) -m pytest -q
+	deskbot flows check
+	deskbot replay transcripts/
+
+lint:
+	$(PYTHON) -m ruff check bot tests bench scripts
+	$(PYTHON) -m mypy

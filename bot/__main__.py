@@ -1,0 +1,5 @@
+import sys
+
+from bot.interfaces.cli import main
+
+sys.exit(main())

@@ -1,0 +1,101 @@
+"""Configuration (`--config F`, TOML) as in CONTRACT.md, with the defaults each mode uses."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Nameserver:
+    """One DNS server to query (host and UDP/TCP port)."""
+
+    host: str
+    port: int = 53
+
+    @classmethod
+    def parse(cls, text: str) -> Nameserver:
+        """Parse `host`, `host:port` or `[v6]:port`."""
+        text = text.strip()
+        if text.startswith("["):
+            host, _, rest = text[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif text.count(":") == 1:
+            host, port = text.split(":")
+        else:
+            host, port = text, "53"
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"[dns] nameservers: {text!r} is not host or host:port")
+        return cls(host, int(port))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting deskbot reads; build with `Config.load(path)` or `Config()`."""
+
+    nameservers: tuple[Nameserver, ...] = ()  # empty: the system resolver
+    ca_file: Path | None = None
+    catalog_files: tuple[Path, ...] = ()
+    timeout: float = 5.0
+    allow_private: bool = True
+    serve: dict[str, Any] = field(default_factory=dict)  # [serve] table, read by the service
+    source: Path | None = None
+
+    @classmethod
+    def load(cls, path: str | Path | None, *, serve_mode: bool = False) -> Config:
+        """Read a TOML config; relative paths in it are relative to the file."""
+        if path is None:
+            return cls(allow_private=not serve_mode)
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        return _from_dict(data, path, serve_mode)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """A copy with some settings changed."""
+        return replace(self, **changes)
+
+
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return value
+
+
+def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
+    base = path.parent
+    dns, tls, catalog = (_table(data, n, path) for n in ("dns", "tls", "catalog"))
+    probes, serve = _table(data, "probes", path), _table(data, "serve", path)
+    servers = dns.get("nameservers", [])
+    files = catalog.get("files", [])
+    if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
+        raise ConfigError(f"{path}: [dns] nameservers must be a list of \"host:port\" strings")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise ConfigError(f"{path}: [catalog] files must be a list of paths")
+    timeout = probes.get("timeout", 5.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError(f"{path}: [probes] timeout must be a positive number of seconds")
+    allow_private = probes.get("allow_private", not serve_mode)
+    if not isinstance(allow_private, bool):
+        raise ConfigError(f"{path}: [probes] allow_private must be true or false")
+    ca_file = tls.get("ca_file")
+    if ca_file is not None and not isinstance(ca_file, str):
+        raise ConfigError(f"{path}: [tls] ca_file must be a path")
+    return Config(
+        nameservers=tuple(Nameserver.parse(s) for s in servers),
+        ca_file=(base / ca_file) if ca_file else None,
+        catalog_files=tuple(base / f for f in files),
+        timeout=float(timeout),
+        allow_private=allow_private,
+        serve=serve,
+        source=path,
+    )

@@ -1,0 +1,36 @@
+"""The shared ids: symptom ids (one per flow) and diagnosis codes, from ../shared (bundled copy)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+
+@cache
+def _load(name: str) -> dict[str, dict[str, str]]:
+    text = resources.files("bot.data").joinpath(name).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    key = name.removesuffix(".yaml")
+    return dict(data[key])
+
+
+def symptom_ids() -> frozenset[str]:
+    """Every symptom id a flow may answer."""
+    return frozenset(_load("symptoms.yaml"))
+
+
+def symptom_summary(symptom_id: str) -> str:
+    """The one-line summary of a symptom."""
+    return _load("symptoms.yaml")[symptom_id]["summary"]
+
+
+def diagnosis_codes() -> frozenset[str]:
+    """Every diagnosis code a conversation may record as its outcome."""
+    return frozenset(_load("diagnoses.yaml"))
+
+
+def diagnosis_evidence(code: str) -> str:
+    """What evidence confirms a diagnosis code."""
+    return _load("diagnoses.yaml")[code]["evidence"]

@@ -1,0 +1,56 @@
+"""`deskbot` command line: one subcommand per module, dispatched here (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.errors import DeskbotError
+
+# subcommand → module in bot.interfaces that has add_arguments(parser) and run(args) -> int
+COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": ("cmd_chat", "talk to deskbot (interactive on a terminal, plain from a pipe)"),
+    "match": ("cmd_match", "classify what a user first types into a symptom"),
+    "probe": ("cmd_probe", "run discovery and every network check for an address"),
+    "flows": ("cmd_flows", "check or draw the flow files"),
+    "replay": ("cmd_replay", "re-run saved transcripts through the current flows"),
+    "serve": ("cmd_serve", "the help-desk HTTP service"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deskbot", description="An e-mail troubleshooter that proves its diagnosis."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(f"bot.interfaces.{module_name}")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `deskbot` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.run(args)
+    except DeskbotError as exc:
+        print(f"deskbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
