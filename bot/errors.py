@@ -7,7 +7,8 @@
     ├── FlowError            a flow file that fails to load or validate (carries every problem)
     ├── EngineError          a flow misbehaving at run time (step limit, missing node)
     ├── TranscriptError      a corrupt, truncated or future-version transcript
-    └── ProbeRefused         a probe target the safety policy forbids (serve mode)
+    ├── ProbeRefused         a probe target the safety policy forbids (serve mode)
+    └── SessionBusy          an HTTP session stayed locked past the wait (serve mode)
 """
 
 from __future__ import annotations
@@ -66,3 +67,7 @@ class TranscriptError(DeskbotError):
 
 class ProbeRefused(DeskbotError):
     """The safety policy forbids probing this target (serve mode without allow_private)."""
+
+
+class SessionBusy(DeskbotError):
+    """A help-desk session stayed locked by another request longer than the service waits."""

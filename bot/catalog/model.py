@@ -62,7 +62,8 @@ class Provider:
     incoming: tuple[ServerSettings, ...]
     outgoing: tuple[ServerSettings, ...]
     short_name: str = ""
-    source: str = "catalogue"  # catalogue | override | config file | autoconfig URL | mx | srv | guess
+    # catalogue | config file | autoconfig URL | mx | srv | guess
+    source: str = "catalogue"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -1,0 +1,27 @@
+"""The dialogue engine: sessions walking the flows' shared state machines (docs/api.md)."""
+
+from __future__ import annotations
+
+from bot.engine.core import Engine
+from bot.engine.session import Session
+from bot.engine.values import (
+    BotMessage,
+    Choice,
+    HandoffPackage,
+    Outcome,
+    Question,
+    Reply,
+    SettingsRow,
+)
+
+__all__ = [
+    "BotMessage",
+    "Choice",
+    "Engine",
+    "HandoffPackage",
+    "Outcome",
+    "Question",
+    "Reply",
+    "Session",
+    "SettingsRow",
+]

@@ -1,15 +1,86 @@
-"""`deskbot chat` (CONTRACT.md). Placeholder until its issue lands."""
+"""`deskbot chat` (CONTRACT.md): a conversation; plain text from a pipe, the TUI on a terminal."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
 import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.config import Config
+from bot.engine import Engine, Reply, Session
+from bot.interfaces.cmd_flows import default_flows_dir
+from bot.slots import read_answers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--config", type=Path, help="TOML configuration file")
+    parser.add_argument("--answers", type=Path, help="YAML mapping of slot name to value")
+    parser.add_argument("--transcript", type=Path, help="write the transcript here at the end")
+    parser.add_argument("--flows", type=Path, help="flows folder (default: the bundled flows/)")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("deskbot chat: not built yet", file=sys.stderr)
-    return 2
+    config = Config.load(args.config)
+    context = read_answers(args.answers) if args.answers else {}
+    engine = Engine.load(args.flows or default_flows_dir(), config=config)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        terminal = _terminal_chat()
+        if terminal is not None:
+            code: int = terminal(engine, context, args)
+            return code
+    return asyncio.run(plain_chat(engine, context, sys.stdin, sys.stdout, args.transcript))
+
+
+def _terminal_chat() -> Any:
+    try:
+        module = importlib.import_module("bot.interfaces.terminal")
+    except ImportError:
+        return None
+    return getattr(module, "run_terminal_chat", None)
+
+
+async def plain_chat(
+    engine: Engine, context: Mapping[str, str], lines: TextIO, out: TextIO,
+    transcript: Path | None = None,
+) -> int:
+    """Read user lines until the conversation ends or input does; print the bot's turns."""
+    session = engine.start(context)
+    try:
+        _show(await session.open(), out)
+        while session.outcome is None:
+            line = await asyncio.to_thread(lines.readline)
+            if not line:
+                _show(await session.finish(), out)
+                break
+            _show(await session.send(line.rstrip("\r\n")), out)
+    finally:
+        if transcript is not None:
+            _write_transcript(transcript, session)
+    return 0
+
+
+def _show(reply: Reply, out: TextIO) -> None:
+    for message in reply.messages:
+        if message.kind == "probe":
+            for report in message.evidence:
+                out.write(f"  [check] {report.name}: {report.outcome}\n")
+                for check in report.checks:
+                    out.write(f"    {check.status:<7} {check.probe} {check.target}: "
+                              f"{check.evidence}\n")
+            continue
+        out.write(message.text + "\n\n")
+    if reply.outcome is not None:
+        o = reply.outcome
+        out.write(f"[outcome: {o.status}, symptom {o.symptom or '-'}, "
+                  f"diagnosis {o.diagnosis or '-'}]\n")
+    out.flush()
+
+
+def _write_transcript(path: Path, session: Session) -> None:
+    from bot.transcripts import write_transcript
+
+    write_transcript(path, session)

@@ -1,15 +1,132 @@
-"""`deskbot probe` (CONTRACT.md). Placeholder until its issue lands."""
+"""`deskbot probe EMAIL [--answers F] [--config F] [--json]` (CONTRACT.md).
+
+Discovery for the address's provider, then the outgoing and incoming sweeps at once (the
+client's settings from --answers, else the catalogue's), as a readable report or one JSON
+document. A password in --answers is consent to test that login; it is never printed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
+from typing import Any, TextIO
+
+from bot.catalog.model import Provider, ServerSettings
+from bot.config import Config
+from bot.ids import diagnosis_evidence
+from bot.probes.model import Check, ProbeReport
+from bot.probes.runner import LiveProbeRunner
+from bot.slots import read_answers
+
+SECURITY_WORDS = {"ssl": "SSL/TLS", "starttls": "STARTTLS", "none": "none"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("email", help="the e-mail address whose settings to check")
+    parser.add_argument("--answers", metavar="F",
+                        help="YAML of slot values: the client's current settings (and password)")
+    parser.add_argument("--config", metavar="F", help="TOML config (CONTRACT.md)")
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("deskbot probe: not built yet", file=sys.stderr)
-    return 2
+    config = Config.load(args.config)
+    params = read_answers(args.answers) if args.answers else {}
+    params["email"] = args.email
+    document = asyncio.run(probe(config, params))
+    if args.json:
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        write_report(document, sys.stdout)
+    return 0
+
+
+async def probe(config: Config, params: dict[str, str]) -> dict[str, Any]:
+    """Discovery plus both sweeps; the CONTRACT.md JSON document (with a few extra keys)."""
+    runner = LiveProbeRunner(config)
+    discovery = await runner.discover(params["email"])
+    outgoing, incoming = await asyncio.gather(
+        runner.run("check_outgoing", params), runner.run("check_incoming", params))
+    checks = list(discovery.steps)
+    for report in (outgoing, incoming):
+        checks += [c for c in report.checks if c not in discovery.steps]
+    diagnoses: list[str] = []
+    for report in (outgoing, incoming):
+        diagnoses += [d for d in report.diagnoses if d not in diagnoses]
+    provider = discovery.provider or outgoing.provider or incoming.provider
+    return {
+        "email": params["email"],
+        "provider": provider.to_dict() if provider else None,
+        "checks": [_check_dict(c) for c in checks],
+        "diagnoses": diagnoses,
+        "outcomes": {"outgoing": _summary(outgoing), "incoming": _summary(incoming)},
+        "notes": list(dict.fromkeys(outgoing.notes + incoming.notes)),
+    }
+
+
+def _check_dict(check: Check) -> dict[str, Any]:
+    data = check.to_dict()
+    data["ms"] = round(check.ms, 1)
+    return data
+
+
+def _summary(report: ProbeReport) -> dict[str, Any]:
+    return {"target": report.target, "diagnosis": report.outcome, "facts": dict(report.facts)}
+
+
+def write_report(doc: dict[str, Any], out: TextIO) -> None:
+    """The human-readable report."""
+    out.write(f"deskbot probe {doc['email']}\n\n")
+    provider = doc["provider"]
+    if provider is None:
+        out.write("Provider: not found in the catalogue or by discovery.\n")
+    else:
+        _write_provider(Provider.from_dict(provider), provider.get("source", ""), out)
+    out.write("\nChecks:\n")
+    width = max((len(c["target"]) for c in doc["checks"]), default=10)
+    for c in doc["checks"]:
+        mark = {"ok": "ok  ", "fail": "FAIL", "skipped": "skip"}[c["status"]]
+        code = f"  => {c['diagnosis']}" if c["diagnosis"] else ""
+        out.write(f"  {mark} {c['probe']:<10} {c['target']:<{width}} {c['ms']:>7.1f} ms  "
+                  f"{c['evidence']}{code}\n")
+    out.write("\nConclusion:\n")
+    for direction in ("outgoing", "incoming"):
+        summary = doc["outcomes"][direction]
+        code = summary["diagnosis"]
+        meaning = _meaning(code)
+        out.write(f"  {direction:<9} {summary['target']}: {code}{meaning}\n")
+        facts = summary["facts"]
+        shown = [k for k in ("working_host", "working_port", "working_security", "suggested_host",
+                             "accepted_username", "cert_names", "offered_auth", "server_reply")
+                 if k in facts]
+        for key in shown:
+            out.write(f"            {key}: {facts[key]}\n")
+    for note in doc["notes"]:
+        out.write(f"  note: {note}\n")
+
+
+def _meaning(code: str) -> str:
+    try:
+        return f" ({diagnosis_evidence(code)})"
+    except KeyError:
+        return " (the evidence supports no single diagnosis)" if code == "inconclusive" else ""
+
+
+def _write_provider(provider: Provider, source: str, out: TextIO) -> None:
+    out.write(f"Provider: {provider.name} ({', '.join(provider.domains[:3])}; from {source})\n")
+    if provider.oauth_only:
+        out.write("  This provider accepts only OAuth2 sign-in: a password login will not work.\n")
+    for direction, servers in (("incoming", provider.incoming), ("outgoing", provider.outgoing)):
+        for i, server in enumerate(servers):
+            label = direction if i == 0 else ""
+            out.write(f"  {label:<9} {_server_line(server)}"
+                      f"{'  (recommended)' if i == 0 else '  (alternative)'}\n")
+
+
+def _server_line(s: ServerSettings) -> str:
+    auth = ", ".join(s.auth)
+    return (f"{s.protocol.upper():<4} {s.host}:{s.port}  {SECURITY_WORDS[s.security]:<8}  "
+            f"username {s.username}  auth {auth}")

@@ -1,15 +1,35 @@
-"""`deskbot serve` (CONTRACT.md). Placeholder until its issue lands."""
+"""`deskbot serve [--host H] [--port P] [--config F]`: the help-desk HTTP service and web chat."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from bot.config import Config
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    parser.add_argument("--config", metavar="F", help="TOML config ([serve] table: docs/http.md)")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("deskbot serve: not built yet", file=sys.stderr)
-    return 2
+    # Imported here so `deskbot --help` and `import bot` never load the web stack.
+    try:
+        import uvicorn
+
+        from bot.interfaces.http import create_app
+    except ImportError as exc:
+        print(f"deskbot serve: needs the [serve] extra ({exc.name} missing): "
+              "pip install 'deskbot[serve]'", file=sys.stderr)
+        return 2
+    config = Config.load(args.config, serve_mode=True)
+    app = create_app(config)
+    print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

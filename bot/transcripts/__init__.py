@@ -1,0 +1,20 @@
+"""Transcripts: the record of every conversation, and replaying them as regression tests."""
+
+from __future__ import annotations
+
+from bot.transcripts.document import FORMAT, Outcome, Transcript
+from bot.transcripts.reader import find_transcripts, parse_transcript, read_transcript
+from bot.transcripts.writer import REDACTED, scrub, transcript_from_session, write_transcript
+
+__all__ = [
+    "FORMAT",
+    "REDACTED",
+    "Outcome",
+    "Transcript",
+    "find_transcripts",
+    "parse_transcript",
+    "read_transcript",
+    "scrub",
+    "transcript_from_session",
+    "write_transcript",
+]

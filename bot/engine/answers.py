@@ -1,0 +1,208 @@
+"""Reading what people type: repair phrases, and answers validated and normalised by type."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Literal
+
+from bot.flows.model import ClientSteps
+
+Repair = Literal["unknown", "back", "restart", "human"]
+MAX_LINE = 2000  # characters of a line we read; the rest of a pasted log is ignored
+
+_REPAIRS: dict[Repair, tuple[str, ...]] = {
+    "unknown": (
+        "i don't know", "i dont know", "dont know", "don't know", "do not know", "not sure",
+        "no idea", "idk", "dunno", "no clue", "unknown", "i have no idea", "i'm not sure",
+        "im not sure", "not certain", "no se", "keine ahnung", "je ne sais pas", "?", "??",
+    ),
+    "back": ("go back", "back", "previous", "undo", "previous question", "go back please"),
+    "restart": ("start over", "restart", "start again", "begin again", "reset", "from the start"),
+    "human": (
+        "talk to a person", "talk to a human", "human", "agent", "person", "operator",
+        "real person", "a person", "a human", "speak to a person", "speak to someone",
+        "representative", "talk to someone", "human please", "agent please", "support agent",
+        "talk to an agent", "speak to an agent", "speak to a human",
+    ),
+}
+_REPAIR_INDEX = {phrase: kind for kind, phrases in _REPAIRS.items() for phrase in phrases}
+
+_YES = frozenset({"yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "right",
+                  "true", "affirmative", "certainly", "absolutely", "definitely", "please",
+                  "si", "sí", "ja", "oui", "da", "👍", "✅", "yess", "yea", "ya", "go"})
+_NO = frozenset({"no", "n", "nope", "nah", "false", "negative", "never", "not", "don't",
+                 "dont", "nein", "non", "👎", "❌", "nö"})
+_PROTOCOLS = {"pop": "pop3", "pop3": "pop3", "imap": "imap", "imap4": "imap", "imaps": "imap",
+              "pop3s": "pop3", "pops": "pop3"}
+# Mail apps label implicit TLS "SSL", "SSL/TLS" or "TLS/SSL", and STARTTLS "STARTTLS" or just
+# "TLS" (Outlook), so a bare "tls" means STARTTLS.
+_SECURITY = {
+    "ssl": "ssl", "ssl/tls": "ssl", "tls/ssl": "ssl", "ssl tls": "ssl", "implicit": "ssl",
+    "implicit tls": "ssl", "ssl/tls (implicit)": "ssl", "smtps": "ssl", "ssl tls encryption": "ssl",
+    "starttls": "starttls", "start tls": "starttls", "tls": "starttls", "start-tls": "starttls",
+    "starttls if available": "starttls", "explicit tls": "starttls",
+    "none": "none", "no": "none", "off": "none", "plain": "none", "unencrypted": "none",
+    "no encryption": "none", "never": "none", "plaintext": "none", "nothing": "none",
+}
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "pop3": ("pop", "pop 3", "pop3"), "imap": ("imap", "imap4"),
+    "ssl": ("ssl/tls", "ssl", "implicit tls"), "starttls": ("starttls", "start tls", "tls"),
+    "none": ("none", "no encryption", "unencrypted"),
+}
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*"
+                   r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def clean_line(text: str) -> tuple[str, bool]:
+    """Printable text of at most MAX_LINE characters; True when it had to be shortened."""
+    cut = len(text) > MAX_LINE
+    text = text[:MAX_LINE]
+    out = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t" else " " for ch in text)
+    return " ".join(out.split()), cut
+
+
+def words_of(text: str) -> str:
+    """Lower-case words without surrounding punctuation (for phrase lookups)."""
+    text = text.lower().replace("’", "'")
+    return " ".join(w.strip(".,!;:\"()[]") for w in text.split()).strip()
+
+
+def repair_of(text: str) -> Repair | None:
+    """A global repair request ("I don't know", "go back", ...) or None."""
+    words = words_of(text)
+    if words in _REPAIR_INDEX:
+        return _REPAIR_INDEX[words]
+    stripped = words.removesuffix(" please").removeprefix("please ").strip()
+    if stripped in _REPAIR_INDEX:
+        return _REPAIR_INDEX[stripped]
+    for phrase in ("talk to a person", "talk to a human", "speak to a person", "real person",
+                   "speak to a human", "talk to an agent", "speak to someone"):
+        if phrase in words:
+            return "human"
+    if words.startswith(("i don't know", "i dont know", "no idea", "not sure")):
+        return "unknown"
+    return None
+
+
+def parse_yesno(text: str) -> str | None:
+    """`yes`, `no` or None for anything else (or both)."""
+    words = words_of(text).replace("n't", " not").split()
+    yes = any(w in _YES for w in words[:3])
+    no = any(w in _NO for w in words[:3])
+    if words[:2] in (["of", "course"], ["go", "ahead"]):
+        yes = True
+    if yes == no:
+        return None
+    return "yes" if yes else "no"
+
+
+def parse_email(text: str) -> str | None:
+    """The first e-mail address in the text, lower-cased."""
+    found = _EMAIL.search(text)
+    return found.group(0).lower().strip(".") if found else None
+
+
+def parse_host(text: str) -> str | None:
+    """A host name or IPv4 address: lower case, no scheme, port or trailing dot."""
+    for token in words_of(text).split():
+        token = re.sub(r"^[a-z]+://", "", token).split("/")[0].rstrip(".")
+        token = token.rsplit(":", 1)[0] if token.count(":") == 1 else token
+        if _IPV4.match(token) and all(int(p) < 256 for p in token.split(".")):
+            return token
+        if ("." in token or token == "localhost") and _HOST.match(token) and "@" not in token:
+            return token
+    return None
+
+
+def parse_port(text: str) -> str | None:
+    """A TCP port number 1-65535."""
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) != 1 or not 0 < int(numbers[0]) < 65536:
+        return None
+    return str(int(numbers[0]))
+
+
+def parse_security(text: str) -> str | None:
+    """ssl, starttls or none, from the words mail apps use."""
+    words = words_of(text)
+    if words in _SECURITY:
+        return _SECURITY[words]
+    found = {v for k, v in _SECURITY.items() if len(k) > 2 and _inside(k, words)}
+    return found.pop() if len(found) == 1 else None
+
+
+def parse_protocol(text: str) -> str | None:
+    """pop3 or imap."""
+    found = {_PROTOCOLS[w] for w in re.split(r"[\s,/]+", words_of(text)) if w in _PROTOCOLS}
+    if not found and "pop 3" in words_of(text):
+        found = {"pop3"}
+    return found.pop() if len(found) == 1 else None
+
+
+def parse_choice(text: str, choices: Sequence[tuple[str, str]]) -> str | None:
+    """A choice by number, value, label or synonym."""
+    words = words_of(text)
+    digits = words.rstrip(")").lstrip("#")
+    if digits.isdigit() and 1 <= int(digits) <= len(choices):
+        return choices[int(digits) - 1][0]
+    for value, label in choices:
+        if words in (value.lower(), words_of(label)) or words in _SYNONYMS.get(value, ()):
+            return value
+    hits = {value for value, label in choices
+            if _inside(words_of(label), words) or _inside(value.lower(), words)
+            or any(_inside(s, words) for s in _SYNONYMS.get(value, ()))}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def _inside(phrase: str, words: str) -> bool:
+    return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", words) is not None
+
+
+def parse_answer(
+    kind: str, text: str, choices: Sequence[tuple[str, str]], clients: ClientSteps
+) -> str | None:
+    """The normalised answer for a question type, or None when the text is not one."""
+    if not text.strip():
+        return None
+    if kind == "choice":
+        if choices and {v for v, _ in choices} <= {"pop3", "imap"}:
+            return parse_protocol(text) or parse_choice(text, choices)
+        return parse_choice(text, choices)
+    if kind == "client":
+        if len(text.split()) <= 2 and parse_yesno(text) is not None:
+            return None  # "yes" is not the name of a mail app
+        return clients.resolve(text) or text.strip()[:80]
+    if kind == "secret":
+        return text
+    if kind == "text":
+        return text.strip()[:500]
+    parser = {"email": parse_email, "yesno": parse_yesno, "host": parse_host,
+              "port": parse_port, "security": parse_security, "protocol": parse_protocol}
+    return parser[kind](text) if kind in parser else text.strip()
+
+
+# The type each standard slot has when it arrives from --answers or a help desk's context.
+SLOT_TYPES: dict[str, str] = {
+    "email": "email", "client": "client", "incoming_protocol": "protocol",
+    "incoming_server": "host", "outgoing_server": "host", "incoming_port": "port",
+    "outgoing_port": "port", "incoming_security": "security", "outgoing_security": "security",
+    "outgoing_auth": "yesno",
+}
+
+
+def store_value(slot: str, kind: str, value: str) -> str:
+    """How a normalised answer is kept in its slot (yes/no as true/false for outgoing_auth)."""
+    if kind == "yesno" and slot == "outgoing_auth":
+        return "true" if value == "yes" else "false"
+    return value
+
+
+def label_value(kind: str, value: str) -> str:
+    """The `on:` label a slot value takes (true/false answer a yes/no question)."""
+    if kind == "yesno":
+        return {"true": "yes", "false": "no"}.get(value, value)
+    return value

@@ -1,0 +1,183 @@
+"""The engine: validated flows, one compiled machine per flow, the matcher, the probe runner."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.config import Config
+from bot.engine.answers import SLOT_TYPES, parse_answer, store_value
+from bot.engine.machine import CompiledFlow
+from bot.engine.session import Session
+from bot.errors import DeskbotError, EngineError, FlowError, FlowProblem
+from bot.flows.loader import load_flows
+from bot.flows.model import FlowSet
+from bot.probes.model import ProbeObserver, ProbeReport, ProbeRunner
+from bot.probes.recorded import fallback_outcome
+
+if TYPE_CHECKING:
+    from bot.catalog.model import Provider
+    from bot.matcher import Matcher, MatchResult
+
+log = logging.getLogger(__name__)
+
+Vantage = Literal["local", "server"]
+
+
+class Engine:
+    """Loads flows once; starts and restores sessions that share its machines."""
+
+    def __init__(
+        self, flowset: FlowSet, *, flows_dir: Path, config: Config | None = None,
+        runner: ProbeRunner | None = None, vantage: Vantage = "local",
+    ) -> None:
+        self.flowset = flowset
+        self.flows_dir = flows_dir
+        self.config = config or Config()
+        self.vantage: Vantage = vantage
+        self._runner = runner
+        everything = {**flowset.subflows, **flowset.flows}
+        self._compiled = {fid: CompiledFlow(flow) for fid, flow in everything.items()}
+        self._providers: dict[str, Provider | None] = {}
+        self.matcher = self._build_matcher()
+
+    @classmethod
+    def load(
+        cls, flows_dir: str | Path, *, config: Config | None = None,
+        runner: ProbeRunner | None = None, vantage: Vantage = "local",
+    ) -> Engine:
+        """Load and validate every flow (FlowError lists every problem), compile the machines."""
+        folder = Path(flows_dir)
+        return cls(load_flows(folder), flows_dir=folder, config=config, runner=runner,
+                   vantage=vantage)
+
+    # -------------------------------------------------------------- sessions
+
+    def start(self, context: Mapping[str, str] | None = None) -> Session:
+        """A new conversation; context slots (CONTRACT.md) are never asked."""
+        return Session(self, {k: str(v) for k, v in (context or {}).items() if v is not None})
+
+    def restore(self, state: Mapping[str, Any]) -> Session:
+        """Continue a conversation saved with `session.to_dict()`."""
+        session = Session(self, dict(state.get("context", {})))
+        session.load_state(state)
+        return session
+
+    # -------------------------------------------------------------- what sessions use
+
+    @property
+    def flows(self) -> Mapping[str, Any]:
+        """Symptom flows by id."""
+        return self.flowset.flows
+
+    @property
+    def clients(self) -> Any:
+        """Per-client steps (flows/_clients.yaml)."""
+        return self.flowset.clients
+
+    @property
+    def flows_hash(self) -> str:
+        """Hash of the flow files (recorded in transcripts)."""
+        return self.flowset.digest
+
+    def compiled(self, flow_id: str) -> CompiledFlow:
+        """The shared machine of a flow or sub-flow."""
+        try:
+            return self._compiled[flow_id]
+        except KeyError:
+            raise EngineError(f"no flow '{flow_id}' is loaded", flow_id=flow_id) from None
+
+    def title(self, flow_id: str | None) -> str:
+        """A flow's title (its id when unknown)."""
+        flow = self.flowset.flows.get(flow_id or "")
+        return flow.title if flow else str(flow_id)
+
+    def match(self, text: str) -> MatchResult:
+        """What the matcher makes of a line."""
+        return self.matcher.match(text)
+
+    def _build_matcher(self) -> Matcher:
+        """The symptom matcher built from the flows' `match:` blocks and `_vocabulary.yaml`."""
+        from bot.matcher import Matcher, MatchSpec, Vocabulary
+
+        vocabulary_file = self.flows_dir / "_vocabulary.yaml"
+        try:
+            specs = {
+                fid: MatchSpec.from_mapping(_plain(flow.match), title=flow.title)
+                for fid, flow in self.flowset.flows.items()
+            }
+            return Matcher(specs, Vocabulary.load(vocabulary_file))
+        except (ValueError, OSError) as exc:
+            raise FlowError([FlowProblem(str(vocabulary_file), 1, str(exc))]) from exc
+
+    @cached_property
+    def runner(self) -> ProbeRunner:
+        """The probe runner: the one given, else the live one built from the config."""
+        if self._runner is not None:
+            return self._runner
+        # Imported late: the live probes pull in the network stack that replay never needs.
+        try:
+            live = importlib.import_module("bot.probes.runner")
+        except ImportError as exc:
+            raise EngineError(f"live probes are not available: {exc}") from exc
+        runner: ProbeRunner = live.LiveProbeRunner(self.config)
+        return runner
+
+    async def run_probe(
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None
+    ) -> ProbeReport:
+        """Run one probe; a refusal or a runner failure becomes an `inconclusive` report."""
+        try:
+            return await self.runner.run(name, params, observer)
+        except DeskbotError as exc:
+            return ProbeReport(name, params.get("email", ""), fallback_outcome(name),
+                               notes=(str(exc),))
+        except Exception as exc:  # a probe bug must not end the conversation with a traceback
+            log.exception("probe %s failed", name)
+            note = f"the check could not run ({type(exc).__name__})"
+            return ProbeReport(name, params.get("email", ""), fallback_outcome(name), notes=(note,))
+
+    def provider_for(self, email: str) -> Provider | None:
+        """The catalogue's provider for an address (cached; None when unknown)."""
+        domain = email.rpartition("@")[2].lower()
+        if domain not in self._providers:
+            self._providers[domain] = self._catalog.lookup(domain) if self._catalog else None
+        return self._providers[domain]
+
+    @cached_property
+    def _catalog(self) -> Any:
+        try:
+            from bot.catalog.catalog import Catalog
+
+            return Catalog.load(self.config)
+        except (ImportError, DeskbotError) as exc:
+            log.warning("no provider catalogue: %s", exc)
+            return None
+
+    def normalize_context(self, context: Mapping[str, str]) -> dict[str, str]:
+        """Context slots normalised like answers; a value that does not parse is dropped."""
+        out: dict[str, str] = {}
+        for slot, value in context.items():
+            kind = SLOT_TYPES.get(slot)
+            if kind is None:
+                out[slot] = value
+                continue
+            parsed = parse_answer(kind, value, (), self.clients)
+            if parsed is None:
+                log.warning("context slot %s=%r is not a valid %s; it will be asked",
+                            slot, value, kind)
+                continue
+            out[slot] = store_value(slot, kind, parsed)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

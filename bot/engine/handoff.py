@@ -1,0 +1,49 @@
+"""The package a human agent receives, and which diagnoses the evidence supports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.engine.values import HandoffPackage
+from bot.ids import diagnosis_codes, diagnosis_evidence
+from bot.probes.model import ProbeReport
+from bot.probes.registry import PROBES
+from bot.slots import SECRET_SLOTS
+
+
+def evidence_codes(reports: Sequence[ProbeReport]) -> frozenset[str]:
+    """Every outcome and diagnosis code any probe reported so far."""
+    codes: set[str] = set()
+    for report in reports:
+        codes.add(report.outcome)
+        codes.update(report.diagnoses)
+        codes.update(c.diagnosis for c in report.checks if c.diagnosis)
+    return frozenset(codes)
+
+
+def ruled_out(reports: Sequence[ProbeReport]) -> tuple[str, ...]:
+    """Diagnoses a probe could have reported but did not, because its checks passed."""
+    seen = evidence_codes(reports)
+    out: set[str] = set()
+    for report in reports:
+        info = PROBES.get(report.name)
+        if info is not None and report.outcome == "ok":
+            out |= info.outcomes & diagnosis_codes()
+    return tuple(sorted(out - seen - {"ok"}))
+
+
+def build_package(
+    symptom: str | None, reason: str, slots: Mapping[str, str], reports: Sequence[ProbeReport]
+) -> HandoffPackage:
+    """Everything learnt so far, without secrets."""
+    probes = tuple(
+        {"name": r.name, "target": r.target, "outcome": r.outcome,
+         "diagnoses": list(r.diagnoses), "checks": [c.to_dict() for c in r.checks],
+         "facts": dict(r.facts)}
+        for r in reports
+    )
+    found = [c for r in reports for c in (r.outcome, *r.diagnoses)
+             if c in diagnosis_codes() and c != "ok"]
+    fix = f"Evidence points to {found[-1]}: {diagnosis_evidence(found[-1])}" if found else None
+    clean = {k: v for k, v in slots.items() if k not in SECRET_SLOTS}
+    return HandoffPackage(symptom, reason, clean, probes, ruled_out(reports), fix)

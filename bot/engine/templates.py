@@ -1,0 +1,145 @@
+"""Filling `{...}` placeholders in flow texts from slots, the provider, facts and client steps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.catalog.model import Provider, ServerSettings
+from bot.engine.values import SettingsRow
+from bot.flows.model import ClientSteps
+from bot.probes.model import ProbeReport
+from bot.slots import SECRET_SLOTS
+
+PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
+UNKNOWN = "(unknown)"
+SECURITY_LABELS = {"ssl": "SSL/TLS", "starttls": "STARTTLS", "none": "None"}
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """Everything a placeholder may name, for one moment of one conversation."""
+
+    slots: Mapping[str, str]
+    provider: Provider | None
+    evidence: Sequence[ProbeReport]
+    clients: ClientSteps
+    title: str = ""
+    symptom: str = ""
+
+    def lookup(self, name: str) -> str | None:
+        """The text for one placeholder, or None when it has no value."""
+        root, _, rest = name.partition(".")
+        if name in SECRET_SLOTS or (root == "client" and rest in SECRET_SLOTS):
+            return None  # never shown, whatever a flow asks
+        if root == "client" and rest:
+            return self.slots.get(rest)
+        if root == "client" and not rest:
+            client = self.slots.get("client")
+            return self.clients.labels.get(client or "", client) if client else None
+        if root == "facts" and rest.endswith("_security_label"):
+            # probes report security as ssl|starttls|none; customers read the app's words
+            raw = self.lookup(f"facts.{rest.removesuffix('_label')}")
+            return SECURITY_LABELS.get(raw, raw) if raw else None
+        if root == "facts":
+            return next((r.facts[rest] for r in reversed(self.evidence) if rest in r.facts), None)
+        if root == "steps":
+            return self.render(self.clients.text_for(self.slots.get("client"), rest), nested=True)
+        if root == "provider":
+            return self._provider_field(rest)
+        if name in ("title", "symptom"):
+            return getattr(self, name) or None
+        if name == "client_name":
+            return self.lookup("client")
+        return self.slots.get(name)
+
+    def server(self, side: str) -> ServerSettings | None:
+        """The provider's recommended server for a side (incoming: the customer's protocol)."""
+        if self.provider is None:
+            return None
+        if side == "outgoing":
+            return self.provider.outgoing[0] if self.provider.outgoing else None
+        servers = self.provider.incoming_for(self.slots.get("incoming_protocol")) or (
+            self.provider.incoming)
+        return servers[0] if servers else None
+
+    def _provider_field(self, rest: str) -> str | None:
+        if self.provider is None:
+            return None
+        side, _, field = rest.partition(".")
+        if not field:
+            value = getattr(self.provider, side, None)
+            return str(value) if isinstance(value, str) and value else None
+        server = self.server(side)
+        if server is None:
+            return None
+        if field == "security_label":
+            return SECURITY_LABELS.get(server.security, server.security)
+        if field == "username":
+            email = self.slots.get("email")
+            return server.username_for(email) if email else _username_hint(server.username)
+        if field == "protocol":
+            return server.protocol.upper()
+        return str(getattr(server, field, "")) or None
+
+    def render(self, text: str, *, nested: bool = False) -> str:
+        """Fill every placeholder; unknown values read "(unknown)"."""
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if nested and name.startswith("steps."):
+                return ""  # steps texts do not include other steps
+            value = self.lookup(name)
+            return UNKNOWN if value is None else value
+
+        return reflow(PLACEHOLDER.sub(fill, text))
+
+    def settings_rows(self, which: str) -> tuple[SettingsRow, ...]:
+        """The settings table for `incoming`, `outgoing` or `both`."""
+        sides = ("incoming", "outgoing") if which == "both" else (which,)
+        rows: list[SettingsRow] = []
+        for side in sides:
+            server = self.server(side)
+            if server is None:
+                continue
+            email = self.slots.get("email")
+            rows.append(SettingsRow(
+                side.capitalize(), server.protocol.upper(), server.host, server.port,
+                SECURITY_LABELS.get(server.security, server.security),
+                server.username_for(email) if email else _username_hint(server.username),
+            ))
+        return tuple(rows)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•>]|\d{1,2}[.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join the wrapped lines of each paragraph (filled values change line lengths).
+
+    Blank lines separate paragraphs; list items (`- `, `1. `) keep their own lines.
+    """
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines: list[str] = []
+        for line in block.splitlines():
+            if lines and not _LIST_ITEM.match(line):
+                lines[-1] = f"{lines[-1]} {line.strip()}"
+            else:
+                lines.append(line.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _username_hint(template: str) -> str:
+    return (template.replace("%EMAILADDRESS%", "your full e-mail address")
+            .replace("%EMAILLOCALPART%", "the part of your address before the @")
+            .replace("%EMAILDOMAIN%", "your domain"))
+
+
+def settings_table(rows: Sequence[SettingsRow]) -> str:
+    """The settings as aligned plain-text lines."""
+    lines = [f"{r.side} ({r.protocol}): server {r.host}, port {r.port}, security {r.security}, "
+             f"username {r.username}" for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""The engine's own wording (flows supply everything else)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.engine.values import Choice
+
+DESCRIBE = "What is going wrong with your e-mail? Describe it in your own words."
+DESCRIBE_HELP = (
+    "No problem. Tell me what you notice, for example \"my messages stay in the Outbox\", "
+    "\"it keeps asking for my password\" or \"I get a certificate warning\"."
+)
+DESCRIBE_AGAIN = "All right. Please describe the problem in a few words."
+NOT_EMAIL = (
+    "Sorry, that does not sound like an e-mail problem I can check ({n}/{max}). Please describe "
+    "what goes wrong with your e-mail, for example \"my mail is stuck in the outbox\", or say "
+    "\"talk to a person\"."
+)
+CLARIFY = "Which of these is closest to your problem?"
+SOMETHING_ELSE = "Something else"
+STARTING = "Let's look at this: {title}."
+SWITCH = "It sounds like a different problem: {title}. Shall we look at that instead?"
+YES_OR_NO = "Please answer yes or no."
+OFFER_HUMAN = (
+    "I'm having trouble understanding, sorry. Would you like me to pass you to a person?"
+)
+CONTINUE_ANYWAY = "Let's keep going, then."
+MISUNDERSTOOD = "Sorry, I didn't understand that ({n}/{max}). {hint}"
+TRUNCATED = "That was a long message; I read only the first {limit} characters."
+EMPTY = "I didn't get any text."
+ENDED = (
+    "This conversation has ended ({status}). Say \"start over\" to look at another problem."
+)
+ABANDONED = "The conversation ended before we found out what the problem is."
+TAKING_UNKNOWN = "No problem, I'll work it out without that."
+CANNOT_GO_BACK = "There is no earlier question to go back to."
+GOING_BACK = "Going back to the previous question."
+RESTART = "Let's start over. What is going wrong with your e-mail?"
+HUMAN_ASKED = "I'll pass you to a person."
+HANDOFF_TAIL = (
+    "A support agent will take over; they will see what we covered and every check I ran, "
+    "but never your password."
+)
+RESOLVED_DEFAULT = "That should solve it."
+SETTINGS_HEADER = "The settings to use:"
+
+_HINTS = {
+    "email": "Please type your e-mail address, like name@example.com.",
+    "yesno": "Please answer yes or no.",
+    "choice": "Please pick one of the options by its number or name.",
+    "host": "Please type a server name, like mail.example.com.",
+    "port": "Please type a port number, like 587.",
+    "security": "Please answer SSL/TLS, STARTTLS or None.",
+    "protocol": "Please answer POP3 or IMAP.",
+    "client": "Please tell me which mail app you use, like Outlook or Thunderbird.",
+}
+_REPAIR_HINT = (
+    "You can also say \"I don't know\", \"go back\", \"start over\" or \"talk to a person\"."
+)
+
+
+def greeting(vantage: str) -> str:
+    """What deskbot says first: what it can do, and where its checks run from."""
+    where = "the help desk's server" if vantage == "server" else "this computer"
+    return (
+        "Hi, I'm deskbot. I troubleshoot e-mail: mail stuck in the Outbox, rejected logins, "
+        "mail that doesn't arrive, certificate warnings and account settings. I run real "
+        f"network checks (DNS, ports, encryption, login) from {where} to prove the cause."
+    )
+
+
+def hint(kind: str) -> str:
+    """How to answer a question of this type, plus the repair phrases."""
+    return f"{_HINTS.get(kind, 'Please answer the question.')} {_REPAIR_HINT}"
+
+
+def with_choices(prompt: str, choices: Sequence[Choice]) -> str:
+    """A prompt followed by its numbered choices (numbers work as answers)."""
+    if not choices:
+        return prompt
+    lines = [f"  {i}. {c.label}" for i, c in enumerate(choices, 1)]
+    return "\n".join([prompt, *lines])

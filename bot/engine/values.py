@@ -1,0 +1,105 @@
+"""What the engine hands to interfaces: replies, messages, questions, outcomes (docs/api.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.probes.model import ProbeReport
+
+MessageKind = Literal["text", "question", "result", "handoff", "probe"]
+Status = Literal["resolved", "handoff", "abandoned", "incomplete"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a choice question; typing its number or label picks it."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the bot is waiting for."""
+
+    slot: str
+    type: str
+    prompt: str
+    choices: tuple[Choice, ...] = ()
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a conversation ended (the transcript's `outcome`)."""
+
+    status: Status
+    symptom: str | None = None
+    diagnosis: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "symptom": self.symptom, "diagnosis": self.diagnosis}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        return cls(data["status"], data.get("symptom"), data.get("diagnosis"))
+
+
+@dataclass(frozen=True)
+class SettingsRow:
+    """One server of the settings table shown with a fix."""
+
+    side: str  # Incoming | Outgoing
+    protocol: str  # IMAP | POP3 | SMTP
+    host: str
+    port: int
+    security: str  # SSL/TLS | STARTTLS | None
+    username: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"side": self.side, "protocol": self.protocol, "host": self.host,
+                "port": self.port, "security": self.security, "username": self.username}
+
+
+@dataclass(frozen=True)
+class HandoffPackage:
+    """What a human agent receives: everything learnt, nothing secret."""
+
+    symptom: str | None
+    reason: str
+    slots: dict[str, str]
+    probes: tuple[dict[str, Any], ...]
+    ruled_out: tuple[str, ...]
+    recommended_fix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"symptom": self.symptom, "reason": self.reason, "slots": dict(self.slots),
+                "probes": [dict(p) for p in self.probes], "ruled_out": list(self.ruled_out),
+                "recommended_fix": self.recommended_fix}
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """One thing the bot says. For `result` the text already includes the settings table."""
+
+    kind: MessageKind
+    text: str
+    settings: tuple[SettingsRow, ...] | None = None
+    evidence: tuple[ProbeReport, ...] = ()
+    handoff: HandoffPackage | None = None
+    question: Question | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The bot's answer to one call: its messages, and the outcome or the next question."""
+
+    messages: list[BotMessage] = field(default_factory=list)
+    outcome: Outcome | None = None
+    question: Question | None = None
+
+    @property
+    def text(self) -> str:
+        """Every message's text, one per paragraph (what plain chat prints)."""
+        return "\n\n".join(m.text for m in self.messages if m.kind != "probe")

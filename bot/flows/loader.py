@@ -1,0 +1,351 @@
+"""Load a flows directory: safe YAML, then the shape pass (this module), then the meaning pass.
+
+`load_flows(dir)` returns a validated `FlowSet` or raises `FlowError` with every problem;
+`check_flows(dir)` returns the problems (what `deskbot flows check` prints). No I/O beyond
+reading the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.errors import FlowError, FlowProblem
+from bot.flows.model import (
+    NODE_KINDS,
+    ClientSteps,
+    Flow,
+    FlowSet,
+    Node,
+    NodeKind,
+    Rule,
+)
+from bot.flows.yamlsafe import LineDict, LineList, read_yaml
+
+# kind → keys a node of that kind may have (besides `note`, free text for authors)
+NODE_KEYS: dict[str, frozenset[str]] = {
+    "ask": frozenset({"ask", "type", "prompt", "choices", "on", "next"}),
+    "say": frozenset({"say", "next"}),
+    "probe": frozenset({"probe", "say", "on", "with"}),
+    "branch": frozenset({"branch"}),
+    "resolve": frozenset({"resolve", "say", "settings"}),
+    "handoff": frozenset({"handoff"}),
+    "call": frozenset({"call", "next"}),
+    "return": frozenset({"return"}),
+}
+FLOW_KEYS = frozenset({"id", "title", "match", "start", "nodes", "slots", "description"})
+SUBFLOW_KEYS = frozenset({"subflow", "title", "start", "nodes", "slots", "description"})
+
+
+class _Shape:
+    """Collects problems for one file while converting YAML data to model values."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.problems: list[FlowProblem] = []
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(FlowProblem(self.label, line, message))
+
+    def text(self, data: LineDict, key: str, where: str, *, required: bool = False) -> str:
+        value = data.get(key)
+        line = _line(data, key)
+        if value is None:
+            if required:
+                self.error(data.line, f"{where}: `{key}` is missing")
+            return ""
+        if isinstance(value, bool | dict | list):
+            self.error(line, f"{where}: `{key}` must be text")
+            return ""
+        return str(value)
+
+    def mapping(self, data: LineDict, key: str, where: str) -> dict[str, str]:
+        value = data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(_line(data, key), f"{where}: `{key}` must be a mapping")
+            return {}
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if isinstance(v, dict | list) or v is None:
+                self.error(_line(value, k), f"{where}: `{key}.{k}` must be a single value")
+                continue
+            out[str(k)] = _scalar(v)
+        return out
+
+
+def _line(data: Any, key: Any) -> int:
+    if isinstance(data, LineDict):
+        return data.key_lines.get(key, data.line)
+    return 0
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _parse_choices(shape: _Shape, data: LineDict, where: str) -> tuple[tuple[str, str], ...]:
+    raw = data.get("choices")
+    if raw is None:
+        return ()
+    if isinstance(raw, dict):
+        return tuple((str(k), _scalar(v)) for k, v in raw.items())
+    if isinstance(raw, list) and all(not isinstance(v, dict | list) for v in raw):
+        return tuple((_scalar(v), _scalar(v)) for v in raw)
+    shape.error(_line(data, "choices"), f"{where}: `choices` must map value to label")
+    return ()
+
+
+def _parse_rules(shape: _Shape, data: LineDict, where: str) -> tuple[Rule, ...]:
+    raw = data.get("branch")
+    if not isinstance(raw, LineList) or not raw:
+        shape.error(_line(data, "branch"), f"{where}: `branch` must be a list of when/goto")
+        return ()
+    rules: list[Rule] = []
+    for item, line in zip(raw, raw.item_lines, strict=True):
+        if isinstance(item, dict) and set(item) == {"else"} and isinstance(item["else"], str):
+            rules.append(Rule({}, item["else"], line, is_else=True))
+        elif isinstance(item, dict) and set(item) == {"when", "goto"}:
+            when = _parse_when(shape, item["when"], line, where)
+            rules.append(Rule(when, _scalar(item["goto"]), line))
+        else:
+            shape.error(line, f"{where}: each branch entry is `when:` + `goto:`, or `else:`")
+    return tuple(rules)
+
+
+def _parse_when(shape: _Shape, raw: Any, line: int, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict) or not raw:
+        shape.error(line, f"{where}: `when` must be a mapping of conditions")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, dict | list) or v is None for v in values):
+            shape.error(_line(raw, key), f"{where}: condition `{key}` needs a value or a list")
+            continue
+        out[str(key)] = tuple(_scalar(v) for v in values)
+    return out
+
+
+def _node_kind(shape: _Shape, name: str, data: Any, line: int) -> NodeKind | None:
+    where = f"node '{name}'"
+    if not isinstance(data, LineDict):
+        shape.error(line, f"{where} must be a mapping with one of: {', '.join(NODE_KINDS)}")
+        return None
+    kinds = [k for k in NODE_KINDS if k in data]
+    if len(kinds) == 2 and "say" in kinds:  # probe and resolve may carry a `say:` text
+        kinds.remove("say")
+    if len(kinds) != 1:
+        found = ", ".join(kinds) or "none"
+        shape.error(data.line, f"{where} needs exactly one of {', '.join(NODE_KINDS)} ({found})")
+        return None
+    kind = kinds[0]
+    for key in data:
+        if key not in NODE_KEYS[kind] and key != "note":
+            allowed = ", ".join(sorted(NODE_KEYS[kind]))
+            shape.error(_line(data, key), f"{where}: unknown key `{key}` for {kind} ({allowed})")
+    return kind
+
+
+def parse_node(shape: _Shape, name: str, data: Any, line: int) -> Node | None:
+    """One node from YAML, or None (with problems recorded) when its shape is wrong."""
+    kind = _node_kind(shape, name, data, line)
+    if kind is None:
+        return None
+    where = f"node '{name}'"
+    nxt = shape.text(data, "next", where) or None
+    common: dict[str, Any] = {"name": name, "kind": kind, "line": data.line, "next": nxt,
+                              "lines": dict(data.key_lines)}
+    parsers: dict[str, Callable[[], dict[str, Any]]] = {
+        "ask": lambda: {
+            "slot": shape.text(data, "ask", where, required=True),
+            "type": shape.text(data, "type", where) or "text",
+            "prompt": shape.text(data, "prompt", where, required=True),
+            "choices": _parse_choices(shape, data, where),
+            "on": shape.mapping(data, "on", where),
+        },
+        "say": lambda: {"text": shape.text(data, "say", where, required=True)},
+        "probe": lambda: {
+            "probe": shape.text(data, "probe", where, required=True),
+            "text": shape.text(data, "say", where),
+            "on": shape.mapping(data, "on", where),
+            "params": shape.mapping(data, "with", where),
+        },
+        "branch": lambda: {"rules": _parse_rules(shape, data, where)},
+        "resolve": lambda: {
+            "diagnosis": shape.text(data, "resolve", where, required=True),
+            "text": shape.text(data, "say", where),
+            "settings": shape.text(data, "settings", where) or None,
+        },
+        "handoff": lambda: {"text": shape.text(data, "handoff", where, required=True)},
+        "call": lambda: {"subflow": shape.text(data, "call", where, required=True)},
+        "return": lambda: {},
+    }
+    return Node(**common, **parsers[kind]())
+
+
+def parse_flow(data: Any, label: str) -> tuple[Flow | None, list[FlowProblem]]:
+    """The shape pass for one flow or sub-flow file's data."""
+    shape = _Shape(label)
+    if not isinstance(data, LineDict):
+        shape.error(1, "a flow file must be a mapping with id, title, start and nodes")
+        return None, shape.problems
+    is_sub = "subflow" in data
+    allowed = SUBFLOW_KEYS if is_sub else FLOW_KEYS
+    for key in data:
+        if key not in allowed:
+            keys = ", ".join(sorted(allowed))
+            shape.error(_line(data, key), f"unknown top-level key `{key}` ({keys})")
+    flow_id = shape.text(data, "subflow" if is_sub else "id", "flow", required=True)
+    title = shape.text(data, "title", "flow", required=not is_sub)
+    start = shape.text(data, "start", "flow", required=True)
+    slots = _parse_slot_list(shape, data)
+    nodes = _parse_nodes(shape, data)
+    raw_match = data.get("match")
+    match: dict[str, Any] = raw_match if isinstance(raw_match, dict) else {}
+    if "match" in data and not isinstance(data["match"], dict):
+        shape.error(_line(data, "match"), "`match` must be a mapping (phrases, keywords)")
+    flow = Flow(
+        id=flow_id, title=title, file=label, line=data.line, start=start, nodes=nodes,
+        is_subflow=is_sub, match=match, match_line=_line(data, "match"), slots=slots,
+        lines=dict(data.key_lines),
+    )
+    return flow, shape.problems
+
+
+def _parse_slot_list(shape: _Shape, data: LineDict) -> frozenset[str]:
+    raw = data.get("slots")
+    if raw is None:
+        return frozenset()
+    if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
+        return frozenset(raw)
+    shape.error(_line(data, "slots"), "`slots` must be a list of flow-local slot names")
+    return frozenset()
+
+
+def _parse_nodes(shape: _Shape, data: LineDict) -> dict[str, Node]:
+    raw = data.get("nodes")
+    if not isinstance(raw, LineDict) or not raw:
+        shape.error(_line(data, "nodes") or data.line, "`nodes` must be a mapping of name to node")
+        return {}
+    nodes: dict[str, Node] = {}
+    for name, body in raw.items():
+        node = parse_node(shape, str(name), body, _line(raw, name))
+        if node is not None:
+            nodes[str(name)] = node
+    return nodes
+
+
+def parse_clients(data: Any, label: str) -> tuple[ClientSteps, list[FlowProblem]]:
+    """flows/_clients.yaml: `aliases:` (free text → key) and key → {name, TOPIC: text}.
+
+    The clients may also sit under a `clients:` key, each with its topics under `steps:`.
+    """
+    shape = _Shape(label)
+    if not isinstance(data, LineDict):
+        shape.error(1, "_clients.yaml must map client keys to {name, TOPIC: text} and `aliases:`")
+        return ClientSteps(file=label), shape.problems
+    aliases = {k.lower(): v for k, v in shape.mapping(data, "aliases", "clients").items()}
+    clients = data["clients"] if isinstance(data.get("clients"), LineDict) else data
+    steps: dict[str, dict[str, str]] = {}
+    labels: dict[str, str] = {}
+    for key, body in clients.items():
+        if key in ("aliases", "clients"):
+            continue
+        if not isinstance(body, LineDict):
+            shape.error(_line(clients, key), f"client '{key}' must map topic to steps text")
+            continue
+        labels[key] = shape.text(body, "name", f"client '{key}'") or key
+        topics = body["steps"] if isinstance(body.get("steps"), LineDict) else body
+        steps[key] = _topics(shape, topics, key)
+    for alias, key in aliases.items():
+        if key not in steps:
+            shape.error(_line(data, "aliases"), f"alias '{alias}' names unknown client '{key}'")
+    if "default" not in steps:
+        shape.error(data.line, "_clients.yaml needs a `default` client (generic steps)")
+    return ClientSteps(steps=steps, aliases=aliases, labels=labels, file=label), shape.problems
+
+
+def _topics(shape: _Shape, body: LineDict, client: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for topic, text in body.items():
+        if topic in ("name", "steps"):
+            continue
+        if not isinstance(text, str):
+            shape.error(_line(body, topic), f"client '{client}': `{topic}` must be text")
+            continue
+        out[topic] = text
+    return out
+
+
+def _flow_files(root: Path) -> list[Path]:
+    files = sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml"))
+    files += sorted((root / "_sub").glob("*.y*ml")) if (root / "_sub").is_dir() else []
+    return files
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def read_flow_dir(root: str | Path) -> tuple[FlowSet, list[FlowProblem]]:
+    """Read and validate a flows directory; the set is usable only when no problem came back."""
+    from bot.flows.validate import validate_flowset
+
+    root = Path(root)
+    if not root.is_dir():
+        return FlowSet({}, {}), [FlowProblem(str(root), 1, "not a directory of flow files")]
+    problems: list[FlowProblem] = []
+    flows: list[Flow] = []
+    clients, vocabulary = ClientSteps(), {}
+    digest = hashlib.sha256()
+    for path in _flow_files(root):
+        label = _label(path)
+        data, read_problems = read_yaml(path, label)
+        problems += read_problems
+        digest.update(path.name.encode() + b"\0")
+        digest.update(b"" if read_problems else path.read_bytes())
+        if read_problems:
+            continue
+        if path.name.startswith("_") and not (isinstance(data, dict) and "subflow" in data):
+            if path.stem == "_clients":
+                clients, more = parse_clients(data, label)
+                problems += more
+            elif path.stem == "_vocabulary" and isinstance(data, dict):
+                vocabulary = data
+            continue
+        flow, more = parse_flow(data, label)
+        problems += more
+        if flow is not None:
+            flows.append(flow)
+    flowset, meaning = validate_flowset(flows, clients, vocabulary, digest.hexdigest()[:16])
+    return flowset, problems + meaning
+
+
+def check_flows(root: str | Path) -> list[FlowProblem]:
+    """Every problem of a flows directory, sorted by file and line (empty when all is well)."""
+    _, problems = read_flow_dir(root)
+    return sorted(set(problems), key=lambda p: (p.file, p.line, p.message))
+
+
+def load_flows(root: str | Path) -> FlowSet:
+    """A validated FlowSet; raises FlowError listing every problem (never half-loaded)."""
+    flowset, problems = read_flow_dir(root)
+    if problems:
+        raise FlowError(sorted(set(problems), key=lambda p: (p.file, p.line, p.message)))
+    return flowset
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """A plain dict copy of loaded YAML (for handing the `match:` block to the matcher)."""
+    if isinstance(value, dict):
+        return {str(k): as_mapping(v) if isinstance(v, dict) else v for k, v in value.items()}
+    return {}

@@ -1,0 +1,165 @@
+"""Safe, bounded YAML reading that remembers the line of every mapping key and list item.
+
+`yaml.safe_load` refuses arbitrary objects; on top of that we refuse oversized files and alias
+bombs *before* constructing anything, and we turn off YAML 1.1's yes/no/on/off booleans because
+flows use `yes:`, `no:` and `on:` as plain keys.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import FlowProblem
+
+MAX_BYTES = 512 * 1024
+MAX_NODES = 50_000  # YAML nodes after expanding aliases; real flows have a few thousand
+
+try:
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - libyaml missing
+
+    class _Parser(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+
+class LineDict(dict[Any, Any]):
+    """A mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    """A list that knows its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2-style booleans: only true/false, so `yes:`/`no:`/`on:` stay strings."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in entries if tag != "tag:yaml.org,2002:bool"]
+    for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    def construct_line_mapping(self, node: yaml.MappingNode) -> LineDict:
+        out = LineDict()
+        out.line = node.start_mark.line + 1
+        out.key_lines = {}
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, bool):
+                key = "true" if key else "false"
+            elif not isinstance(key, str):
+                key = str(key) if isinstance(key, int | float) else repr(key)
+            out[key] = self.construct_object(value_node, deep=True)
+            out.key_lines[key] = key_node.start_mark.line + 1
+        return out
+
+    def construct_line_sequence(self, node: yaml.SequenceNode) -> LineList:
+        out = LineList(self.construct_object(child, deep=True) for child in node.value)
+        out.line = node.start_mark.line + 1
+        out.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return out
+
+
+_Constructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:map", _Constructor.construct_line_mapping
+)
+_Constructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:seq", _Constructor.construct_line_sequence
+)
+
+
+class _Loader(_Parser, _Constructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        _Constructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+class YamlProblem(Exception):
+    """Raised inside this module only; turned into a FlowProblem by `read_yaml`."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes after alias expansion, computed without expanding (memo by identity)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise YamlProblem(node.start_mark.line + 1, "a YAML alias refers to itself")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        sizes[key] = min(total, MAX_NODES + 1)
+        return sizes[key]
+
+    return size(root)
+
+
+def read_yaml(path: Path, label: str) -> tuple[Any, list[FlowProblem]]:
+    """Read one YAML file safely; returns (data, problems), data None when unreadable."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            msg = f"file is {size // 1024} KB; flow files may be at most {MAX_BYTES // 1024} KB"
+            return None, [FlowProblem(label, 1, msg)]
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [FlowProblem(label, 1, f"cannot read file: {exc}")]
+    return parse_yaml(text, label)
+
+
+def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
+    """Parse YAML text safely (see `read_yaml`)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        if _expanded_size(node) > MAX_NODES:
+            msg = f"YAML expands to more than {MAX_NODES} nodes (an alias bomb?); refused"
+            return None, [FlowProblem(label, node.start_mark.line + 1, msg)]
+        return loader.construct_document(node), []
+    except YamlProblem as exc:
+        return None, [FlowProblem(label, exc.line, str(exc))]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [FlowProblem(label, line, f"not valid YAML: {exc.problem or exc}")]
+    except (yaml.YAMLError, RecursionError) as exc:
+        return None, [FlowProblem(label, 1, f"not valid YAML: {exc}")]
+    finally:
+        loader.dispose()

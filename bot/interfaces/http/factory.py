@@ -1,0 +1,69 @@
+"""`create_app(config)`: the store, the safe probe runner, the engine and the routes, wired."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from bot.config import Config
+from bot.interfaces.http.app import build_app
+from bot.interfaces.http.safety import SafeRunner, SafetySettings
+from bot.interfaces.http.service import ChatService, EngineLike
+from bot.interfaces.http.settings import serve_settings
+from bot.probes.model import ProbeRunner
+from bot.sessions import SessionStore, open_store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: Config,
+    *,
+    engine: EngineLike | None = None,
+    store: SessionStore | None = None,
+    flows_dir: Path | None = None,
+    runner: ProbeRunner | None = None,
+) -> Starlette:
+    """The ASGI app for `deskbot serve`.
+
+    Tests and benchmarks may pass their own engine, store, or probe runner (`runner` replaces
+    the live one behind the same serve-mode limits).
+    """
+    settings = serve_settings(config)
+    store = store if store is not None else open_store(config)
+    if engine is None:
+        engine = _serve_engine(config, store, settings.safety, flows_dir, runner)
+    service = ChatService(engine, store, cache_size=settings.cache_sessions)
+    return build_app(service, settings.limits)
+
+
+def default_flows_dir() -> Path:
+    """./flows when run from a checkout, else the folder beside the package."""
+    here = Path("flows")
+    return here if here.is_dir() else Path(__file__).resolve().parents[3] / "flows"
+
+
+def _serve_engine(
+    config: Config,
+    store: SessionStore,
+    safety: SafetySettings,
+    flows_dir: Path | None,
+    inner: ProbeRunner | None,
+) -> EngineLike:
+    from bot.engine import Engine
+
+    if inner is None:
+        from bot.probes.policy import TargetPolicy
+        from bot.probes.runner import LiveProbeRunner
+
+        # Address classes (loopback, private...) and exact-address connects are the probes'
+        # own policy; the hosts of the session's provider are checked by SafeRunner.
+        policy = TargetPolicy(allow_private=config.allow_private, ports=safety.mail_ports)
+        inner = LiveProbeRunner(config, policy=policy)
+    runner = SafeRunner(inner, store, safety)
+    engine: EngineLike = Engine.load(
+        flows_dir or default_flows_dir(), config=config, runner=runner, vantage="server"
+    )
+    return engine

@@ -1,0 +1,166 @@
+"""Serve-mode probing limits: which hosts and ports a chat user may make the service probe.
+
+The probes themselves refuse loopback/private/link-local/multicast addresses (unless
+`allow_private`) and connect to the exact address they checked (bot/probes policy). This layer
+adds what only the service knows: a target must be one of the servers published or discovered
+for the session's own e-mail domain, on a mail port, and login attempts are rate limited per
+session and per target. A refusal is a value (a skipped check), never a crash.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.errors import ProbeRefused
+from bot.probes.model import Check, ProbeObserver, ProbeReport, ProbeRunner
+from bot.sessions import SessionStore
+
+log = logging.getLogger(__name__)
+
+# Which conversation a probe runs for: set by the service around each turn, read here.
+CURRENT_SESSION: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "deskbot_session", default="-"
+)
+
+
+
+@dataclass
+class ProbeClock:
+    """Time spent in probes during one turn (mutable, one per turn): Server-Timing reports it."""
+
+    seconds: float = 0.0
+
+
+PROBE_CLOCK: contextvars.ContextVar[ProbeClock | None] = contextvars.ContextVar(
+    "deskbot_probe_clock", default=None
+)
+
+MAIL_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525, 110, 995, 143, 993})
+HOST_PARAMS = ("incoming_server", "outgoing_server", "host", "server")
+PORT_PARAMS = ("incoming_port", "outgoing_port", "port")
+LOGIN_PROBES = frozenset({"check_outgoing", "check_incoming"})
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """The `[serve]` limits on probing."""
+
+    mail_ports: frozenset[int] = MAIL_PORTS
+    logins_per_session: int = 5
+    logins_per_target: int = 30
+    login_window: float = 600.0
+    provider_cache_seconds: float = 300.0
+
+
+class SafeRunner:
+    """A ProbeRunner that only lets through what a help-desk server may probe."""
+
+    def __init__(
+        self, inner: ProbeRunner, store: SessionStore, settings: SafetySettings | None = None
+    ) -> None:
+        self.inner = inner
+        self.store = store
+        self.settings = settings or SafetySettings()
+        self._hosts: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def run(
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+    ) -> ProbeReport:
+        """Run the probe if its targets are allowed; otherwise a skipped, explained report."""
+        started = time.perf_counter()
+        try:
+            return await self._run(name, params, observer)
+        finally:
+            clock = PROBE_CLOCK.get()
+            if clock is not None:
+                clock.seconds += time.perf_counter() - started
+
+    async def _run(
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None
+    ) -> ProbeReport:
+        refusal = await self._refusal(name, params)
+        if refusal is not None:
+            log.info("refused probe %s for session %s: %s", name, CURRENT_SESSION.get(), refusal)
+            return _refused(name, params, refusal, observer)
+        params, note = await self._login_budget(name, params)
+        try:
+            report = await self.inner.run(name, params, observer)
+        except ProbeRefused as exc:  # the probes' own address/port policy said no
+            log.info("probe %s refused by the target policy: %s", name, exc)
+            return _refused(name, params, str(exc), observer)
+        return dataclasses.replace(report, notes=(*report.notes, note)) if note else report
+
+    async def _refusal(self, name: str, params: Mapping[str, str]) -> str | None:
+        for key in PORT_PARAMS:
+            port = params.get(key, "").strip()
+            if port and (not port.isdigit() or int(port) not in self.settings.mail_ports):
+                return f"port {port} is not a mail port"
+        hosts = {params[k].strip().lower().rstrip(".") for k in HOST_PARAMS if params.get(k)}
+        if not hosts or name == "lookup_provider":
+            return None
+        email = params.get("email", "")
+        domain = email.rpartition("@")[2].strip().lower()
+        if not domain:
+            return "a server was named but no e-mail address, so its provider is unknown"
+        allowed = await self._allowed_hosts(domain, email)
+        for host in sorted(hosts):
+            if host not in allowed:
+                return f"{host} is not a server published or discovered for {domain}"
+        return None
+
+    async def _allowed_hosts(self, domain: str, email: str) -> frozenset[str]:
+        cached = self._hosts.get(domain)
+        ttl = self.settings.provider_cache_seconds
+        if cached is not None and time.monotonic() - cached[0] < ttl:
+            return cached[1]
+        report = await self.inner.run("lookup_provider", {"email": email})
+        provider = report.provider
+        hosts = frozenset(
+            s.host.lower().rstrip(".") for s in provider.incoming + provider.outgoing
+        ) if provider is not None else frozenset()
+        self._hosts[domain] = (time.monotonic(), hosts)
+        return hosts
+
+    async def _login_budget(
+        self, name: str, params: Mapping[str, str]
+    ) -> tuple[Mapping[str, str], str | None]:
+        if name not in LOGIN_PROBES or not params.get("password"):
+            return params, None
+        s = self.settings
+        target = _login_target(name, params)
+        session_hits = await self.store.hit(f"login:s:{CURRENT_SESSION.get()}", s.login_window)
+        target_hits = await self.store.hit(f"login:t:{target}", s.login_window)
+        if session_hits <= s.logins_per_session and target_hits <= s.logins_per_target:
+            return params, None
+        which = "this conversation" if session_hits > s.logins_per_session else target
+        log.warning("login attempt limit reached for %s", which)
+        # Probe everything else, but without trying the password again.
+        kept = {k: v for k, v in params.items() if k != "password"}
+        return kept, f"login not tried: too many login attempts for {which}; try again later"
+
+
+def _login_target(name: str, params: Mapping[str, str]) -> str:
+    key = "outgoing_server" if name == "check_outgoing" else "incoming_server"
+    host = params.get(key) or params.get("email", "").rpartition("@")[2]
+    return host.strip().lower() or "-"
+
+
+def _refused(
+    name: str, params: Mapping[str, str], reason: str, observer: ProbeObserver | None
+) -> ProbeReport:
+    target = next((params[k] for k in HOST_PARAMS if params.get(k)), params.get("email", ""))
+    evidence = (
+        f"not probed from the help-desk server: {reason.rstrip('.')}. "
+        "The customer can run the check on their own computer: deskbot probe their@address"
+    )
+    check = Check(probe="policy", target=target, status="skipped", evidence=evidence,
+                  outcome="refused")
+    if observer is not None:
+        observer.check_finished(check)
+    return ProbeReport(name=name, target=target, outcome="inconclusive", checks=(check,),
+                       notes=(evidence,))

@@ -1,0 +1,167 @@
+"""Conversations over HTTP: the engine, the session store and the per-session lock together."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.interfaces.http.safety import CURRENT_SESSION, PROBE_CLOCK, ProbeClock
+from bot.interfaces.http.serialize import reply_json
+from bot.probes.model import ProbeObserver
+from bot.sessions import SessionStore, StoredSession
+
+log = logging.getLogger(__name__)
+
+
+class ReplyLike(Protocol):
+    """What the service reads from an engine reply (docs/api.md `Reply`)."""
+
+    @property
+    def messages(self) -> Sequence[Any]: ...
+
+    @property
+    def outcome(self) -> Any: ...
+
+    @property
+    def question(self) -> Any: ...
+
+
+class SessionLike(Protocol):
+    """The engine session API the service drives (docs/api.md `Session`)."""
+
+    async def open(self) -> ReplyLike: ...
+
+    async def send(self, text: str, observer: ProbeObserver | None = None) -> ReplyLike: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class EngineLike(Protocol):
+    """The engine API the service drives (docs/api.md `Engine`)."""
+
+    def start(self, context: Mapping[str, str] | None = None) -> SessionLike: ...
+
+    def restore(self, state: dict[str, Any]) -> SessionLike: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The result of one request: the reply as JSON, the session's id, where the time went."""
+
+    session_id: str
+    body: dict[str, Any]
+    probe_seconds: float = 0.0
+
+
+@contextmanager
+def _turn_of(session_id: str) -> Iterator[ProbeClock]:
+    """Tell the probe runner whose turn this is, and time its probes."""
+    clock = ProbeClock()
+    session_token = CURRENT_SESSION.set(session_id)
+    clock_token = PROBE_CLOCK.set(clock)
+    try:
+        yield clock
+    finally:
+        PROBE_CLOCK.reset(clock_token)
+        CURRENT_SESSION.reset(session_token)
+
+
+class LiveSessions:
+    """Recently used engine sessions of this worker, keyed by id and store revision.
+
+    Reusing the live object skips a restore and keeps a password typed earlier in memory (it is
+    never stored); a revision mismatch means another worker moved the session on, so it is
+    restored from the store instead.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[int, SessionLike]] = OrderedDict()
+
+    def get(self, session_id: str, rev: int) -> SessionLike | None:
+        item = self._items.get(session_id)
+        if item is None or item[0] != rev:
+            return None
+        self._items.move_to_end(session_id)
+        return item[1]
+
+    def put(self, session_id: str, rev: int, session: SessionLike) -> None:
+        if self.size <= 0:
+            return
+        self._items[session_id] = (rev, session)
+        self._items.move_to_end(session_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def drop(self, session_id: str) -> None:
+        self._items.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class ChatService:
+    """Starts, continues and reads conversations; one message at a time per session."""
+
+    def __init__(self, engine: EngineLike, store: SessionStore, *, cache_size: int = 1000):
+        self.engine = engine
+        self.store = store
+        self.live = LiveSessions(cache_size)
+
+    async def start(self, context: Mapping[str, str]) -> Turn:
+        """A new conversation with the ticket's context slots; returns the greeting."""
+        session_id = secrets.token_urlsafe(18)
+        session = self.engine.start(dict(context))
+        async with self.store.lock(session_id):
+            with _turn_of(session_id) as clock:
+                reply = await session.open()
+            await self._save(session_id, 1, session)
+        return Turn(session_id, reply_json(reply), clock.seconds)
+
+    async def send(
+        self, session_id: str, text: str, observer: ProbeObserver | None = None
+    ) -> Turn | None:
+        """Handle one user line; None when the session is unknown."""
+        async with self.store.lock(session_id):
+            stored = await self.store.load(session_id)
+            if stored is None:
+                return None
+            session = self._session(session_id, stored)
+            try:
+                with _turn_of(session_id) as clock:
+                    reply = await session.send(text, observer)
+            except BaseException:
+                # The live object may be half-way through the turn: the next request must
+                # start again from the last saved state.
+                self.live.drop(session_id)
+                raise
+            await self._save(session_id, stored.rev + 1, session)
+        return Turn(session_id, reply_json(reply), clock.seconds)
+
+    async def session(self, session_id: str) -> SessionLike | None:
+        """The conversation as it stands (for transcripts), or None when unknown."""
+        stored = await self.store.load(session_id)
+        if stored is None:
+            return None
+        return self._session(session_id, stored)
+
+    async def exists(self, session_id: str) -> bool:
+        """True when the store knows the session."""
+        return await self.store.load(session_id) is not None
+
+    def _session(self, session_id: str, stored: StoredSession) -> SessionLike:
+        live = self.live.get(session_id, stored.rev)
+        if live is not None:
+            return live
+        session = self.engine.restore(dict(stored.state))
+        self.live.put(session_id, stored.rev, session)
+        return session
+
+    async def _save(self, session_id: str, rev: int, session: SessionLike) -> None:
+        await self.store.save(session_id, StoredSession(rev=rev, state=session.to_dict()))
+        self.live.put(session_id, rev, session)

@@ -1,0 +1,52 @@
+"""The `[serve]` table beyond the store: request limits, login rate limits, the live cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Config
+from bot.errors import ConfigError
+from bot.interfaces.http.safety import MAIL_PORTS, SafetySettings
+from bot.interfaces.http.validation import Limits
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Everything the HTTP layer reads from `[serve]`."""
+
+    limits: Limits
+    safety: SafetySettings
+    cache_sessions: int
+
+
+def _int(serve: dict[str, Any], name: str, default: int, minimum: int = 1) -> int:
+    value = serve.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"[serve] {name} must be a whole number >= {minimum}")
+    return value
+
+
+def _ports(serve: dict[str, Any]) -> frozenset[int]:
+    value = serve.get("mail_ports", sorted(MAIL_PORTS))
+    if not isinstance(value, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in value
+    ):
+        raise ConfigError("[serve] mail_ports must be a list of port numbers")
+    return frozenset(value)
+
+
+def serve_settings(config: Config) -> ServeSettings:
+    """Read and check `[serve]`; unknown values raise ConfigError naming the key."""
+    serve = config.serve
+    limits = Limits(
+        max_body_bytes=_int(serve, "max_body_bytes", 32 * 1024, minimum=256),
+        max_text_chars=_int(serve, "max_text_chars", 4000),
+    )
+    safety = SafetySettings(
+        mail_ports=_ports(serve),
+        logins_per_session=_int(serve, "logins_per_session", 5),
+        logins_per_target=_int(serve, "logins_per_target", 30),
+        login_window=float(_int(serve, "login_window", 600)),
+    )
+    return ServeSettings(limits, safety, _int(serve, "cache_sessions", 1000, minimum=0))

@@ -1,0 +1,95 @@
+"""Request bodies: size limit (413) and shape (422 with a message), as values not exceptions."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from bot.errors import AnswersError
+from bot.slots import normalize_slots
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a request is refused: the HTTP status and a message for the integrator."""
+
+    status: int
+    message: str
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request limits from `[serve]`."""
+
+    max_body_bytes: int = 32 * 1024  # room for 4000 characters JSON-escaped
+    max_text_chars: int = 4000
+
+
+async def read_json(request: Request, limits: Limits) -> Any | Problem:
+    """The parsed body, 413 when larger than the limit (checked before and while reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_body_bytes:
+        return _too_large(limits)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            return _too_large(limits)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}  # no body at all: the same as an empty object
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Problem(422, f"body is not valid JSON: {exc}")
+    except RecursionError:
+        return Problem(422, "body is not valid JSON: nested too deeply")
+
+
+def _too_large(limits: Limits) -> Problem:
+    return Problem(413, f"body larger than {limits.max_body_bytes} bytes")
+
+
+def session_context(body: Any) -> dict[str, str] | Problem:
+    """`{"context": {slot: value}}` (or no body) → normalised slots."""
+    if not isinstance(body, Mapping):
+        return Problem(422, "body must be a JSON object like {\"context\": {\"email\": ...}}")
+    extra = sorted(set(body) - {"context"})
+    if extra:
+        return Problem(422, f"unknown field(s) {', '.join(extra)}; expected only \"context\"")
+    context = body.get("context")
+    if context is None:
+        return {}
+    if not isinstance(context, Mapping):
+        return Problem(422, "context must be an object of slot name to value")
+    try:
+        return normalize_slots(context, source="context")
+    except AnswersError as exc:
+        return Problem(422, str(exc))
+
+
+def message_text(body: Any, limits: Limits) -> str | Problem:
+    """`{"text": "..."}` → the text, within the length limit."""
+    if not isinstance(body, Mapping):
+        return Problem(422, "body must be a JSON object like {\"text\": \"...\"}")
+    extra = sorted(set(body) - {"text"})
+    if extra:
+        return Problem(422, f"unknown field(s) {', '.join(extra)}; expected only \"text\"")
+    text = body.get("text")
+    if not isinstance(text, str):
+        return Problem(422, "text is required and must be a string")
+    if len(text) > limits.max_text_chars:
+        return Problem(422, f"text longer than {limits.max_text_chars} characters")
+    return text

@@ -1,0 +1,369 @@
+"""The interactive chat loop: prompts, slash commands, live probe progress, the final answer.
+
+Presentation only: every user line goes to the engine's session (`send`), and the slash
+commands that change the dialogue are sent as the engine's repair phrases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.application import Application
+from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.layout import Layout, Window
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.output import Output
+
+from bot.engine import BotMessage, Engine, Question, Reply, Session
+from bot.engine.texts import SETTINGS_HEADER
+from bot.interfaces.terminal import render
+from bot.interfaces.terminal.commands import REPAIR_PHRASES, SlashCommand, parse_command
+from bot.interfaces.terminal.progress import ProgressView
+from bot.interfaces.terminal.prompts import FIXED_ANSWERS, AnswerCompleter
+from bot.probes.model import Check, ProbeReport
+
+MAX_COLUMNS = 100
+MAX_EVIDENCE = 6
+
+
+class TerminalChat:
+    """One conversation on a terminal, from greeting to the saved transcript."""
+
+    def __init__(
+        self, engine: Engine, context: Mapping[str, str], *,
+        transcript: Path | None = None, transcript_dir: Path | None = None,
+        input: Input | None = None, output: Output | None = None,
+    ) -> None:
+        self.session: Session = engine.start(dict(context))
+        self.transcript = transcript
+        self.transcript_dir = transcript_dir
+        # In memory only: answers may hold personal data, and secrets never enter it at all.
+        self.prompt_session: PromptSession[str] = PromptSession(
+            history=InMemoryHistory(), input=input, output=output, complete_while_typing=False,
+            reserve_space_for_menu=0,
+        )
+        self.input, self.output = self.prompt_session.input, self.prompt_session.output
+        self.symbols = render.Symbols.for_encoding(self.output.encoding())
+
+    # -- output ---------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> int:
+        """Text width: the terminal's, one column short (no auto-wrap surprises), capped."""
+        return max(40, min(MAX_COLUMNS, self.output.get_size().columns)) - 1
+
+    def show(self, text: StyleAndTextTuples) -> None:
+        """Print styled text (colour only where the terminal has it; NO_COLOR respected)."""
+        if text:
+            print_formatted_text(FormattedText(text), style=render.STYLE, end="",
+                                 output=self.output)
+
+    def say(self, text: str, style: str = "class:bot") -> None:
+        self.show(render.paragraph(text, self.columns, style))
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Greet, converse until an outcome or quit, save the transcript; the exit code."""
+        self.show(render.banner())
+        self.show_reply(await self.session.open())
+        while self.session.outcome is None:
+            line = await self.read_line()
+            if line is None or not await self.handle_line(line):
+                break
+        self.finish()
+        return 0
+
+    async def read_line(self) -> str | None:
+        """The next user line; None when the user leaves (Ctrl-D, or Ctrl-C confirmed)."""
+        while True:
+            try:
+                return await self.ask(self.session.question)
+            except EOFError:
+                return None
+            except KeyboardInterrupt:
+                if await self.confirm_quit():
+                    return None
+
+    async def handle_line(self, line: str) -> bool:
+        """Act on one line; False when the chat should end."""
+        command = parse_command(line)
+        if command is not None:
+            return await self.run_command(command)
+        secret = self.session.question is not None and self.session.question.secret
+        # Pasted multi-line text is one answer (a password is taken exactly as typed).
+        text = line if secret else " ".join(p.strip() for p in line.splitlines() if p.strip())
+        await self.send(text)
+        return True
+
+    async def ask(self, question: Question | None) -> str:
+        """Prompt for an answer; hidden input and no history for a secret question."""
+        if question is not None and question.secret:
+            hidden: PromptSession[str] = PromptSession(input=self.input, output=self.output)
+            return await hidden.prompt_async(
+                [("class:prompt", "password (hidden) > ")], is_password=True,
+                style=render.STYLE,
+            )
+        choices, numbered = _choices(question)
+        return await self.prompt_session.prompt_async(
+            [("class:prompt", "> ")], style=render.STYLE,
+            completer=AnswerCompleter(choices, numbered),
+            # Room for the choices menu only where there are choices: no blank gap otherwise.
+            reserve_space_for_menu=min(len(choices), 6),
+        )
+
+    async def confirm_quit(self) -> bool:
+        """Ctrl-C at the prompt: ask before leaving (a second Ctrl-C or Ctrl-D means yes)."""
+        try:
+            answer = await self.prompt_session.prompt_async(
+                [("class:prompt", "Quit deskbot? [y/N] ")], style=render.STYLE, completer=None,
+            )
+        except (EOFError, KeyboardInterrupt):
+            return True
+        return answer.strip().lower() in {"y", "yes", "q", "quit"}
+
+    # -- sending, with the live progress view -------------------------------------------
+
+    async def send(self, text: str) -> None:
+        """Send one line; while probes run show their progress; Ctrl-C cancels them."""
+        view = ProgressView(self.symbols, self.columns)
+        task = asyncio.create_task(self.session.send(text, observer=view))
+        with _sigint_cancels(task, view.cancel_running):
+            started = asyncio.create_task(view.started.wait())
+            await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+            started.cancel()
+            if not task.done():
+                await self.live_progress(view, task)
+            await asyncio.wait({task})
+        if task.cancelled():
+            self.show(view.render(live=False))
+            self.say("Stopped the checks. You can answer again, go /back, or describe the "
+                     "problem differently.", "class:hint")
+            self.show_question(self.session.question)
+            return
+        self.show_reply(task.result(), view)
+
+    async def live_progress(self, view: ProgressView, task: asyncio.Task[Any]) -> None:
+        """Redraw the checks ten times a second until the send ends or Ctrl-C cancels it."""
+        keys = KeyBindings()
+
+        @keys.add("c-c")
+        def _cancel(event: KeyPressEvent) -> None:
+            view.cancel_running()
+            task.cancel()
+
+        rows = max(3, self.output.get_size().rows - 2)
+        app: Application[None] = Application(
+            layout=Layout(Window(FormattedTextControl(lambda: view.render(limit=rows)))),
+            key_bindings=keys, style=render.STYLE, refresh_interval=0.1,
+            erase_when_done=True, input=self.input, output=self.output,
+        )
+
+        def stop(_: object = None) -> None:
+            if app.is_running and app.future is not None and not app.future.done():
+                app.exit()
+
+        task.add_done_callback(stop)
+        await app.run_async(pre_run=lambda: stop() if task.done() else None,
+                            handle_sigint=False)
+
+    # -- showing replies ------------------------------------------------------------------
+
+    def show_reply(self, reply: Reply, view: ProgressView | None = None) -> None:
+        """Every message of a reply; checks go where the engine reports its probes."""
+        for message in reply.messages:
+            if message.kind == "probe":
+                self.show_checks(message, view)
+                view = None  # the live view held every check of this send: show it once
+            else:
+                self.show_message(message, reply)
+
+    def show_checks(self, message: BotMessage, view: ProgressView | None) -> None:
+        if view is None or not view.rows:
+            # The runner told no observer (e.g. recorded results): show the report's checks.
+            view = ProgressView(self.symbols, self.columns)
+            for report in message.evidence:
+                for check in report.checks:
+                    view.check_finished(check)
+        self.show(view.render(live=False))
+
+    def show_message(self, message: BotMessage, reply: Reply) -> None:
+        if message.kind == "question":
+            self.show_question(message.question or reply.question, message.text)
+        elif message.kind == "result":
+            self.show_result(message, reply)
+        elif message.kind == "handoff":
+            self.show([("class:handoff", "Handing over to a person\n")])
+            self.say(message.text)
+        else:
+            self.say(message.text)
+
+    def show_question(self, question: Question | None, text: str | None = None) -> None:
+        if question is None:
+            if text:
+                self.say(text, "class:question")
+            return
+        choices, numbered = _choices(question)
+        prompt = _without_choice_lines(text, len(question.choices)) if text else question.prompt
+        self.show(render.question(prompt, choices, self.columns, numbered=numbered))
+
+    def show_result(self, message: BotMessage, reply: Reply) -> None:
+        diagnosis = reply.outcome.diagnosis if reply.outcome else None
+        settings = list(message.settings or ())
+        # The engine appends a plain-text table for plain chat; ours replaces it.
+        text = message.text.split("\n\n" + SETTINGS_HEADER)[0] if settings else message.text
+        evidence = _supporting_checks(self.session.evidence, diagnosis)
+        self.show(render.final_answer(text, diagnosis, evidence, settings, self.columns,
+                                      self.symbols))
+
+    # -- slash commands -------------------------------------------------------------------
+
+    async def run_command(self, command: SlashCommand) -> bool:
+        """Run a slash command; False for /quit."""
+        name = command.name
+        if name is None:
+            self.say(f"Unknown command /{command.word}. Type /help for the list.", "class:error")
+        elif name == "quit":
+            return False
+        elif name == "help":
+            self.show(render.help_text(self.columns))
+        elif name == "settings":
+            self.show_settings()
+        elif name == "save":
+            self.save(command.argument)
+        else:
+            await self.send(REPAIR_PHRASES[name])
+        return True
+
+    def show_settings(self) -> None:
+        self.show([("class:section", "What deskbot knows so far\n")])
+        rows = render.slot_rows(self.session.slots, ())
+        provider = next((r.provider for r in reversed(self.session.evidence) if r.provider),
+                        None)
+        if provider is not None:
+            rows.insert(0, ("provider", provider.name))
+        diagnoses = sorted({d for r in self.session.evidence for d in r.diagnoses})
+        if diagnoses:
+            rows.append(("checks found", ", ".join(diagnoses)))
+        self.show(render.key_values(rows, self.columns))
+
+    def save(self, argument: str) -> None:
+        path = Path(argument).expanduser() if argument else self.default_transcript_path()
+        saved = self.write_transcript(path)
+        if saved:
+            self.say(f"Transcript saved to {saved}", "class:hint")
+
+    # -- the end --------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Save the transcript (automatically, and to --transcript) and say where it is."""
+        targets = [self.default_transcript_path()]
+        if self.transcript is not None:
+            targets.append(self.transcript)
+        saved = [p for p in (self.write_transcript(t) for t in targets) if p is not None]
+        if saved:
+            self.say("Transcript saved to " + " and ".join(str(p) for p in saved), "class:hint")
+
+    def default_transcript_path(self) -> Path:
+        folder = self.transcript_dir or default_transcript_dir()
+        return folder / f"chat-{datetime.now():%Y%m%d-%H%M%S-%f}.json"
+
+    def write_transcript(self, path: Path) -> Path | None:
+        from bot.errors import DeskbotError
+        from bot.transcripts import write_transcript
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return write_transcript(path, self.session)
+        except (OSError, DeskbotError) as exc:
+            self.say(f"Could not save the transcript to {path}: {exc}", "class:error")
+            return None
+
+
+def default_transcript_dir() -> Path:
+    """Where transcripts are saved automatically: the per-user data directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("deskbot")) / "transcripts"
+
+
+def _choices(question: Question | None) -> tuple[list[tuple[str, str]], bool]:
+    """The answers to offer, and whether they are numbered (only real choice lists are)."""
+    if question is None:
+        return [], False
+    if question.choices and question.type == "choice":
+        return [(c.value, c.label) for c in question.choices], True
+    fixed = FIXED_ANSWERS.get(question.type)
+    if fixed is not None:
+        return list(fixed), False
+    return [(c.value, c.label) for c in question.choices], False
+
+
+_CHOICE_LINE = re.compile(r"^\s+\d+\.\s")
+
+
+def _without_choice_lines(text: str, count: int) -> str:
+    """The engine lists choices as text for plain chat; the terminal draws its own list."""
+    lines = text.splitlines()
+    tail = lines[len(lines) - count:] if 0 < count < len(lines) else []
+    if tail and all(_CHOICE_LINE.match(line) for line in tail):
+        return "\n".join(lines[: len(lines) - count])
+    return text
+
+
+def _supporting_checks(reports: Sequence[ProbeReport], diagnosis: str | None) -> list[Check]:
+    """The few checks that prove the diagnosis (or, for `ok`, that passed)."""
+    checks = [c for r in reports for c in r.checks]
+    if diagnosis == "ok":
+        chosen = [c for c in checks if c.status == "ok"]
+    else:
+        chosen = [c for c in checks if c.diagnosis == diagnosis] or [
+            c for c in checks if c.status == "fail"]
+    return chosen[:MAX_EVIDENCE]
+
+
+@contextlib.contextmanager
+def _sigint_cancels(task: asyncio.Task[Any], also: Callable[[], None]) -> Iterator[None]:
+    """While a send runs outside a raw-mode prompt, Ctrl-C (SIGINT) cancels it, not the chat."""
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def cancel() -> None:
+        also()
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_terminal_chat(engine: Engine, context: Mapping[str, str],
+                      args: argparse.Namespace) -> int:
+    """Entry point from `deskbot chat` when stdin and stdout are a terminal."""
+    transcript = getattr(args, "transcript", None)
+    chat = TerminalChat(engine, context, transcript=Path(transcript) if transcript else None)
+    try:
+        return asyncio.run(chat.run())
+    except KeyboardInterrupt:  # a Ctrl-C that landed outside any prompt or probe
+        print(file=sys.stderr)
+        return 130

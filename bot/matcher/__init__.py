@@ -1,0 +1,13 @@
+"""The symptom matcher: what a customer types → a symptom id, `clarify` or `none`.
+
+Deterministic and explainable, no ML model: a shared vocabulary repairs spelling and maps
+synonyms, each flow's `match:` block (phrases, weighted keywords) supplies the knowledge.
+"""
+
+from __future__ import annotations
+
+from bot.matcher.core import Candidate, Evidence, Matcher, MatchResult
+from bot.matcher.spec import MatchSpec
+from bot.matcher.vocabulary import Vocabulary
+
+__all__ = ["Candidate", "Evidence", "MatchResult", "MatchSpec", "Matcher", "Vocabulary"]

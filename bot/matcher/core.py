@@ -1,0 +1,223 @@
+"""The symptom matcher: text → a symptom id, `clarify` or `none`, with scored candidates.
+
+Pure and deterministic. Evidence for a flow is the sum of its matched keyword weights plus a
+bonus for its closest phrase; words of other topics (from the vocabulary) count against every
+flow, and without any e-mail word only half the evidence counts. Evidence e becomes the score
+e / (e + HALF): one scale and one set of thresholds for all flows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
+from bot.matcher.spec import MatchSpec
+from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
+
+HALF = 3.0  # evidence at which a flow scores 0.5
+ROUTE_SCORE = 0.5  # start a flow at or above this ...
+ROUTE_MARGIN = 0.1  # ... when it leads the runner-up by this much
+CLARIFY_SCORE = 0.4  # below this, only e-mail words make the text "about e-mail"
+PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching phrase
+PHRASE_FLOOR = 0.4  # phrase similarity below this is no evidence
+NO_CONTEXT_FACTOR = 0.5  # share of the evidence kept when no e-mail word is present
+MAX_CANDIDATES = 3
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A symptom the text may be about, with a score in [0, 1]."""
+
+    id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a flow scored what it did (for `--explain`)."""
+
+    keywords: tuple[tuple[str, float], ...]
+    phrase: str | None
+    phrase_similarity: float
+    total: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The decision for one utterance (CONTRACT.md, `deskbot match`)."""
+
+    text: str
+    decision: str
+    candidates: tuple[Candidate, ...]
+    tokens: tuple[str, ...] = field(default=(), compare=False)
+    evidence: Mapping[str, Evidence] = field(default_factory=dict, compare=False)
+    anchors: tuple[str, ...] = field(default=(), compare=False)
+    offtopic: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON object of the contract."""
+        return {
+            "text": self.text,
+            "decision": self.decision,
+            "candidates": [{"id": c.id, "score": c.score} for c in self.candidates],
+        }
+
+
+@dataclass(frozen=True)
+class _Context:
+    """How much the text is about e-mail at all."""
+
+    anchors: tuple[str, ...]
+    offtopic: tuple[str, ...]
+    penalty: float  # counted against every flow
+    score: float  # anchor weights minus the penalty
+
+
+class Matcher:
+    """Maps what a customer types to a flow id, `clarify` or `none`."""
+
+    def __init__(self, specs: Mapping[str, MatchSpec], vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.specs: Mapping[str, MatchSpec] = dict(specs)
+        self.ids: tuple[str, ...] = tuple(sorted(specs))
+        flow_words = {
+            word
+            for spec in specs.values()
+            for text in (*spec.phrases, *(k for k, _ in spec.keywords))
+            for word in vocabulary.canonical(tokenize(text))
+        }
+        self._speller = vocabulary.speller(flow_words)
+        skip = vocabulary.stopwords
+        self._keywords: PatternIndex[tuple[int, float]] = PatternIndex(skip)
+        phrases: list[tuple[int, str, frozenset[str]]] = []
+        wanted: set[Pattern] = set()
+        for index, flow_id in enumerate(self.ids):
+            spec = specs[flow_id]
+            for word, weight in spec.keywords:
+                pattern = self._pattern(word)
+                self._keywords.add(pattern, (index, weight))
+                if weight > 0:
+                    wanted.add(pattern)
+            phrases.extend(
+                (index, p, frozenset(self._content(self.normalize(p)))) for p in spec.phrases
+            )
+        self._phrases = PhraseIndex(phrases)
+        self._anchors: PatternIndex[float] = PatternIndex(skip)
+        for words, weight in vocabulary.anchors.items():
+            self._anchors.add(self._pattern(" ".join(words)), weight)
+        self._offtopic = self._offtopic_index(vocabulary, wanted)
+        self._fallback = tuple(
+            Candidate(flow_id, 0.0) for flow_id in vocabulary.clarify_fallback if flow_id in specs
+        )[:MAX_CANDIDATES]
+
+    @classmethod
+    def from_flows_dir(cls, path: Path | str) -> Matcher:
+        """Read `id`, `title` and `match` of every flow in a folder, plus `_vocabulary.yaml`.
+
+        Raises ValueError naming the file when a match block or the vocabulary is malformed.
+        """
+        folder = Path(path)
+        specs: dict[str, MatchSpec] = {}
+        for file in sorted(folder.glob("*.yaml")):
+            if file.name.startswith("_"):
+                continue
+            raw = load_yaml(file)
+            if not isinstance(raw, Mapping) or "id" not in raw:
+                continue
+            try:
+                title = str(raw.get("title", raw["id"]))
+                specs[str(raw["id"])] = MatchSpec.from_mapping(raw.get("match") or {}, title=title)
+            except ValueError as exc:
+                raise ValueError(f"{file}: {exc}") from exc
+        return cls(specs, Vocabulary.load(folder / "_vocabulary.yaml"))
+
+    def normalize(self, text: str) -> list[str]:
+        """Canonical tokens: spelling repaired, synonyms applied."""
+        repaired = [w for token in tokenize(text) for w in self._speller.repair(token)]
+        return self.vocabulary.canonical(repaired)
+
+    def match(self, text: str) -> MatchResult:
+        """Classify one utterance."""
+        tokens = self.normalize(text)
+        context = self._context(tokens)
+        explained = self._evidence(tokens, context)
+        candidates = _rank(explained)
+        decision = _decide(candidates, context.score)
+        if decision == "clarify" and not candidates:
+            candidates = self._fallback
+        return MatchResult(
+            text,
+            decision,
+            candidates,
+            tuple(tokens),
+            explained,
+            context.anchors,
+            context.offtopic,
+        )
+
+    def _context(self, tokens: Sequence[str]) -> _Context:
+        anchors = self._anchors.found(tokens)
+        offtopic = self._offtopic.found(tokens)
+        penalty = sum(w for _, w in offtopic)
+        return _Context(
+            tuple(" ".join(p) for p, _ in anchors),
+            tuple(" ".join(p) for p, _ in offtopic),
+            penalty,
+            sum(w for _, w in anchors) - penalty,
+        )
+
+    def _evidence(self, tokens: Sequence[str], context: _Context) -> dict[str, Evidence]:
+        keywords: dict[int, list[tuple[str, float]]] = defaultdict(list)
+        for pattern, (flow, weight) in self._keywords.found(tokens):
+            keywords[flow].append((" ".join(pattern), weight))
+        phrases = self._phrases.best(set(self._content(tokens)))
+        explained: dict[str, Evidence] = {}
+        for flow in sorted(set(keywords) | set(phrases)):
+            phrase, similarity = phrases.get(flow, (None, 0.0))
+            bonus = PHRASE_WEIGHT * max(0.0, similarity - PHRASE_FLOOR) / (1 - PHRASE_FLOOR)
+            raw = sum(w for _, w in keywords[flow]) + bonus
+            # Words like "settings" or "arrive" say little until something places the text
+            # in the e-mail world: without any such word, only part of the evidence counts.
+            total = (raw if context.score > 0 else raw * NO_CONTEXT_FACTOR) - context.penalty
+            explained[self.ids[flow]] = Evidence(
+                tuple(sorted(keywords[flow])), phrase, round(similarity, 3), total
+            )
+        return explained
+
+    def _offtopic_index(self, vocabulary: Vocabulary, wanted: set[Pattern]) -> PatternIndex[float]:
+        # A word some flow asks for is on topic, whatever the shared off-topic list says.
+        index: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
+        for words, weight in vocabulary.offtopic.items():
+            pattern = self._pattern(" ".join(words))
+            if pattern not in wanted:
+                index.add(pattern, weight)
+        return index
+
+    def _pattern(self, text: str) -> Pattern:
+        return tuple(self.normalize(text))
+
+    def _content(self, tokens: Sequence[str]) -> list[str]:
+        return [t for t in tokens if t != BREAK and t not in self.vocabulary.stopwords]
+
+
+def _decide(candidates: Sequence[Candidate], context: float) -> str:
+    best = candidates[0].score if candidates else 0.0
+    second = candidates[1].score if len(candidates) > 1 else 0.0
+    if best >= ROUTE_SCORE and best - second >= ROUTE_MARGIN:
+        return candidates[0].id
+    if best >= CLARIFY_SCORE or context >= 1.0:
+        return "clarify"
+    return "none"
+
+
+def _rank(explained: Mapping[str, Evidence]) -> tuple[Candidate, ...]:
+    scored = [
+        Candidate(flow_id, round(ev.total / (ev.total + HALF), 3))
+        for flow_id, ev in explained.items()
+        if ev.total > 0
+    ]
+    scored.sort(key=lambda c: (-c.score, c.id))
+    return tuple(scored[:MAX_CANDIDATES])

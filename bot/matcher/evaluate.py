@@ -1,0 +1,95 @@
+"""Scoring the matcher on a labelled set (the format of ../shared/eval/utterances-dev.yaml)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.matcher.core import Matcher
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled utterance."""
+
+    text: str
+    expect: str
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """An utterance the matcher got wrong."""
+
+    text: str
+    expect: str
+    got: str
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Accuracy per label, overall, and every confusion."""
+
+    per_label: tuple[tuple[str, int, int], ...]  # label, right, total
+    confusions: tuple[Confusion, ...]
+
+    @property
+    def right(self) -> int:
+        """Utterances decided as labelled."""
+        return sum(r for _, r, _ in self.per_label)
+
+    @property
+    def total(self) -> int:
+        """Utterances scored."""
+        return sum(t for _, _, t in self.per_label)
+
+    @property
+    def accuracy(self) -> float:
+        """Share of right decisions (1.0 for an empty set)."""
+        return self.right / self.total if self.total else 1.0
+
+
+def load_examples(path: Path) -> list[Example]:
+    """Read a YAML list of {text, expect}; ValueError names the first bad entry."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list):
+        raise ValueError(f"{path}: expected a list of {{text, expect}} entries")
+    examples: list[Example] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or "text" not in item or "expect" not in item:
+            raise ValueError(f"{path}: entry {index + 1} needs 'text' and 'expect'")
+        examples.append(Example(str(item["text"]), str(item["expect"])))
+    return examples
+
+
+def evaluate(matcher: Matcher, examples: Iterable[Example]) -> EvalReport:
+    """Run every example through the matcher and tally the decisions."""
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    confusions: list[Confusion] = []
+    for example in examples:
+        got = matcher.match(example.text).decision
+        total[example.expect] += 1
+        if got == example.expect:
+            right[example.expect] += 1
+        else:
+            confusions.append(Confusion(example.text, example.expect, got))
+    per_label = tuple((label, right[label], total[label]) for label in sorted(total))
+    return EvalReport(per_label, tuple(confusions))
+
+
+def format_report(report: EvalReport) -> list[str]:
+    """Human-readable lines: one per label, the overall line, then the confusions."""
+    lines = [f"{label:<26} {r:>4}/{t:<4} {r / t:6.1%}" for label, r, t in report.per_label]
+    lines.append(f"{'overall':<26} {report.right:>4}/{report.total:<4} {report.accuracy:6.1%}")
+    if report.confusions:
+        lines.append(f"confusions ({len(report.confusions)}):")
+        lines.extend(_confusion_lines(report.confusions))
+    return lines
+
+
+def _confusion_lines(confusions: Sequence[Confusion]) -> list[str]:
+    return [f"  {c.expect} -> {c.got}: {c.text!r}" for c in confusions]

@@ -1,0 +1,228 @@
+"""The shared domain vocabulary: turns what a customer types into canonical tokens.
+
+Knowledge lives in `flows/_vocabulary.yaml`; this module only applies it:
+contractions → multi-word synonyms (longest first) → spelling repair of unknown words
+(inflection, run-together words, rapidfuzz against the known words).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bot.matcher.patterns import BREAK
+
+_ADDRESS = re.compile(r"\S+@\S+")
+_APOSTROPHE = re.compile(r"['’`´]")
+# Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\s-\s")
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+_MIN_FUZZY = 5  # shorter words are too easily one edit away from another real word
+
+
+def load_yaml(path: Path) -> object:
+    """Parse a YAML file safely, with libyaml when present (ten times faster at start-up)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word and code tokens; addresses and apostrophes removed."""
+    text = _ADDRESS.sub(" ", text.lower())
+    text = _APOSTROPHE.sub("", text)
+    return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Domain vocabulary shared by all flows (see docs/flow-language.md, "Matching")."""
+
+    synonyms: Mapping[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    stopwords: frozenset[str] = frozenset()
+    breaks: frozenset[str] = frozenset()
+    protected: frozenset[str] = frozenset()
+    anchors: Mapping[tuple[str, ...], float] = field(default_factory=dict)
+    offtopic: Mapping[tuple[str, ...], float] = field(default_factory=dict)
+    clarify_fallback: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, object]) -> Vocabulary:
+        """Build from the parsed `_vocabulary.yaml`; ValueError with a message when malformed."""
+        synonyms: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for canonical, variants in _mapping(raw, "synonyms").items():
+            target = tuple(tokenize(str(canonical)))
+            if not isinstance(variants, list):
+                raise ValueError(f"synonyms.{canonical}: expected a list of variants")
+            for variant in variants:
+                source = tuple(tokenize(str(variant)))
+                if source and source != target:
+                    synonyms[source] = target
+        return cls(
+            synonyms=synonyms,
+            stopwords=frozenset(_words(raw, "stopwords")),
+            breaks=frozenset(_words(raw, "breaks")),
+            protected=frozenset(_words(raw, "protected")),
+            anchors={tuple(tokenize(k)): float(v) for k, v in _weights(raw, "anchors").items()},
+            offtopic={tuple(tokenize(k)): float(v) for k, v in _weights(raw, "offtopic").items()},
+            clarify_fallback=tuple(str(x) for x in _list(raw, "clarify_fallback")),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        """Read a vocabulary file; a missing file gives the empty vocabulary."""
+        if not path.exists():
+            return cls()
+        raw = load_yaml(path) or {}
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{path}: expected a mapping at the top level")
+        return cls.from_mapping(raw)
+
+    def canonical(self, tokens: Sequence[str]) -> list[str]:
+        """Apply multi-word synonyms, longest match first, without spelling repair.
+
+        Two passes, so that variants compose: "cant" → "not", then "not reach" → "unreachable".
+        Clause words ("but", "however") become the boundary token.
+        """
+        once = self._substitute(tokens)
+        longest = self._longest
+        # A second pass only matters when a multi-word variant may now start somewhere.
+        if any(longest.get(t, 0) > 1 for t in once):
+            once = self._substitute(once)
+        breaks = self.breaks
+        return [BREAK if t in breaks else t for t in once]
+
+    @cached_property
+    def _longest(self) -> dict[str, int]:
+        """For each word that starts a variant, the length of its longest variant."""
+        longest: dict[str, int] = {}
+        for source in self.synonyms:
+            longest[source[0]] = max(longest.get(source[0], 0), len(source))
+        return longest
+
+    def _substitute(self, tokens: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        longest, synonyms = self._longest, self.synonyms
+        i, end = 0, len(tokens)
+        while i < end:
+            reach = min(longest.get(tokens[i], 0), end - i)
+            for n in range(reach, 0, -1):
+                target = synonyms.get(tuple(tokens[i : i + n]))
+                if target is not None:
+                    out.extend(target)
+                    i += n
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def speller(self, known: Iterable[str]) -> Speller:
+        """A spelling repairer that knows these words plus `known` (the flows' own words)."""
+        domain = set(known) | {w for anchor in self.anchors for w in anchor}
+        for source, target in self.synonyms.items():
+            domain.update(source)
+            domain.update(target)
+        common = set(self.protected) | set(self.stopwords)
+        for phrase in self.offtopic:
+            common.update(phrase)
+        return Speller(frozenset(domain - common), frozenset(common))
+
+
+class Speller:
+    """Repairs words it does not know: inflections, run-together words, typos."""
+
+    def __init__(self, domain: frozenset[str], common: frozenset[str]) -> None:
+        self.words = domain | common
+        self._domain = domain - common
+        # Only domain words are typo targets; common words are never "corrected" into them.
+        self._targets: dict[str, list[str]] = {}
+        for word in sorted(domain):
+            if len(word) >= _MIN_FUZZY - 1 and word.isalpha():
+                self._targets.setdefault(word[0], []).append(word)
+        self.repair = lru_cache(maxsize=65536)(self._repair)
+
+    def _repair(self, token: str) -> tuple[str, ...]:
+        if token in self.words or len(token) < 3 or not token.isalpha():
+            return (token,)
+        stem = self._strip_inflection(token)
+        if stem is not None:
+            return (stem,)
+        split = self._split(token)
+        if split is not None:
+            return split
+        return (self._fuzzy(token) or token,)
+
+    def _strip_inflection(self, token: str) -> str | None:
+        for suffix in _SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+                base = token[: -len(suffix)]
+                for candidate in (base, base + "e", base[:-1] if base[-1:] == base[-2:-1] else ""):
+                    if candidate and candidate in self.words:
+                        return candidate
+        return None
+
+    def _split(self, token: str) -> tuple[str, str] | None:
+        # Run-together words ("cantsend", "mailserver"): both halves known, one of them a
+        # domain word of four letters or more, so "without" stays one word.
+        if len(token) < 7:
+            return None
+        for cut in range(3, len(token) - 2):
+            left, right = token[:cut], token[cut:]
+            if (
+                left in self.words
+                and right in self.words
+                and (self._is_domain(left) or self._is_domain(right))
+            ):
+                return (left, right)
+        return None
+
+    def _is_domain(self, word: str) -> bool:
+        return len(word) >= 4 and word in self._domain
+
+    def _fuzzy(self, token: str) -> str | None:
+        if len(token) < _MIN_FUZZY:
+            return None
+        # One edit (a swap counts as one) below ten letters, two above; typos rarely touch the
+        # first letter, and requiring it keeps "need" from becoming "reed".
+        limit = 1 if len(token) < 10 else 2
+        found = process.extractOne(
+            token,
+            self._targets.get(token[0], []),
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=limit,
+        )
+        return None if found is None else str(found[0])
+
+
+def _mapping(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
+    value = raw.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key}: expected a mapping")
+    return {str(k): v for k, v in value.items()}
+
+
+def _list(raw: Mapping[str, object], key: str) -> list[object]:
+    value = raw.get(key) or []
+    if not isinstance(value, list):
+        raise ValueError(f"{key}: expected a list")
+    return value
+
+
+def _words(raw: Mapping[str, object], key: str) -> list[str]:
+    return [t for item in _list(raw, key) for t in tokenize(str(item))]
+
+
+def _weights(raw: Mapping[str, object], key: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, weight in _mapping(raw, key).items():
+        if not isinstance(weight, int | float) or isinstance(weight, bool):
+            raise ValueError(f"{key}.{name}: weight must be a number, not {weight!r}")
+        out[name] = float(weight)
+    return out

@@ -1,0 +1,134 @@
+"""The live ProbeRunner: the named probes of the registry, run against the real network.
+
+Params are slot values (CONTRACT.md). `check_outgoing`/`check_incoming` sweep the client's
+settings and every catalogue alternative (bot.probes.sweep documents the outcome order);
+`check_relay` tries MAIL/RCPT without a login; `lookup_provider` runs catalogue lookup and
+discovery. A target the policy forbids raises ProbeRefused; every network outcome is a value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import dns.asyncresolver
+
+from bot.catalog.catalog import Catalog
+from bot.catalog.discovery import Discovery, discover
+from bot.catalog.model import Provider
+from bot.config import Config
+from bot.errors import EngineError
+from bot.probes.dns import make_resolver
+from bot.probes.model import Check, ProbeObserver, ProbeReport
+from bot.probes.policy import TargetPolicy
+from bot.probes.sweep import Direction, Sweep, SweepResult, client_settings
+from bot.probes.tls import client_context
+
+log = logging.getLogger(__name__)
+
+
+class LiveProbeRunner:
+    """Runs `check_outgoing`, `check_incoming`, `check_relay`, `lookup_provider` for real."""
+
+    def __init__(self, config: Config, catalog: Catalog | None = None,
+                 policy: TargetPolicy | None = None) -> None:
+        self.config = config
+        self._catalog = catalog
+        self.policy = policy or TargetPolicy.from_config(config)
+        self._resolver: dns.asyncresolver.Resolver | None = None
+        self._discoveries: dict[str, Discovery] = {}
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue, loaded on first use (bundled data plus `[catalog] files`)."""
+        if self._catalog is None:
+            self._catalog = Catalog.load(self.config)
+        return self._catalog
+
+    @property
+    def resolver(self) -> dns.asyncresolver.Resolver:
+        if self._resolver is None:
+            self._resolver = make_resolver(self.config)
+        return self._resolver
+
+    async def run(self, name: str, params: Mapping[str, str],
+                  observer: ProbeObserver | None = None) -> ProbeReport:
+        """Run one named probe; `params` are slot values (strings)."""
+        values = {k: str(v) for k, v in params.items() if v is not None}
+        if name == "lookup_provider":
+            return await self._lookup(values)
+        if name == "check_outgoing":
+            return await self._check(name, values, "outgoing", observer)
+        if name == "check_incoming":
+            return await self._check(name, values, "incoming", observer)
+        if name == "check_relay":
+            return await self._check(name, values, "outgoing", observer, relay_only=True)
+        raise EngineError(f"unknown probe {name!r} (known: check_outgoing, check_incoming, "
+                          "check_relay, lookup_provider)")
+
+    async def discover(self, email: str) -> Discovery:
+        """Catalogue lookup, then Thunderbird-style discovery; remembered per address."""
+        key = email.strip().lower()
+        if key not in self._discoveries:
+            self._discoveries[key] = await discover(key, self.catalog, self.config,
+                                                    resolver=self.resolver)
+        return self._discoveries[key]
+
+    async def _lookup(self, values: dict[str, str]) -> ProbeReport:
+        email = values.get("email", "")
+        found = await self.discover(email)
+        outcome = "found" if found.provider else "not_found"
+        facts: dict[str, str] = {"domain": found.domain}
+        if found.provider is not None:
+            facts.update(provider_name=found.provider.name, provider_id=found.provider.id,
+                         found_by=found.found_by or "")
+            if found.provider.oauth_only:
+                facts["oauth_only"] = "true"
+        return ProbeReport("lookup_provider", email, outcome, found.steps, (), facts,
+                           found.provider)
+
+    async def _check(self, name: str, values: dict[str, str], direction: Direction,
+                     observer: ProbeObserver | None, relay_only: bool = False) -> ProbeReport:
+        email = values.get("email", "")
+        provider, steps = await self._provider(email)
+        client = client_settings(values, direction, provider)
+        sweep = Sweep(
+            email=email, direction=direction, provider=provider, client=client,
+            password=values.get("password") or None, resolver=self.resolver,
+            ctx=client_context(self.config.ca_file), timeout=self.config.timeout,
+            policy=self.policy, observer=observer, relay_only=relay_only,
+            suggest=self._suggestions(client.host if client else None),
+        )
+        result = await sweep.run()
+        return _report(name, email, result, provider, steps, relay_only)
+
+    async def _provider(self, email: str) -> tuple[Provider | None, tuple[Check, ...]]:
+        if "@" not in email:
+            return None, ()
+        found = self.catalog.lookup(email)
+        if found is not None:
+            return found, ()
+        discovery = await self.discover(email)
+        return discovery.provider, discovery.steps
+
+    def _suggestions(self, host: str | None) -> dict[str, str]:
+        if not host:
+            return {}
+        try:
+            suggestion = self.catalog.suggest_host(host)
+        except Exception:  # a suggestion is a nicety; never let it sink a probe
+            log.exception("suggest_host(%s) failed", host)
+            return {}
+        return {host.lower(): suggestion} if suggestion else {}
+
+
+def _report(name: str, email: str, result: SweepResult, provider: Provider | None,
+            steps: tuple[Check, ...], relay_only: bool) -> ProbeReport:
+    outcome = result.outcome
+    if relay_only and outcome not in ("ok", "smtp_auth_required"):
+        outcome = "inconclusive"
+    target = result.primary.target if result.primary else email
+    facts: dict[str, Any] = dict(result.facts)
+    return ProbeReport(name, target, outcome, steps + result.checks, result.diagnoses,
+                       {k: str(v) for k, v in facts.items()}, provider, result.notes)

@@ -1,0 +1,394 @@
+"""The sweep: the client's settings and every catalogue alternative, probed concurrently.
+
+The first endpoint is the client's (or, when their settings are unknown, the catalogue's
+recommended one); the others are the catalogue's servers for the same direction and, when the
+client's host is not a catalogue host, that host on the catalogue's ports, so "another port of
+the same server" can be told. All hosts are resolved once, checked by the policy, and every
+endpoint is probed at the same time. Only the client's endpoint is logged into: one attempt
+per username form (the configured one, then the full address, then the local part), and only
+while the previous form was rejected.
+
+Outcome (the single most specific code for the client's endpoint), by pipeline stage:
+  1. DNS of the client's host: dns_not_found (NXDOMAIN) / dns_unavailable (no answer)
+  2. TCP (or no greeting at all): port_blocked (timeout) / port_closed (refused) when another
+     port of the same address answers, else server_unreachable
+  3. TLS mode: tls_mode_mismatch     4. certificate_expired / _untrusted / _name_mismatch
+  5. catalogue says OAuth2 only: auth_oauth_required (no password is tried)
+  6. login or relay: auth_oauth_required, auth_mechanism_unsupported, smtp_auth_required,
+     mailbox_locked, auth_username_format (another form accepted), auth_wrong_password
+  7. ok; `inconclusive` when the port answered with something that is not the protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import dns.asyncresolver
+
+from bot.catalog.model import Protocol, Provider, Security, ServerSettings
+from bot.probes.dns import DnsAnswer, resolve_host
+from bot.probes.endpoint import Endpoint, EndpointResult, Login
+from bot.probes.imap import ImapSession
+from bot.probes.model import Check, ProbeObserver
+from bot.probes.policy import TargetPolicy
+from bot.probes.pop3 import Pop3Session
+from bot.probes.session import SessionFactory, probe_endpoint
+from bot.probes.smtp import SmtpSession, relay_action
+
+Direction = Literal["outgoing", "incoming"]
+FACTORIES: dict[str, SessionFactory] = {
+    "smtp": SmtpSession, "pop3": Pop3Session, "imap": ImapSession,
+}
+IMPLICIT_PORTS = {465: "ssl", 993: "ssl", 995: "ssl"}
+LOGIN_CAP_NOTE = "login attempts capped at one per username form ({n} tried: {forms})"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What the client is set to for one direction (from the slots); `auth` False = no login."""
+
+    protocol: Protocol
+    host: str
+    port: int
+    security: Security
+    username: str | None = None
+    auth: bool = True
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The evidence of one sweep and the diagnosis it supports."""
+
+    outcome: str
+    primary: Endpoint | None
+    checks: tuple[Check, ...]
+    diagnoses: tuple[str, ...]
+    facts: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    results: tuple[EndpointResult, ...] = ()
+
+
+@dataclass
+class Sweep:
+    """Everything a sweep needs; `run()` performs it."""
+
+    email: str
+    direction: Direction
+    provider: Provider | None
+    client: ClientSettings | None
+    password: str | None
+    resolver: dns.asyncresolver.Resolver
+    ctx: ssl.SSLContext
+    timeout: float
+    policy: TargetPolicy
+    observer: ProbeObserver | None = None
+    relay_only: bool = False  # check_relay: no login, MAIL/RCPT without AUTH
+    suggest: dict[str, str] = field(default_factory=dict)  # host → catalogue host suggestion
+
+    async def run(self) -> SweepResult:
+        """Probe and conclude; never raises for network outcomes (ProbeRefused for policy)."""
+        planned = self.plan()
+        if not planned:
+            return SweepResult("inconclusive", None, (), (), {},
+                               ("no server to probe: the provider is unknown and the client's "
+                                "settings were not given",))
+        self.policy.check_target(planned[0].host, planned[0].port)
+        answers = await self._resolve({e.host for e in planned})
+        checks = [_dns_check(a) for a in answers.values()]
+        primary = planned[0]
+        dns_primary = answers[primary.host]
+        if not dns_primary.ok:
+            return self._dns_failed(primary, dns_primary, checks)
+        endpoints, skipped = self._place(planned, answers)
+        checks += skipped
+        results = list(await asyncio.gather(*(
+            self._probe(e, self._first_action(e) if i == 0 else None)
+            for i, e in enumerate(endpoints)
+        )))
+        notes: list[str] = []
+        results[0] = await self._more_logins(results[0], notes)
+        for r in results:
+            checks += r.checks
+        return self._conclude(results, checks, notes)
+
+    # --- planning ----------------------------------------------------------------------
+    def _servers(self) -> tuple[ServerSettings, ...]:
+        if self.provider is None:
+            return ()
+        return self.provider.outgoing if self.direction == "outgoing" else self.provider.incoming
+
+    def plan(self) -> list[Endpoint]:
+        """The client's endpoint first, then every alternative, one per host:port."""
+        servers = self._servers()
+        first: list[Endpoint] = []
+        if self.client is not None:
+            c = self.client
+            first.append(Endpoint(c.protocol, c.host.lower(), c.port, c.security))
+        out = first + [Endpoint(s.protocol, s.host.lower(), s.port, s.security) for s in servers]
+        if self.client is not None and self.client.host.lower() not in {s.host for s in servers}:
+            out += [Endpoint(s.protocol, self.client.host.lower(), s.port, s.security)
+                    for s in servers]
+        seen: set[tuple[str, int]] = set()
+        unique = []
+        for e in out:
+            if (e.host, e.port) not in seen:
+                seen.add((e.host, e.port))
+                unique.append(e)
+        return unique
+
+    async def _resolve(self, hosts: set[str]) -> dict[str, DnsAnswer]:
+        names = sorted(hosts)
+        found = await asyncio.gather(*(resolve_host(self.resolver, h, self.timeout)
+                                       for h in names))
+        return dict(zip(names, found, strict=True))
+
+    def _place(self, planned: list[Endpoint], answers: dict[str, DnsAnswer]
+               ) -> tuple[list[Endpoint], list[Check]]:
+        """Attach resolved addresses; the policy may forbid alternatives (skipped), but a
+        forbidden client endpoint raises ProbeRefused."""
+        placed: list[Endpoint] = []
+        skipped: list[Check] = []
+        for i, e in enumerate(planned):
+            answer = answers[e.host]
+            if not answer.ok:
+                continue
+            ip = answer.records[0]
+            if i == 0:
+                self.policy.check_address(e.host, ip)
+            elif not self.policy.allows(e.host, e.port, ip):
+                skipped.append(Check("tcp", e.target, "skipped",
+                                     f"{e.target} ({ip}) is outside what this service may probe",
+                                     outcome="refused_by_policy"))
+                continue
+            placed.append(replace(e, ip=ip))
+        return placed, skipped
+
+    # --- probing -----------------------------------------------------------------------
+    def _forms(self) -> list[str]:
+        """Username forms to try, in order: configured (or catalogue), address, local part."""
+        local = self.email.partition("@")[0]
+        template = next((s for s in self._servers()), None)
+        first = (self.client.username if self.client and self.client.username
+                 else template.username_for(self.email) if template else self.email)
+        forms: list[str] = []
+        for form in (first, self.email, local):
+            if form and form not in forms:
+                forms.append(form)
+        return forms
+
+    def _wants_login(self) -> bool:
+        if self.relay_only or not self.password:
+            return False
+        if self.client is not None and not self.client.auth:
+            return False
+        return not (self.provider is not None and self.provider.oauth_only)
+
+    def _first_action(self, e: Endpoint) -> Login | str | None:
+        if self.relay_only or (self.client is not None and not self.client.auth
+                               and e.protocol == "smtp"):
+            return "relay"
+        if self._wants_login() and self.password:
+            return Login(self._forms()[0], self.password)
+        return None
+
+    async def _probe(self, e: Endpoint, act: Login | str | None) -> EndpointResult:
+        factory = FACTORIES[e.protocol]
+        if act == "relay":
+            return await probe_endpoint(e, factory, self.ctx, self.timeout,
+                                        observer=self.observer, action=relay_action(self.email))
+        login = act if isinstance(act, Login) else None
+        return await probe_endpoint(e, factory, self.ctx, self.timeout, login, self.observer)
+
+    async def _more_logins(self, first: EndpointResult, notes: list[str]) -> EndpointResult:
+        """After a rejected login, one attempt per remaining username form, until one works."""
+        if first.login is None or first.login.what:
+            return first
+        forms = self._forms()
+        tried = [forms[0]]
+        result = first
+        checks = list(first.checks)
+        if first.login.outcome == "rejected" and self.password:
+            for form in forms[1:]:
+                tried.append(form)
+                again = await self._probe(first.endpoint, Login(form, self.password))
+                checks += again.checks
+                if again.login is not None and again.login.outcome != "rejected":
+                    result = again
+                    break
+        notes.append(LOGIN_CAP_NOTE.format(n=len(tried), forms=", ".join(tried)))
+        return replace(result, checks=tuple(checks))
+
+    # --- concluding --------------------------------------------------------------------
+    def _dns_failed(self, primary: Endpoint, answer: DnsAnswer,
+                    checks: list[Check]) -> SweepResult:
+        code = "dns_not_found" if answer.outcome in ("nxdomain", "no_answer") else \
+            "dns_unavailable"
+        facts = self._base_facts(primary)
+        checks = _tag(checks, primary.host, code)
+        notes = []
+        catalogue_hosts = {s.host for s in self._servers()}
+        if code == "dns_unavailable":
+            notes.append("no DNS answer at all: the DNS server may be unreachable or this "
+                         "machine may be offline")
+        elif primary.host in catalogue_hosts and all(
+                c.status == "fail" for c in checks if c.probe == "dns"):
+            notes.append("even the provider's own server names do not resolve: the DNS server "
+                         "may be filtering, or this machine may be offline")
+        return SweepResult(code, primary, tuple(checks), (code,), facts, tuple(notes))
+
+    def _base_facts(self, primary: Endpoint) -> dict[str, str]:
+        facts = {"configured_host": primary.host, "configured_port": str(primary.port),
+                 "configured_security": primary.security, "protocol": primary.protocol}
+        servers = self._servers()
+        if servers:
+            rec = servers[0]
+            facts.update(recommended_host=rec.host, recommended_port=str(rec.port),
+                         recommended_security=rec.security,
+                         recommended_username=rec.username_for(self.email))
+        suggestion = self.suggest.get(primary.host)
+        if suggestion:
+            facts["suggested_host"] = suggestion
+        elif servers and primary.host not in {s.host for s in servers}:
+            facts["suggested_host"] = servers[0].host
+        return facts
+
+    def _conclude(self, results: Sequence[EndpointResult], checks: list[Check],
+                  notes: list[str]) -> SweepResult:
+        primary = results[0]
+        facts = self._base_facts(primary.endpoint)
+        _fill_facts(facts, primary, results)
+        outcome = self._outcome(primary, results)
+        if outcome == "auth_oauth_required" and primary.login is None:
+            notes.append("the catalogue says this provider accepts only OAuth2: no password "
+                         "login was tried")
+        diagnoses = [outcome] if outcome != "inconclusive" else []
+        if outcome not in ("ok", "inconclusive"):
+            checks = _tag(checks, primary.endpoint.target, outcome)
+        for r in results:
+            if r.diagnosis and r.diagnosis not in diagnoses:
+                diagnoses.append(r.diagnosis)
+        return SweepResult(outcome, primary.endpoint, tuple(checks), tuple(diagnoses), facts,
+                           tuple(notes), tuple(results))
+
+    def _outcome(self, primary: EndpointResult, results: Sequence[EndpointResult]) -> str:
+        same_server = [r for r in results[1:] if r.endpoint.ip == primary.endpoint.ip]
+        others_answer = any(r.answered for r in same_server)
+        if primary.stage == "tcp" or (primary.stage in ("greeting", "tls")
+                                      and primary.problem == "timeout"
+                                      and primary.diagnosis is None):
+            if not others_answer:
+                return "server_unreachable"
+            return "port_closed" if primary.tcp == "refused" else "port_blocked"
+        if primary.diagnosis in ("tls_mode_mismatch", "certificate_expired",
+                                 "certificate_untrusted", "certificate_name_mismatch"):
+            return primary.diagnosis
+        if primary.stage in ("greeting", "tls", "starttls") and primary.diagnosis is None:
+            return "inconclusive"
+        if self.provider is not None and self.provider.oauth_only and not self.relay_only:
+            return "auth_oauth_required"
+        if primary.diagnosis:
+            return primary.diagnosis
+        login = primary.login
+        if login is not None and login.what:  # the relay check, not a login
+            return "ok" if login.outcome == "ok" else login.diagnosis or "inconclusive"
+        if login is None or login.outcome == "ok":
+            if login is not None and login.username != self._forms()[0]:
+                return "auth_username_format"
+            return "ok"
+        if login.outcome == "rejected":
+            return "auth_wrong_password"
+        return "inconclusive"
+
+
+def _fill_facts(facts: dict[str, str], primary: EndpointResult,
+                results: Sequence[EndpointResult]) -> None:
+    healthy = [r for r in results if r.healthy] or [
+        r for r in results if r.stage in ("done", "login") and r.tls is not None and r.tls.ok]
+    # the fix should keep the client's protocol and host when they work somewhere
+    healthy.sort(key=lambda r: (r.endpoint.protocol != primary.endpoint.protocol,
+                                r.endpoint.host != primary.endpoint.host))
+    if primary.speaks:
+        e = primary.endpoint
+        facts.update(working_host=e.host, working_port=str(e.port),
+                     working_security=primary.speaks)
+    elif healthy:
+        e = healthy[0].endpoint
+        facts.update(working_host=e.host, working_port=str(e.port), working_security=e.security,
+                     working_protocol=e.protocol)
+    if primary.tls is not None:
+        if primary.tls.names:
+            facts["cert_names"] = ", ".join(primary.tls.names)
+        if primary.tls.version:
+            facts["tls_version"] = primary.tls.version
+        if primary.tls.not_after:
+            facts["cert_not_after"] = primary.tls.not_after
+    if primary.mechanisms:
+        facts["offered_auth"] = " ".join(dict.fromkeys(primary.mechanisms))
+    if primary.login is not None:
+        facts["server_reply"] = primary.login.reply
+        if primary.login.outcome == "ok" and primary.login.username:
+            facts["accepted_username"] = primary.login.username
+    elif primary.reply:
+        facts["server_reply"] = primary.reply
+    if primary.endpoint.ip:
+        facts["address"] = primary.endpoint.ip
+
+
+def _tag(checks: list[Check], target: str, code: str) -> list[Check]:
+    """Mark the client endpoint's deciding (last failed) check with the sweep's diagnosis."""
+    for i in range(len(checks) - 1, -1, -1):
+        c = checks[i]
+        if c.target == target and c.status == "fail":
+            if c.diagnosis is None:
+                checks[i] = replace(c, diagnosis=code)
+            break
+    return checks
+
+
+def _dns_check(answer: DnsAnswer) -> Check:
+    evidence = f"{answer.name} → {', '.join(answer.records)}" if answer.ok else answer.detail
+    return Check("dns", answer.name, "ok" if answer.ok else "fail", evidence, None, answer.ms,
+                 answer.outcome)
+
+
+def client_settings(params: dict[str, str], direction: Direction,
+                    provider: Provider | None) -> ClientSettings | None:
+    """The client's settings for one direction from slot values, gaps filled from the
+    catalogue (same host first); None when the client gave no server at all."""
+    prefix = "outgoing" if direction == "outgoing" else "incoming"
+    host = params.get(f"{prefix}_server", "").strip()
+    port_text = params.get(f"{prefix}_port", "").strip()
+    security = params.get(f"{prefix}_security", "").strip().lower()
+    if not host and not port_text and not security:
+        return None
+    if direction == "outgoing":
+        protocol: Protocol = "smtp"
+    else:
+        protocol = "pop3" if params.get("incoming_protocol", "").lower().startswith("pop") \
+            else "imap"
+    servers = () if provider is None else (
+        provider.outgoing if direction == "outgoing" else provider.incoming_for(protocol))
+    like = next((s for s in servers if s.host == host.lower()), servers[0] if servers else None)
+    if not host:
+        if like is None:
+            return None
+        host = like.host
+    port = int(port_text) if port_text.isdigit() else (like.port if like else _default_port(
+        protocol, security))
+    if security not in ("ssl", "starttls", "none"):
+        same_port = next((s for s in servers if s.port == port), None)
+        security = same_port.security if same_port else IMPLICIT_PORTS.get(port, "starttls")
+    auth = params.get("outgoing_auth", "true").lower() not in ("false", "no", "0", "off")
+    username = params.get("username") or None
+    return ClientSettings(protocol, host, port, security,  # type: ignore[arg-type]
+                          username, auth if direction == "outgoing" else True)
+
+
+def _default_port(protocol: Protocol, security: str) -> int:
+    ssl_port = {"smtp": 465, "imap": 993, "pop3": 995}
+    plain_port = {"smtp": 587, "imap": 143, "pop3": 110}
+    return ssl_port[protocol] if security == "ssl" else plain_port[protocol]

@@ -1,0 +1,339 @@
+"""Replay: run a recorded conversation through the current flows and compare what comes out.
+
+Offline by default: the user's lines are fed in again and each probe the flow asks for is
+answered with the report recorded at that point, so a replay is deterministic and never touches
+the network. A flow that now asks for a different probe than the recording holds has diverged.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import difflib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bot.catalog.model import Provider
+from bot.errors import DeskbotError, TranscriptError
+from bot.probes.model import ProbeObserver, ProbeReport
+from bot.slots import SECRET_SLOTS
+from bot.transcripts.document import Transcript, Turn, utc_now
+from bot.transcripts.reader import read_transcript
+from bot.transcripts.writer import transcript_from_session
+
+log = logging.getLogger(__name__)
+
+# Stands in for a secret the recording left out. Offline it only has to be non-empty (the
+# recorded reports already hold the login results); it is never written: the engine redacts
+# secret answers and the writer scrubs the `password` slot.
+PLACEHOLDER_SECRET = "replay-placeholder-secret"
+
+
+@dataclass
+class _Feed:
+    """The recorded probe reports of one transcript, handed out in order."""
+
+    reports: list[tuple[int, ProbeReport]]
+    position: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def next_for(self, name: str) -> ProbeReport:
+        if self.position >= len(self.reports):
+            self.problems.append(f"the flow now runs probe {name!r} after the last recorded one")
+            return _stand_in(name)
+        turn_no, report = self.reports[self.position]
+        self.position += 1
+        if report.name != name:
+            self.problems.append(
+                f"turn {turn_no}: the flow now runs probe {name!r} where the recording "
+                f"ran {report.name!r}"
+            )
+            return _stand_in(name)
+        return report
+
+
+def _stand_in(name: str) -> ProbeReport:
+    outcome = "not_found" if name == "lookup_provider" else "inconclusive"
+    return ProbeReport(name=name, target="", outcome=outcome, notes=("not recorded",))
+
+
+_FEED: contextvars.ContextVar[_Feed] = contextvars.ContextVar("deskbot_replay_feed")
+_PROVIDERS: contextvars.ContextVar[Mapping[str, Provider]] = contextvars.ContextVar(
+    "deskbot_replay_providers", default=MappingProxyType({}))
+
+
+@cache
+def _replay_engine_class() -> type[Any]:
+    from bot.engine import Engine
+
+    class ReplayEngine(Engine):
+        """The engine, answering provider look-ups from the transcript being replayed."""
+
+        def provider_for(self, email: str) -> Provider | None:
+            recorded = _PROVIDERS.get().get(email.rpartition("@")[2].lower())
+            return recorded if recorded is not None else super().provider_for(email)
+
+    return ReplayEngine
+
+
+class RecordedFeedRunner:
+    """A ProbeRunner answering from the transcript being replayed in the current task.
+
+    One engine (loaded once) serves every transcript; the feed is per task (a ContextVar), so
+    replays may also run concurrently.
+    """
+
+    async def run(
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+    ) -> ProbeReport:
+        report = _FEED.get().next_for(name)
+        if observer is not None:
+            for check in report.checks:
+                observer.check_started(check.probe, check.target)
+                observer.check_finished(check)
+        return report
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where a replay left the recorded path, and how to show it."""
+
+    turn: int  # 1-based index into the recorded turns (len + 1: the outcome line)
+    split: str  # the node where the paths split, in words
+    diff: str  # unified diff of recorded vs replayed turns (first differing hunk)
+    problems: tuple[str, ...] = ()  # probe mismatches, engine errors
+    unrecorded_probes: bool = False  # the flow asked for probes the recording does not hold
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The result of replaying one transcript."""
+
+    source: str
+    expected: Transcript
+    actual: Transcript | None
+    divergence: Divergence | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.divergence is None
+
+
+class Replayer:
+    """Replays transcripts through one loaded engine (offline unless `live`)."""
+
+    def __init__(
+        self, flows_dir: str | Path, *, config: Any = None, live: bool = False
+    ) -> None:
+        from bot.config import Config
+        from bot.flows.loader import load_flows
+
+        self.live = live
+        self.flows_dir = Path(flows_dir)
+        self._config = config if config is not None else Config()
+        runner = None if live else RecordedFeedRunner()
+        self.engine: Any = _replay_engine_class()(
+            load_flows(self.flows_dir), flows_dir=self.flows_dir, config=self._config,
+            runner=runner)
+        self._engines: dict[str, Any] = {self.engine.vantage: self.engine}
+
+    def _engine_for(self, vantage: str) -> Any:
+        # Flows may branch on where the probes ran, so replay from the recorded vantage.
+        if vantage not in self._engines:
+            self._engines[vantage] = type(self.engine)(
+                self.engine.flowset, flows_dir=self.flows_dir, config=self._config,
+                runner=None if self.live else RecordedFeedRunner(), vantage=vantage)
+        return self._engines[vantage]
+
+    @property
+    def flows_hash(self) -> str:
+        return str(getattr(self.engine, "flows_hash", ""))
+
+    async def replay(self, expected: Transcript, *, source: str = "transcript") -> ReplayResult:
+        """Feed the recorded user turns (and probe reports) in again and compare."""
+        feed = _Feed(_recorded_reports(expected))
+        token = _FEED.set(feed)
+        providers = _PROVIDERS.set(
+            {d: Provider.from_dict(dict(p)) for d, p in expected.providers.items()})
+        try:
+            session, error = await self._drive(expected)
+        finally:
+            _FEED.reset(token)
+            _PROVIDERS.reset(providers)
+        problems = list(feed.problems)
+        if error is not None:
+            problems.append(error)
+        actual = transcript_from_session(
+            session, context=expected.context, flows_hash=self.flows_hash,
+            input_ended=expected.input_ended,
+        )
+        actual = replace(actual, created=expected.created, redacted=expected.redacted)
+        divergence = compare(expected, actual, problems, unrecorded_probes=bool(feed.problems))
+        return ReplayResult(source, expected, actual, divergence)
+
+    async def _drive(self, expected: Transcript) -> tuple[Any, str | None]:
+        context = dict(expected.context)
+        context.update({slot: PLACEHOLDER_SECRET for slot in expected.redacted})
+        session = self._engine_for(expected.vantage).start(context)
+        try:
+            await session.open()
+            await _feed_user_turns(session, expected.user_texts)
+            if expected.input_ended:
+                await session.finish()
+        except DeskbotError as exc:  # a flow error is a divergence to report, not a crash
+            return session, f"the engine stopped: {exc}"
+        return session, None
+
+
+async def _feed_user_turns(session: Any, texts: Sequence[str | None]) -> None:
+    # Lines after the outcome are fed too: the engine answers them ("start over" restarts).
+    fed = _user_count(session)  # open() may already have handled the context's `message`
+    while fed < len(texts):
+        text = texts[fed]
+        await session.send(PLACEHOLDER_SECRET if text is None else text)
+        fed = max(fed + 1, _user_count(session))
+
+
+def _user_count(session: Any) -> int:
+    return sum(1 for t in session.turns if _role(t) == "user")
+
+
+def _role(turn: Any) -> str:
+    return str(turn.get("role") if isinstance(turn, Mapping) else getattr(turn, "role", ""))
+
+
+def _recorded_reports(transcript: Transcript) -> list[tuple[int, ProbeReport]]:
+    out: list[tuple[int, ProbeReport]] = []
+    for number, turn in enumerate(transcript.turns, 1):
+        if turn.get("role") == "probe":
+            out.append((number, ProbeReport.from_dict(turn["report"])))
+    return out
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+def turn_key(turn: Turn) -> tuple[Any, ...]:
+    """What must match between a recorded and a replayed turn (not timings or evidence)."""
+    role = turn.get("role")
+    if role == "user":
+        return ("user", None if turn.get("redacted") else turn.get("text"))
+    if role == "bot":
+        return ("bot", turn.get("flow"), turn.get("node"), turn.get("kind"), turn.get("text"))
+    params = {k: v for k, v in (turn.get("params") or {}).items() if k not in SECRET_SLOTS}
+    outcome = (turn.get("report") or {}).get("outcome")
+    return ("probe", turn.get("flow"), turn.get("node"), turn.get("name"),
+            tuple(sorted(params.items())), outcome)
+
+
+def render_turn(turn: Turn) -> list[str]:
+    """A turn as diff lines: `who flow/node kind: text`, long texts continued on `|` lines."""
+    role = turn.get("role")
+    where = _where(turn)
+    if role == "user":
+        text = "(hidden answer)" if turn.get("redacted") else str(turn.get("text"))
+        head, rest = f"user: {_first(text)}", _rest(text)
+    elif role == "bot":
+        text = str(turn.get("text") or "")
+        head, rest = f"bot  {where} {turn.get('kind')}: {_first(text)}", _rest(text)
+    else:
+        outcome = (turn.get("report") or {}).get("outcome")
+        params = {k: v for k, v in (turn.get("params") or {}).items() if k not in SECRET_SLOTS}
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+        head, rest = f"probe {where} {turn.get('name')}({shown}) -> {outcome}", []
+    return [head] + [f"     | {line}" for line in rest]
+
+
+def _where(turn: Turn) -> str:
+    flow, node = turn.get("flow"), turn.get("node")
+    return f"{flow}/{node}" if flow or node else "-"
+
+
+def _first(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
+def _rest(text: str) -> list[str]:
+    return text.rstrip("\n").split("\n")[1:]
+
+
+def _outcome_line(transcript: Transcript) -> str:
+    o = transcript.outcome
+    return f"outcome: {o.status} symptom={o.symptom} diagnosis={o.diagnosis}"
+
+
+def compare(
+    expected: Transcript, actual: Transcript, problems: Sequence[str] = (), *,
+    unrecorded_probes: bool = False,
+) -> Divergence | None:
+    """None when the replay matches the recording, else where and how it differs."""
+    want = [turn_key(t) for t in expected.turns]
+    got = [turn_key(t) for t in actual.turns]
+    same_outcome = expected.outcome == actual.outcome
+    if want == got and same_outcome and not problems:
+        return None
+    index = next((i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b),
+                 min(len(want), len(got)))
+    if want[:index] == want and got[:index] == got:
+        index = len(want)  # identical turns: only the outcome differs
+    return Divergence(
+        turn=index + 1,
+        split=_split_description(expected.turns, actual.turns, index),
+        diff=_first_hunk(expected, actual),
+        problems=tuple(problems),
+        unrecorded_probes=unrecorded_probes,
+    )
+
+
+def _split_description(want: Sequence[Turn], got: Sequence[Turn], index: int) -> str:
+    last = next((_where(t) for t in reversed(want[:index]) if t.get("node")), None)
+    expected = _where(want[index]) if index < len(want) else "(end of recording)"
+    actual = _where(got[index]) if index < len(got) else "(conversation ended)"
+    if expected == actual and index < min(len(want), len(got)):
+        role = want[index].get("role")
+        what = "probe" if role == "probe" else "text" if role == "bot" else "user line"
+        return f"same path, the {what} at {expected} changed"
+    after = f"after {last}" if last else "at the start"
+    return f"paths split {after}: recorded {expected}, now {actual}"
+
+
+def _lines(transcript: Transcript) -> list[str]:
+    out: list[str] = []
+    for turn in transcript.turns:
+        out += render_turn(turn)
+    return [*out, _outcome_line(transcript)]
+
+
+def _first_hunk(expected: Transcript, actual: Transcript, *, context: int = 3) -> str:
+    diff = list(difflib.unified_diff(
+        _lines(expected), _lines(actual), "recorded", "replayed", n=context, lineterm=""))
+    hunks = [i for i, line in enumerate(diff) if line.startswith("@@")]
+    if len(hunks) <= 1:
+        return "\n".join(diff)
+    more = sum(1 for line in diff[hunks[1]:] if line[:1] in "+-")
+    return "\n".join([*diff[: hunks[1]], f"... ({more} more changed lines further on)"])
+
+
+def updated(result: ReplayResult) -> Transcript | None:
+    """The re-recorded transcript for `--update`, or None when it cannot be trusted offline."""
+    if result.actual is None or (result.divergence and result.divergence.unrecorded_probes):
+        return None
+    return replace(result.actual, created=utc_now())
+
+
+async def replay_files(replayer: Replayer, files: Sequence[Path]) -> list[ReplayResult]:
+    """Replay files one after another; an unreadable file is a failed result with its reason."""
+    results: list[ReplayResult] = []
+    for path in files:
+        try:
+            expected = read_transcript(path)
+        except TranscriptError as exc:
+            failure = Divergence(turn=0, split="unreadable", diff="", problems=(str(exc),))
+            results.append(ReplayResult(str(path), Transcript(turns=()), None, failure))
+            continue
+        results.append(await replayer.replay(expected, source=str(path)))
+    return results
+

@@ -1,0 +1,335 @@
+"""Every (flow, diagnosis) pair the flows can reach, proven end to end.
+
+Each case runs `deskbot chat --answers F --config C --transcript T` as a subprocess against a
+real loopback mail world (tests/peers) with one fault injected, and asserts the diagnosis the
+transcript records. Cases that share a world's faults run together against one world, a few
+at a time, so the file stays fast; a meta-test checks that the table covers every pair the
+flow graphs can reach, so a new resolve without a test fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.flows.loader import load_flows
+from bot.flows.model import Flow, FlowSet
+from tests.peers import MailWorld, WorldOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = ROOT / "flows"
+DESKBOT = [sys.executable, "-m", "bot"]
+
+# What a customer would first type, per flow (the matcher picks the flow from it).
+MESSAGES: dict[str, str] = {
+    "outbox_stuck": "my emails are stuck in the outbox and will not send",
+    "outgoing_rejected": "my emails bounce back saying relay access denied",
+    "auth_failed": "my mail app keeps asking for my password",
+    "connection_timeout": "my mail app says the connection to the server timed out",
+    "cannot_receive": "I am not receiving any new emails in my inbox",
+    "certificate_warning": "my mail app warns that the server's security certificate is not valid",
+    "account_setup": "what are the correct settings to set up my email account",
+    "missing_on_other_devices": "emails disappear from my phone after my computer downloads them",
+    "duplicate_messages": "I keep getting the same emails downloaded over and over again",
+    "large_mailbox": "my mailbox is full and over its storage quota",
+}
+
+# World options per fault kind; cases naming the same world share one running world.
+WORLDS: dict[str, dict[str, Any]] = {
+    "healthy": {},
+    "dns_down": {"dns_down": True},
+    "unknown_ca": {"smtp_cert": "unknown_ca", "dovecot_cert": "unknown_ca"},
+    "wrong_name": {"smtp_cert": "wrong_name", "dovecot_cert": "wrong_name"},
+    "expired": {"smtp_cert": "expired", "dovecot_cert": "expired"},
+    "localpart": {"user_form": "localpart"},
+    "oauth": {"oauth_only": True, "basic_auth_disabled": True},
+    "cram_md5": {"smtp_mechanisms": ("CRAM-MD5",)},
+    "relay_open": {"relay": "open"},
+    "pop3_locked": {"pop3_locked": True},
+}
+
+# Answers that point the client at a fault of the healthy world ("$name" = world.ports[name]).
+DEAD_HOST = "dead.example.test"  # resolves to 127.0.0.3, where nothing listens
+OUT_NXDOMAIN = {"outgoing_server": "smtpx.example.test"}
+IN_NXDOMAIN = {"incoming_server": "imapx.example.test"}
+OUT_FILTERED = {"outgoing_port": "$filtered"}
+IN_FILTERED = {"incoming_port": "$filtered2"}
+OUT_REFUSED = {"outgoing_port": "$refused"}
+IN_REFUSED = {"incoming_port": "$refused2"}
+OUT_DEAD = {"outgoing_server": DEAD_HOST}
+IN_DEAD = {"incoming_server": DEAD_HOST}
+OUT_TLS = {"outgoing_security": "ssl"}  # implicit TLS spoken to the STARTTLS port
+IN_TLS = {"incoming_security": "starttls"}  # STARTTLS spoken to the IMAPS port
+WRONG_PASSWORD = {"password": "not the password"}
+POP3_LOCKED = {"incoming_protocol": "pop3", "incoming_server": "pop.example.test",
+               "incoming_port": "$pop3s_locked", "incoming_security": "ssl"}
+POP3_OK = {"incoming_protocol": "pop3", "incoming_server": "pop.example.test",
+           "incoming_port": "$pop3s", "incoming_security": "ssl"}
+NO_AUTH = {"outgoing_auth": "false"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conversation: a flow, the fault, the answers and what it must conclude."""
+
+    flow: str
+    expected: str  # outcome.diagnosis
+    world: str = "healthy"
+    answers: Mapping[str, str | None] = field(default_factory=dict)  # None removes a slot
+    stdin: str = ""  # lines typed after the answers (for flow-local questions)
+
+    @property
+    def id(self) -> str:
+        return f"{self.flow}-{self.expected}"
+
+
+def _side_cases(flow: str, side: str, stdin_in: str = "", stdin_out: str = "") -> list[Case]:
+    """The network, TLS and login faults of one side (`in` or `out`)."""
+    out = side == "out"
+    s = stdin_out if out else stdin_in
+    return [
+        Case(flow, "dns_not_found", answers=OUT_NXDOMAIN if out else IN_NXDOMAIN, stdin=s),
+        Case(flow, "dns_unavailable", "dns_down", stdin=s),
+        Case(flow, "port_blocked", answers=OUT_FILTERED if out else IN_FILTERED, stdin=s),
+        Case(flow, "port_closed", answers=OUT_REFUSED if out else IN_REFUSED, stdin=s),
+        Case(flow, "server_unreachable", answers=OUT_DEAD if out else IN_DEAD, stdin=s),
+        Case(flow, "tls_mode_mismatch", answers=OUT_TLS if out else IN_TLS, stdin=s),
+        Case(flow, "certificate_untrusted", "unknown_ca", stdin=s),
+        Case(flow, "certificate_name_mismatch", "wrong_name", stdin=s),
+        Case(flow, "certificate_expired", "expired", stdin=s),
+        Case(flow, "auth_wrong_password", answers=WRONG_PASSWORD, stdin=s),
+        Case(flow, "auth_username_format", "localpart", stdin=s),
+        Case(flow, "auth_oauth_required", "oauth", stdin=s),
+    ]
+
+
+def _cases() -> list[Case]:
+    cases: list[Case] = []
+    # outgoing-only flow
+    cases += _side_cases("outbox_stuck", "out")
+    cases += [
+        Case("outbox_stuck", "ok"),
+        Case("outbox_stuck", "auth_mechanism_unsupported", "cram_md5"),
+        Case("outbox_stuck", "smtp_auth_required", answers=NO_AUTH),
+    ]
+    # incoming-only flow
+    cases += _side_cases("cannot_receive", "in")
+    cases += [
+        Case("cannot_receive", "ok"),
+        Case("cannot_receive", "mailbox_locked", "pop3_locked", answers=POP3_LOCKED),
+    ]
+    # flows that test the side the customer names (a flow-local question, typed on stdin),
+    # and account setup, which tests both sides after a "yes" to its offer
+    for flow, receiving, sending in (
+        ("auth_failed", "receiving\n", "sending\n"),
+        ("connection_timeout", "receiving\n", "sending\n"),
+        ("certificate_warning", "receiving\n", "sending\n"),
+        ("account_setup", "yes\n", "yes\n"),
+    ):
+        cases += _side_cases(flow, "in", stdin_in=receiving)
+        cases += [
+            Case(flow, "ok", stdin=receiving),
+            Case(flow, "auth_mechanism_unsupported", "cram_md5", stdin=sending),
+            Case(flow, "smtp_auth_required", answers=NO_AUTH, stdin=sending),
+            Case(flow, "mailbox_locked", "pop3_locked", answers=POP3_LOCKED, stdin=receiving),
+        ]
+    cases += [
+        Case("outgoing_rejected", "smtp_auth_required", answers=NO_AUTH,
+             stdin="relay denied\n"),
+        Case("outgoing_rejected", "ok", stdin="rejected as spam\n"),
+        Case("missing_on_other_devices", "ok", answers=POP3_OK),
+        Case("duplicate_messages", "ok", answers=POP3_OK),
+        Case("duplicate_messages", "mailbox_locked", "pop3_locked", answers=POP3_LOCKED),
+        Case("large_mailbox", "ok"),
+        Case("large_mailbox", "mailbox_locked", "pop3_locked", answers=POP3_LOCKED),
+    ]
+    return cases
+
+
+CASES = _cases()
+
+
+@dataclass
+class ChatResult:
+    """What one `deskbot chat` run left behind."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    transcript: dict[str, Any]
+
+
+def _answers_for(world: MailWorld, case: Case) -> dict[str, str]:
+    overrides: dict[str, object] = {}
+    for key, value in case.answers.items():
+        if isinstance(value, str) and value.startswith("$"):
+            overrides[key] = world.ports[value[1:]]
+        else:
+            overrides[key] = value
+    answers = world.answers(**overrides)
+    answers["message"] = MESSAGES[case.flow]
+    answers.setdefault("client", "Thunderbird")
+    if case.answers.get("client", "") is None:
+        answers.pop("client")
+    return answers
+
+
+def run_chat(world: MailWorld, case: Case, folder: Path) -> ChatResult:
+    """One conversation as the CONTRACT's `deskbot chat` subprocess."""
+    folder.mkdir(parents=True, exist_ok=True)
+    answers_path, transcript_path = folder / "answers.yaml", folder / "transcript.json"
+    answers_path.write_text(yaml.safe_dump(_answers_for(world, case)), encoding="utf-8")
+    proc = subprocess.run(
+        [*DESKBOT, "chat", "--answers", str(answers_path), "--config", str(world.config_path),
+         "--transcript", str(transcript_path)],
+        input=case.stdin, capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    transcript: dict[str, Any] = {}
+    if transcript_path.exists():
+        transcript = json.loads(transcript_path.read_text(encoding="utf-8"))
+    return ChatResult(proc.returncode, proc.stdout, proc.stderr, transcript)
+
+
+def _touches_pop3(case: Case) -> bool:
+    # Concurrent POP3 logins to one mailbox lock each other out (Dovecot waits ~10 s): the
+    # cases that may log in by POP3 run one at a time.
+    return case.answers.get("incoming_protocol", "imap") in (None, "pop3")
+
+
+class Results:
+    """Runs the cases of one world together the first time one of them is asked for."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.done: dict[str, ChatResult] = {}
+
+    def get(self, case: Case) -> ChatResult:
+        if case.id + case.world not in self.done:
+            self._run_world(case.world)
+        return self.done[case.id + case.world]
+
+    def _run_world(self, name: str) -> None:
+        cases = [c for c in CASES if c.world == name]
+        world = MailWorld(WorldOptions(**WORLDS[name])).start()
+        try:
+            world.zone.set(DEAD_HOST, "A", "127.0.0.3")
+            parallel = [c for c in cases if not _touches_pop3(c)]
+            serial = [c for c in cases if _touches_pop3(c)]
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                runs = pool.map(lambda c: (c, run_chat(world, c, self.tmp / c.id)), parallel)
+                for case, result in runs:
+                    self.done[case.id + case.world] = result
+            for case in serial:
+                self.done[case.id + case.world] = run_chat(world, case, self.tmp / case.id)
+        finally:
+            world.stop()
+
+
+@pytest.fixture(scope="module")
+def results() -> Iterator[Results]:
+    with tempfile.TemporaryDirectory(prefix="deskbot-flows-") as tmp:
+        yield Results(Path(tmp))
+
+
+def _ordered(cases: list[Case]) -> list[Case]:
+    # Grouped by world, so each world is started once while its cases run.
+    return sorted(cases, key=lambda c: (list(WORLDS).index(c.world), c.flow, c.expected))
+
+
+@pytest.mark.parametrize("case", _ordered(CASES), ids=lambda c: c.id)
+def test_flow_reaches_diagnosis(results: Results, case: Case) -> None:
+    result = results.get(case)
+    assert result.returncode == 0, result.stderr
+    outcome = result.transcript.get("outcome", {})
+    assert outcome.get("symptom") == case.flow, (outcome, result.stdout[-2000:])
+    assert outcome.get("diagnosis") == case.expected, (outcome, result.stdout[-3000:])
+    assert outcome.get("status") == "resolved"
+    # the password given as consent never lands in the transcript or the output
+    password = _answers_for_password(case)
+    assert password not in json.dumps(result.transcript)
+    assert password not in result.stdout
+
+
+def _answers_for_password(case: Case) -> str:
+    value = case.answers.get("password")
+    return value if isinstance(value, str) else "correct horse"
+
+
+# --- the table covers every reachable pair ------------------------------------------------
+
+
+def reachable_diagnoses(flowset: FlowSet, flow: Flow, seen: set[str] | None = None) -> set[str]:
+    """Every diagnosis code a resolve node reachable from the flow's start records."""
+    seen = set() if seen is None else seen
+    if flow.id in seen:
+        return set()
+    seen.add(flow.id)
+    out: set[str] = set()
+    todo, visited = [flow.start], set()
+    while todo:
+        name = todo.pop()
+        if name in visited or name not in flow.nodes:
+            continue
+        visited.add(name)
+        node = flow.nodes[name]
+        if node.kind == "resolve":
+            out.add(node.diagnosis)
+        if node.kind == "call":
+            out |= reachable_diagnoses(flowset, flowset.subflows[node.subflow], seen)
+        todo += [dest for _, dest in node.edges()]
+    return out
+
+
+def test_every_reachable_pair_has_a_case() -> None:
+    flowset = load_flows(FLOWS)
+    reachable = {(f.id, code) for f in flowset.flows.values()
+                 for code in reachable_diagnoses(flowset, f)}
+    tested = {(c.flow, c.expected) for c in CASES}
+    assert reachable - tested == set(), "pairs without a test"
+    assert tested - reachable == set(), "tests for pairs no flow can reach"
+
+
+# --- the flows as shipped -----------------------------------------------------------------
+
+
+def test_bundled_flows_pass_the_check() -> None:
+    proc = subprocess.run([*DESKBOT, "flows", "check", str(FLOWS)], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ": " not in proc.stdout.replace("flows OK", ""), proc.stdout
+
+
+def _turns_without_timing(transcript: Mapping[str, Any]) -> list[Any]:
+    """The turns with measured durations and clock times left out (they differ per run)."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()
+                    if k not in ("ms", "at", "time", "started", "elapsed", "timestamp")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return [strip(turn) for turn in transcript.get("turns", [])]
+
+
+def test_same_inputs_give_the_same_turns(tmp_path: Path) -> None:
+    case = Case("auth_failed", "auth_wrong_password", answers=WRONG_PASSWORD, stdin="sending\n")
+    with MailWorld(WorldOptions(dovecot=False)) as world:
+        first = run_chat(world, case, tmp_path / "first")
+        second = run_chat(world, case, tmp_path / "second")
+    assert first.transcript["outcome"]["diagnosis"] == "auth_wrong_password"
+    assert _turns_without_timing(first.transcript) == _turns_without_timing(second.transcript)
+    assert first.stdout == second.stdout

@@ -1,0 +1,139 @@
+"""Serve-mode probing limits: a chat user cannot aim the service's probes at arbitrary targets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from bot.catalog.model import Provider, ServerSettings
+from bot.interfaces.http.safety import CURRENT_SESSION, SafeRunner, SafetySettings
+from bot.probes.model import Check, ProbeObserver, ProbeReport
+from bot.sessions.sqlite import SqliteStore
+
+PROVIDER = Provider(
+    id="example", name="Example Mail", domains=("example.test",),
+    incoming=(ServerSettings("imap", "imap.example.test", 993, "ssl"),),
+    outgoing=(ServerSettings("smtp", "smtp.example.test", 587, "starttls"),),
+)
+
+
+class RecordingRunner:
+    """The inner (live) runner: records what it was asked to probe."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    async def run(
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+    ) -> ProbeReport:
+        self.calls.append((name, dict(params)))
+        if name == "lookup_provider":
+            return ProbeReport(name, params["email"], "found", provider=PROVIDER)
+        return ProbeReport(name, "t", "ok", checks=(Check("smtp", "t", "ok", "fine"),))
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "s.db")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def inner() -> RecordingRunner:
+    return RecordingRunner()
+
+
+@pytest.fixture
+def runner(inner: RecordingRunner, store: SqliteStore) -> SafeRunner:
+    return SafeRunner(inner, store, SafetySettings(logins_per_session=3, logins_per_target=5))
+
+
+def _probed(inner: RecordingRunner, name: str) -> list[dict[str, str]]:
+    return [p for n, p in inner.calls if n == name]
+
+
+async def test_the_providers_own_server_is_probed(runner: SafeRunner, inner: RecordingRunner):
+    params = {"email": "ann@example.test", "outgoing_server": "SMTP.example.test.",
+              "outgoing_port": "587"}
+    report = await runner.run("check_outgoing", params)
+    assert report.outcome == "ok"
+    assert _probed(inner, "check_outgoing") == [params]
+
+
+@pytest.mark.parametrize(
+    ("server", "port", "why"),
+    [
+        ("127.0.0.1", "587", "not a server published or discovered for example.test"),
+        ("localhost", "25", "not a server published"),
+        ("169.254.169.254", "465", "not a server published"),  # cloud metadata
+        ("redis.internal.corp", "993", "not a server published"),
+        ("smtp.example.test", "6379", "port 6379 is not a mail port"),
+        ("smtp.example.test", "22", "port 22 is not a mail port"),
+        ("smtp.example.test", "587; rm -rf /", "is not a mail port"),
+    ],
+)
+async def test_targets_outside_the_customers_provider_are_refused(
+    runner: SafeRunner, inner: RecordingRunner, server: str, port: str, why: str
+) -> None:
+    params = {"email": "ann@example.test", "outgoing_server": server, "outgoing_port": port}
+    report = await runner.run("check_outgoing", params)
+    assert _probed(inner, "check_outgoing") == [], "the refused target was probed"
+    assert report.outcome == "inconclusive"
+    (check,) = report.checks
+    assert check.status == "skipped"
+    assert why in check.evidence
+    assert "deskbot probe" in check.evidence  # the customer is offered the local check
+
+
+async def test_a_named_server_without_an_address_is_refused(
+    runner: SafeRunner, inner: RecordingRunner
+) -> None:
+    report = await runner.run("check_incoming", {"incoming_server": "10.0.0.5"})
+    assert report.outcome == "inconclusive" and inner.calls == []
+
+
+async def test_refusal_is_shown_to_the_progress_observer(runner: SafeRunner) -> None:
+    seen: list[Check] = []
+
+    class Observer:
+        def check_started(self, probe: str, target: str) -> None: ...
+
+        def check_finished(self, check: Check) -> None:
+            seen.append(check)
+
+    await runner.run("check_outgoing", {"email": "a@example.test", "outgoing_server": "10.1.1.1"},
+                     Observer())
+    assert [c.status for c in seen] == ["skipped"]
+
+
+async def test_login_attempts_are_limited_per_session(
+    runner: SafeRunner, inner: RecordingRunner
+) -> None:
+    params = {"email": "ann@example.test", "password": "pw-123", "outgoing_server":
+              "smtp.example.test"}
+    token = CURRENT_SESSION.set("session-one")
+    try:
+        reports = [await runner.run("check_outgoing", params) for _ in range(5)]
+    finally:
+        CURRENT_SESSION.reset(token)
+    sent = [p.get("password") for p in _probed(inner, "check_outgoing")]
+    assert sent == ["pw-123"] * 3 + [None, None], "the 4th and 5th login were still tried"
+    assert any("too many login attempts" in n for n in reports[-1].notes)
+    assert not reports[0].notes
+
+
+async def test_login_attempts_are_limited_per_target_across_sessions(
+    runner: SafeRunner, inner: RecordingRunner
+) -> None:
+    params = {"email": "x@example.test", "password": "pw", "outgoing_server": "smtp.example.test"}
+    for n in range(7):
+        token = CURRENT_SESSION.set(f"session-{n}")
+        try:
+            await runner.run("check_outgoing", params)
+        finally:
+            CURRENT_SESSION.reset(token)
+    sent = [p.get("password") for p in _probed(inner, "check_outgoing")]
+    assert sent.count("pw") == 5

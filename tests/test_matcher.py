@@ -1,0 +1,141 @@
+"""The symptom matcher on the bundled flows: what a customer would notice if it were wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ids import symptom_ids
+from bot.interfaces.cmd_match import default_flows_dir
+from bot.matcher import Matcher, MatchResult
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_flows_dir(default_flows_dir())
+
+
+def decide(matcher: Matcher, text: str) -> str:
+    return matcher.match(text).decision
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my mails are stuck in the outbx", "outbox_stuck"),
+        ("autentication eror when i check my mail", "auth_failed"),
+        ("certifcate warnning in outlok", "certificate_warning"),
+        ("i cant recieve emails anymore", "cannot_receive"),
+        ("dupicate emails everywhere in my inbox", "duplicate_messages"),
+        ("THE SERVER TIMED-OUT!!!", "connection_timeout"),
+        ("my mailbox is over its qouta", "large_mailbox"),
+    ],
+)
+def test_typos_case_and_punctuation_still_route(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("535 5.7.8", "auth_failed"),
+        ('outlook shows "0x800CCC0E"', "connection_timeout"),
+        ("550 relay not permitted", "outgoing_rejected"),
+        ("554 5.7.1 message refused as spam", "outgoing_rejected"),
+    ],
+)
+def test_quoted_error_codes(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail doesn't leave my computer", "outbox_stuck"),
+        ("the same message arrives 3 times", "duplicate_messages"),
+        ("is it 465 or 587", "account_setup"),
+        ("my iphone wants me to trust the server's certificate", "certificate_warning"),
+        ("once the laptop downloads my email, the tablet never sees it", "missing_on_other_devices"),
+    ],
+)
+def test_paraphrases(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("receiving works fine, but I can't send anything", "outbox_stuck"),
+        ("I can send mail but none comes in", "cannot_receive"),
+        ("sending is ok but my inbox never gets new mail", "cannot_receive"),
+        ("everything I send bounces back to me", "outgoing_rejected"),
+        ("my messages never leave the outbox", "outbox_stuck"),
+    ],
+)
+def test_sending_versus_receiving(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wifi password doesn't work",
+        "I want to pay my bill",
+        "what is the weather outlook for tomorrow",
+        "when will you mail me my replacement card",
+        "send 50 dollars to my mom",
+        "my package never arrived",
+        "can you connect to my phone",
+        "jkdfhgkjdfhgkjdfg",
+        "set up direct deposit for my paycheck",
+    ],
+)
+def test_off_topic_text_is_none_even_with_shared_words(matcher: Matcher, text: str) -> None:
+    assert decide(matcher, text) == "none"
+
+
+@pytest.mark.parametrize(
+    "text", ["email isn't working", "problem with my mail", "outlook trouble", "help with email"]
+)
+def test_vague_email_text_asks_which_with_real_candidates(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.decision == "clarify"
+    assert 1 <= len(result.candidates) <= 3
+    assert {c.id for c in result.candidates} <= symptom_ids()
+
+
+@pytest.mark.parametrize(
+    "text", ["yes", "no", "imap", "outlook", "587", "john.doe@example.com", "I don't know", "ssl"]
+)
+def test_short_answers_mid_conversation_never_look_like_a_new_symptom(
+    matcher: Matcher, text: str
+) -> None:
+    result = matcher.match(text)
+    assert result.decision not in symptom_ids()
+    assert all(c.score < 0.5 for c in result.candidates)
+
+
+def test_result_json_has_the_contract_shape(matcher: Matcher) -> None:
+    data = matcher.match("outlook keeps asking for my password").to_dict()
+    assert set(data) == {"text", "decision", "candidates"}
+    assert data["text"] == "outlook keeps asking for my password"
+    assert data["decision"] == "auth_failed"
+    candidates = data["candidates"]
+    assert isinstance(candidates, list) and 1 <= len(candidates) <= 3
+    scores = [c["score"] for c in candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert all(set(c) == {"id", "score"} for c in candidates)
+
+
+def test_same_input_same_output(matcher: Matcher) -> None:
+    again = Matcher.from_flows_dir(default_flows_dir())
+    for text in ["cant send mail but receiving is fine", "email trouble", "tell me a joke"]:
+        first: MatchResult = matcher.match(text)
+        assert first == again.match(text) == matcher.match(text)
+
+
+def test_explanation_names_the_winning_keywords(matcher: Matcher) -> None:
+    result = matcher.match("emails stuck in the outbox")
+    evidence = result.evidence["outbox_stuck"]
+    assert ("outbox", 4.5) in evidence.keywords
+    assert "outbox" in result.tokens

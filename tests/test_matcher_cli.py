@@ -1,0 +1,79 @@
+"""`deskbot match` as a help-desk script drives it (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def deskbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "match", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_one_text_gives_one_json_line() -> None:
+    run = deskbot("my", "emails", "are", "stuck", "in", "the", "outbox")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert data["text"] == "my emails are stuck in the outbox"
+    assert data["decision"] == "outbox_stuck"
+    assert data["candidates"][0]["id"] == "outbox_stuck"
+
+
+def test_stdin_gives_one_line_per_utterance_in_order_skipping_blanks() -> None:
+    stdin = "cant send mail\n\n   \nwhat's the weather like\nemail problem\n"
+    first = deskbot(stdin=stdin)
+    assert first.returncode == 0, first.stderr
+    results = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [r["text"] for r in results] == [
+        "cant send mail",
+        "what's the weather like",
+        "email problem",
+    ]
+    assert [r["decision"] for r in results] == ["outbox_stuck", "none", "clarify"]
+    assert deskbot(stdin=stdin).stdout == first.stdout  # deterministic across processes
+
+
+def test_explain_names_the_words_that_decided() -> None:
+    run = deskbot("--explain", "autentication failed")
+    assert run.returncode == 0, run.stderr
+    first, *explanation = run.stdout.splitlines()
+    assert json.loads(first)["decision"] == "auth_failed"
+    text = "\n".join(explanation)
+    assert "authentication fail" in text  # the repaired words
+    assert "auth_failed" in text and "authentication +4.5" in text
+
+
+def test_eval_prints_accuracy_per_label_and_confusions(tmp_path: Path) -> None:
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text(
+        "- {text: 'my outbox is full of unsent mail', expect: outbox_stuck}\n"
+        "- {text: 'relay access denied', expect: outgoing_rejected}\n"
+        "- {text: 'tell me a joke', expect: none}\n"
+        "- {text: 'tell me a joke', expect: auth_failed}\n",
+        encoding="utf-8",
+    )
+    run = deskbot("--eval", str(labelled))
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "outbox_stuck" in out and "1/1" in out
+    assert "auth_failed" in out and "0/1" in out
+    assert "overall" in out and "3/4" in out and "75.0%" in out
+    assert "auth_failed -> none: 'tell me a joke'" in out
+
+
+def test_unreadable_eval_file_is_a_one_line_error(tmp_path: Path) -> None:
+    run = deskbot("--eval", str(tmp_path / "missing.yaml"))
+    assert run.returncode != 0
+    assert "missing.yaml" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

@@ -1,0 +1,181 @@
+"""The transcript file: round trip, atomic writes, secrets scrubbed, clear errors on bad files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.errors import TranscriptError
+from bot.transcripts import (
+    FORMAT,
+    Outcome,
+    Transcript,
+    find_transcripts,
+    read_transcript,
+    transcript_from_session,
+    write_transcript,
+)
+
+SECRET = "Tr0ub4dor&3-format"
+
+TURNS: list[dict[str, Any]] = [
+    {"role": "bot", "text": "Hi! What is wrong?", "kind": "question", "flow": None, "node": None},
+    {"role": "user", "text": "my mail is stuck in the outbox — ünïcode ✉"},
+    {"role": "bot", "text": "What is your password?", "kind": "question",
+     "flow": "outbox_stuck", "node": "ask_password"},
+    {"role": "user", "text": None, "redacted": True},
+    {"role": "probe", "name": "check_outgoing", "target": "smtp.example.test:587",
+     "params": {"email": "me@example.test"}, "flow": "outbox_stuck", "node": "probe",
+     "report": {"name": "check_outgoing", "target": "smtp.example.test:587",
+                "outcome": "port_blocked", "checks": [], "diagnoses": ["port_blocked"],
+                "facts": {}, "notes": [], "provider": None}},
+    {"role": "bot", "text": "Port 25 is blocked.", "kind": "result",
+     "flow": "outbox_stuck", "node": "fix_port_blocked"},
+]
+
+
+@dataclass
+class _Outcome:
+    status: str
+    symptom: str | None
+    diagnosis: str | None
+
+
+@dataclass
+class _Session:
+    """The engine session's shape as docs/api.md describes it (turns, outcome, context)."""
+
+    turns: list[dict[str, Any]]
+    outcome: _Outcome | None
+    context: dict[str, str] = field(default_factory=dict)
+    flows_hash: str = "abc123"
+
+
+def _session(**context: str) -> _Session:
+    outcome = _Outcome("resolved", "outbox_stuck", "port_blocked")
+    return _Session([dict(t) for t in TURNS], outcome, dict(context))
+
+
+def test_round_trip_keeps_every_turn_and_the_outcome(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.json", _session(email="me@example.test"))
+    loaded = read_transcript(path)
+    assert loaded.format == FORMAT
+    assert [dict(t) for t in loaded.turns] == TURNS
+    assert loaded.outcome == Outcome("resolved", "outbox_stuck", "port_blocked")
+    assert loaded.flows_hash == "abc123"
+    assert loaded.deskbot  # the version that wrote it
+    assert loaded.context == {"email": "me@example.test"}
+    assert loaded.created.endswith("Z")
+
+
+def test_file_is_pretty_utf8_json_with_the_contract_keys(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.json", _session())
+    text = path.read_text(encoding="utf-8")
+    assert "ünïcode ✉" in text  # readable, not \u escapes
+    assert text.count("\n") > 20  # indented, one field a line
+    data = json.loads(text)
+    assert data["format"] == 1
+    assert set(data["outcome"]) == {"status", "symptom", "diagnosis"}
+    assert all(t["role"] in {"user", "bot", "probe"} for t in data["turns"])
+
+
+def test_password_from_context_and_turns_never_reaches_disk(tmp_path: Path) -> None:
+    session = _session(email="me@example.test", password=SECRET)
+    # a careless turn that echoes the secret: the final scrub must still catch it
+    session.turns.append({"role": "bot", "text": f"testing login with {SECRET} now",
+                          "kind": "text", "flow": "outbox_stuck", "node": "x"})
+    session.turns[4]["params"]["password"] = SECRET
+    path = write_transcript(tmp_path / "t.json", session)
+    text = path.read_text(encoding="utf-8")
+    assert SECRET not in text
+    loaded = read_transcript(path)
+    assert "password" not in loaded.context
+    assert loaded.redacted == ("password",)
+    assert "password" not in loaded.turns[4]["params"]
+
+
+def test_explicit_secrets_are_scrubbed_from_a_transcript_object(tmp_path: Path) -> None:
+    turns = ({"role": "user", "text": SECRET},)
+    path = write_transcript(tmp_path / "t.json", Transcript(turns=turns), secrets=[SECRET])
+    assert SECRET not in path.read_text(encoding="utf-8")
+
+
+def test_write_replaces_atomically_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "t.json"
+    write_transcript(target, _session())
+    before = target.read_text(encoding="utf-8")
+    broken = Transcript(turns=({"role": "user", "text": object()},))
+    with pytest.raises(TypeError):
+        write_transcript(target, broken)
+    assert target.read_text(encoding="utf-8") == before  # the old file is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
+
+
+def test_write_into_missing_folder_creates_it(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "a" / "b" / "t.json", _session())
+    assert read_transcript(path).outcome.status == "resolved"
+
+
+def test_transcript_from_session_without_outcome_is_incomplete() -> None:
+    session = _Session(TURNS[:2], None)
+    transcript = transcript_from_session(session)
+    assert transcript.outcome.status == "incomplete"
+    assert transcript.to_dict()["outcome"] == {
+        "status": "incomplete", "symptom": None, "diagnosis": None}
+
+
+def _write(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "bad.json"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"format": 1, "turns": [{"role": "user", "text": "hi"}', "truncated"),
+        ('{"format": 1, "turns": [}, "outcome": null}', "corrupt transcript"),
+        ("[1, 2, 3]", "expected a JSON object, found list"),
+        ('{"turns": []}', "no 'format' field"),
+        ('{"format": 2, "turns": []}', "format 2 is newer than this deskbot reads"),
+        ('{"format": "one", "turns": []}', "'format' must be a positive integer"),
+        ('{"format": 1, "turns": [{"role": "robot"}]}', "turn 1 must be an object with role"),
+        ('{"format": 1, "turns": [{"role": "probe", "name": "x"}]}', "no recorded 'report'"),
+        ('{"format": 1, "turns": [], "outcome": {"status": "won"}}', "'outcome' must be"),
+        ("", "empty file"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
+)
+def test_reader_rejects_bad_files_with_a_clear_message(
+    tmp_path: Path, content: str | bytes, message: str
+) -> None:
+    path = _write(tmp_path, content)
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)  # says which file
+
+
+def test_truncated_real_transcript_is_reported_as_truncated(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.json", _session())
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+    with pytest.raises(TranscriptError, match="truncated"):
+        read_transcript(path)
+
+
+def test_find_transcripts_walks_folders_and_refuses_missing_paths(tmp_path: Path) -> None:
+    write_transcript(tmp_path / "b" / "2.json", _session())
+    write_transcript(tmp_path / "a" / "1.json", _session())
+    (tmp_path / "notes.txt").write_text("not a transcript", encoding="utf-8")
+    found = find_transcripts([tmp_path])
+    assert [p.name for p in found] == ["1.json", "2.json"]
+    with pytest.raises(TranscriptError, match="no such transcript"):
+        find_transcripts([tmp_path / "missing"])
