@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import random
 import subprocess
@@ -25,8 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -70,7 +70,10 @@ def serve_child(port: int, db: str, world_config: str | None) -> None:
     from bot.config import Config
     from bot.interfaces.http import create_app
 
-    serve = {"sqlite_path": db, "logins_per_session": 100, "logins_per_target": 1_000_000}
+    serve: dict[str, Any] = {"sqlite_path": db, "logins_per_session": 100,
+                             "logins_per_target": 1_000_000}
+    if os.environ.get("BENCH_REDIS_URL"):
+        serve.update(store="redis", redis_url=os.environ["BENCH_REDIS_URL"])
     if world_config:
         config = Config.load(world_config, serve_mode=True)
         ports = sorted({int(p) for p in os.environ["BENCH_MAIL_PORTS"].split(",")})
@@ -79,10 +82,43 @@ def serve_child(port: int, db: str, world_config: str | None) -> None:
     else:
         config = Config(allow_private=False, serve=serve)
         app = create_app(config, runner=CannedRunner())
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False,
+                backlog=4096, timeout_keep_alive=300)
 
 
 # ---------------------------------------------------------------- the load (parent process)
+
+class RawClient:
+    """One keep-alive HTTP/1.1 connection: far lighter than httpx, so the load generator
+    does not starve the worker of CPU on a small machine."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, body: Any = None
+    ) -> tuple[int, dict[str, str], Any]:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        data = b"" if body is None else json.dumps(body).encode()
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
+        self.writer.write(head.encode() + data)
+        status_line = await self.reader.readline()
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        payload = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        return int(status_line.split()[1]), headers, json.loads(payload) if payload else None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
 
 @dataclass
 class Results:
@@ -115,33 +151,42 @@ def _answer(question: Mapping[str, Any] | None, n: int, email: str) -> str:
             "password": f"bench-secret-{n}", "client": "Thunderbird"}.get(slot, "I don't know")
 
 
-async def conversation(client: httpx.AsyncClient, n: int, turns: int, think: float,
+async def conversation(base: tuple[str, int], n: int, turns: int, think: float,
                        results: Results, email: str) -> None:
-    res = await client.post("/v1/sessions", json={"context": {"email": email,
-                                                              "client": "Thunderbird"}})
-    if res.status_code != 201:
-        results.errors.append(f"start: {res.status_code}")
+    client = RawClient(*base)
+    try:
+        await _converse(client, n, turns, think, results, email)
+    finally:
+        await client.close()
+
+
+async def _converse(client: RawClient, n: int, turns: int, think: float, results: Results,
+                    email: str) -> None:
+    status, _, body = await client.request("POST", "/v1/sessions", {"context": {
+        "email": email, "client": "Thunderbird"}})
+    if status != 201:
+        results.errors.append(f"start: {status}")
         return
-    sid = res.json()["id"]
+    sid = body["id"]
     text, sent = "I need the settings to set up my e-mail account", []
     for _ in range(turns):
         if think:
             await asyncio.sleep(random.expovariate(1 / think))
         started = time.perf_counter()
-        res = await client.post(f"/v1/sessions/{sid}/messages", json={"text": text})
+        status, headers, body = await client.request(
+            "POST", f"/v1/sessions/{sid}/messages", {"text": text})
         elapsed = (time.perf_counter() - started) * 1000
-        if res.status_code != 200:
-            results.errors.append(f"turn: {res.status_code} {res.text[:80]}")
+        if status != 200:
+            results.errors.append(f"turn: {status} {str(body)[:80]}")
             return
-        timing = _timing(res.headers.get("server-timing", ""))
+        timing = _timing(headers.get("server-timing", ""))
         results.app_ms.append(timing.get("app", float("nan")))
         results.probe_ms.append(timing.get("probes", 0.0))
         results.client_ms.append(elapsed - timing.get("probes", 0.0))
         results.turns += 1
         sent.append(text)
-        body = res.json()
         text = _answer(None if body["outcome"] else body["question"], n, email)
-    transcript = (await client.get(f"/v1/sessions/{sid}/transcript")).json()
+    _, _, transcript = await client.request("GET", f"/v1/sessions/{sid}/transcript")
     got = [t.get("text") for t in transcript["turns"] if t["role"] == "user"]
     # a password line is masked in the transcript: compare every other line, position by position
     same = len(got) == len(sent) and all(
@@ -149,6 +194,12 @@ async def conversation(client: httpx.AsyncClient, n: int, turns: int, think: flo
     )
     if not same:
         results.disordered.append(f"{sid}: sent {sent} got {got}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -163,58 +214,67 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
 
 
-async def idle_sessions(base: str, count: int) -> None:
-    limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        sem = asyncio.Semaphore(100)
+async def idle_sessions(base: tuple[str, int], count: int) -> None:
+    async def some(first: int) -> None:
+        client = RawClient(*base)
+        for n in range(first, count, 50):
+            _, _, body = await client.request("POST", "/v1/sessions", {"context": {
+                "email": f"idle{n}@example.test"}})
+            await client.request("POST", f"/v1/sessions/{body['id']}/messages",
+                                 {"text": "I need the settings to set up my account"})
+        await client.close()
 
-        async def one(n: int) -> None:
-            async with sem:
-                sid = (await client.post("/v1/sessions", json={"context": {
-                    "email": f"idle{n}@example.test"}})).json()["id"]
-                await client.post(f"/v1/sessions/{sid}/messages",
-                                  json={"text": "I need the settings to set up my account"})
-
-        await asyncio.gather(*(one(n) for n in range(count)))
+    await asyncio.gather(*(some(first) for first in range(50)))
 
 
-async def load(args: argparse.Namespace, base: str, pid: int) -> None:
-    results = Results()
-    limits = httpx.Limits(max_connections=args.sessions, max_keepalive_connections=args.sessions)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
-        await client.get("/healthz")
-        await conversation(client, -1, args.turns, 0, Results(), "warm@example.test")
-        rss_before = rss_kib(pid)
-        started = time.perf_counter()
-        await asyncio.gather(*(
-            conversation(client, n, args.turns, args.think, results, f"user{n}@example.test")
-            for n in range(args.sessions)
-        ))
-        wall = time.perf_counter() - started
-    rss_after = rss_kib(pid)
+async def load(args: argparse.Namespace, base: tuple[str, int], pid: int) -> None:
+    await conversation(base, -1, args.turns, 0, Results(), "warm@example.test")
+    # memory first, on a fresh worker: sessions opened and left idle (all in the live cache)
+    rss_fresh = rss_kib(pid)
     await idle_sessions(base, args.idle)
     rss_idle = rss_kib(pid)
-    report(args, results, wall, rss_before, rss_after, rss_idle)
+    results = Results()
+    cpu_before, own_before = cpu_seconds(pid), time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(
+        conversation(base, n, args.turns, args.think, results, f"user{n}@example.test")
+        for n in range(args.sessions)
+    ))
+    wall = time.perf_counter() - started
+    cpu = (cpu_seconds(pid) - cpu_before, time.process_time() - own_before)
+    report(args, results, wall, cpu, (rss_fresh, rss_idle, rss_kib(pid)))
+    db = Path(args.db)
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    count = args.sessions + args.idle + 1
+    if args.store == "sqlite":
+            print(f"SQLite: {size / 1024 / 1024:.1f} MiB for {count} sessions "
+              f"= {size / count / 1024:.1f} KiB each on disk")
 
 
-def report(args: argparse.Namespace, r: Results, wall: float, before: int, after: int,
-           idle: int) -> None:
+def report(args: argparse.Namespace, r: Results, wall: float, cpu: tuple[float, float],
+           rss: tuple[int, int, int]) -> None:
+    before, after, idle = rss  # fresh, with idle sessions, after the load
     expected = args.sessions * args.turns
-    print(f"deskbot serve, one worker, SQLite store, probes: {args.probes}, think: {args.think}s")
+    print(f"deskbot serve, one worker, {args.store} store, probes: {args.probes}, "
+          f"think: {args.think}s")
     print(f"sessions {args.sessions} x turns {args.turns}: {r.turns}/{expected} turns answered "
           f"in {wall:.2f} s = {r.turns / wall:.0f} turns/s")
+    print(f"CPU: worker {cpu[0]:.2f} s = {cpu[0] / max(r.turns, 1) * 1000:.2f} ms/turn "
+          f"(a ceiling of {r.turns / max(cpu[0], 1e-9):.0f} turns/s per core); "
+          f"load client {cpu[1]:.2f} s; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
     print(f"turn latency excl. probes, in the worker (Server-Timing app): "
           f"p50 {pct(r.app_ms, .5):.2f} ms  p99 {pct(r.app_ms, .99):.2f} ms  "
           f"max {max(r.app_ms, default=0):.2f} ms")
-    print(f"turn latency excl. probes, as the client saw it (incl. queueing): "
+    print(f"turn latency excl. probes, round trip at the client (incl. queueing): "
           f"p50 {pct(r.client_ms, .5):.2f} ms  p99 {pct(r.client_ms, .99):.2f} ms")
     probing = [p for p in r.probe_ms if p > 0]
     if probing:
         print(f"probe time on probing turns: p50 {pct(probing, .5):.1f} ms  "
               f"p99 {pct(probing, .99):.1f} ms  ({len(probing)} turns)")
-    print(f"worker memory: {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB after "
-          f"{args.sessions} sessions = {(after - before) / max(args.sessions, 1):.1f} KiB/session;"
-          f" {args.idle} more idle sessions: {(idle - after) / max(args.idle, 1):.1f} KiB each")
+    print(f"worker memory: {before / 1024:.1f} MiB fresh, {after / 1024:.1f} MiB with "
+          f"{args.idle} idle open sessions = {(after - before) / max(args.idle, 1):.1f} KiB per "
+          f"idle session (all in the live cache); {idle / 1024:.1f} MiB after the load")
     print(f"lost or failed turns: {expected - r.turns} ({len(r.errors)} errors)  "
           f"out of order: {len(r.disordered)}")
     for line in (r.errors + r.disordered)[:5]:
@@ -226,9 +286,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between turns (s)")
-    parser.add_argument("--idle", type=int, default=2000,
-                        help="extra idle sessions for the memory measurement")
+    parser.add_argument("--idle", type=int, default=500,
+                        help="sessions opened and left idle for the memory measurement")
     parser.add_argument("--probes", choices=("recorded", "live"), default="recorded")
+    parser.add_argument("--store", choices=("sqlite", "redis"), default="sqlite")
     parser.add_argument("--serve-child", nargs=3, metavar=("PORT", "DB", "WORLD"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -251,7 +312,11 @@ def run_parent(args: argparse.Namespace) -> None:
         world_cm = MailWorld(WorldOptions(timeout=5.0)).start()
         world_config = str(world_cm.config_path)
         env["BENCH_MAIL_PORTS"] = ",".join(str(p) for p in world_cm.ports.values())
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        if args.store == "redis":
+            from tests.test_http_support import redis_server
+
+            env["BENCH_REDIS_URL"] = stack.enter_context(redis_server(Path(tmp)))
         port = free_port()
         child = subprocess.Popen(
             [sys.executable, __file__, "--serve-child", str(port), f"{tmp}/bench.db",
@@ -259,7 +324,8 @@ def run_parent(args: argparse.Namespace) -> None:
         )
         try:
             wait_port(port, deadline=60, proc=child)
-            asyncio.run(load(args, f"http://127.0.0.1:{port}", child.pid))
+            args.db = f"{tmp}/bench.db"
+            asyncio.run(load(args, ("127.0.0.1", port), child.pid))
         finally:
             child.terminate()
             child.wait(15)

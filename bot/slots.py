@@ -47,7 +47,8 @@ def read_answers(path: str | Path) -> dict[str, str]:
     except OSError as exc:
         raise AnswersError(f"{path}: cannot read answers: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
-        raise AnswersError(f"{path}: not valid YAML: {exc}") from exc
+        # One line (CONTRACT.md): PyYAML's message spans several with a caret drawing.
+        raise AnswersError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

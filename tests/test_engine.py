@@ -21,7 +21,7 @@ id: outbox_stuck
 title: Mail stays in the Outbox
 match:
   phrases: ["my mail is stuck in the outbox", "cannot send email"]
-  keywords: {outbox: 3, send: 2, sending: 2}
+  keywords: {outbox: 5, send: 5, sending: 5}
 slots: [login_ok]
 start: ask_email
 nodes:
@@ -76,7 +76,7 @@ id: auth_failed
 title: The password is rejected
 match:
   phrases: ["it keeps asking for my password", "password rejected"]
-  keywords: {password: 3, login: 2}
+  keywords: {password: 5, login: 4}
 start: ask_protocol
 nodes:
   ask_protocol:
@@ -423,7 +423,7 @@ async def test_step_limit_names_flow_and_node(tmp_path: Path) -> None:
     looping = """\
     id: large_mailbox
     title: Big mailbox
-    match: {phrases: ["my mailbox is full"], keywords: {full: 3}}
+    match: {phrases: ["my mailbox is full"], keywords: {mailbox: 5, full: 5}}
     start: probe_a
     nodes:
       probe_a:

@@ -184,6 +184,15 @@ async def test_account_setup_without_the_test_gives_the_settings(engine: MakeEng
     eng = engine([("lookup_provider", "found")])
     context = {"message": "what are the correct settings to set up my email account",
                "email": EMAIL, "client": "Thunderbird"}
-    session, replies = await converse(eng, context)  # input ends: "not sure" is not a yes
+    session, replies = await converse(eng, context, ["no"])
     assert session.outcome is not None and session.outcome.diagnosis == "ok"
     assert "Configure manually" in bot_text(replies)
+
+
+async def test_account_setup_tests_the_settings_when_input_ends(engine: MakeEngine) -> None:
+    eng = engine([("lookup_provider", "found"), ("check_incoming", "port_blocked")])
+    context = {"message": "what are the correct settings to set up my email account",
+               "email": EMAIL, "client": "Thunderbird"}
+    session, replies = await converse(eng, context)  # no answers left: "I don't know"
+    assert session.outcome is not None and session.outcome.diagnosis == "port_blocked"
+    assert all(not (r.question and r.question.secret) for r in replies)

@@ -163,3 +163,56 @@ def test_svg_renders_in_a_real_browser(flow: Flow, tmp_path: Path) -> None:
         if row[x:x + 3] == probe_fill
     )
     assert hits > 50  # the probe box was drawn, not a blank or error page
+
+
+# --- `deskbot flows graph` ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_cli_draws_each_of_the_bundled_flows(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.interfaces.cli import main
+
+    flowset = load_flows(ROOT / "flows")
+    assert len(flowset.flows) == 10
+    for index, (flow_id, flow) in enumerate(sorted(flowset.flows.items())):
+        fmt = ("mermaid", "dot", "svg")[index % 3]  # each format through the CLI, quickly
+        assert main(["flows", "graph", flow_id, "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert all(name in out for name in flow.nodes), (flow_id, fmt)
+        ET.fromstring(render(flow, "svg"))  # well-formed XML for every flow
+
+
+def test_cli_refuses_an_unknown_flow_and_names_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.interfaces.cli import main
+
+    assert main(["flows", "graph", "no_such_flow"]) == 1
+    err = capsys.readouterr().err
+    assert "no flow 'no_such_flow'" in err and "outbox_stuck" in err
+
+
+async def test_cli_shades_by_what_replayed_transcripts_exercised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from bot.interfaces.cli import main
+    from tests.test_replay import BLOCKED, BLOCKED_TALK, make_flows, record
+
+    flows = make_flows(tmp_path / "flows")
+    await record(flows, tmp_path / "t" / "blocked.json", BLOCKED_TALK, [BLOCKED])
+    args = ["flows", "graph", "outbox_stuck", "--flows", str(flows), "--format", "dot",
+            "--coverage", str(tmp_path / "t")]
+    assert await asyncio.to_thread(main, args) == 0
+    dot = capsys.readouterr().out
+    green, red = 'color="#16a34a"', 'color="#dc2626"'
+    assert f'"check_sending" -> "fix_port_blocked" [label="port_blocked", {green}]' in dot
+    assert f'"check_sending" -> "all_good" [label="ok", {red}, style=dashed]' in dot
+    assert f'"ask_password" [label="ask_password\\nask: password (secret)", shape=box, ' \
+           f'fillcolor="#dbeafe", {red}' in dot
+    svg_path = tmp_path / "f.svg"
+    args[6] = "svg"
+    assert await asyncio.to_thread(main, [*args, "-o", str(svg_path)]) == 0
+    assert 'stroke="#dc2626"' in svg_path.read_text(encoding="utf-8")

@@ -52,6 +52,7 @@ async def test_session_starts_with_context_and_answers_messages(client: httpx.As
     assert body["outcome"] is None
     res = await client.post(f"/v1/sessions/{body['id']}/messages", json={"text": "bye"})
     assert res.status_code == 200
+    assert "app;dur=" in res.headers["server-timing"]  # our own time, apart from probe time
     assert res.json()["messages"][0]["text"] == "1: bye"
     assert res.json()["outcome"]["status"] == "resolved"
 
@@ -176,6 +177,7 @@ async def test_web_page_and_its_assets_are_served(client: httpx.AsyncClient) -> 
     page = await client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "/static/app.js" in page.text
+    assert page.headers["content-security-policy"] == "default-src 'self'"
     script = await client.get("/static/app.js")
     assert "messages/stream" in script.text
     assert (await client.get("/static/../../config.py")).status_code == 404

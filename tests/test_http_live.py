@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
 from bot.config import Config
+from bot.errors import ProbeRefused
 from bot.interfaces.http import create_app
+from bot.interfaces.http.safety import SafeRunner, SafetySettings
+from bot.probes.policy import TargetPolicy
+from bot.probes.runner import LiveProbeRunner
+from bot.sessions.sqlite import SqliteStore
 from tests.peers import MailWorld
 from tests.test_http_support import converse
 
@@ -73,6 +78,9 @@ async def test_account_setup_is_proven_by_live_probes_and_shows_the_settings(
     assert world.email in world.smtp.auth_attempts  # the login really was tested
     transcript = (await client.get(f"/v1/sessions/{sid}/transcript")).text
     assert world.password not in transcript
+    state = (await client.get(f"/v1/sessions/{sid}")).json()  # what a reloaded page resumes
+    assert state["outcome"] == outcome and state["question"] is None
+    assert state["turns"][0]["role"] == "bot" and world.password not in str(state)
 
 
 async def test_from_the_server_a_healthy_sweep_hands_off_with_the_local_check(
@@ -142,3 +150,45 @@ async def test_login_attempts_are_capped_per_target_across_sessions(
     assert world.smtp.auth_attempts == tried, "a login past the limit reached the server"
     notes = [n for b in bodies for m in b["messages"] for r in m["evidence"] for n in r["notes"]]
     assert any("too many login attempts" in n for n in notes)
+
+
+class _OnlyAlternateLoopback(TargetPolicy):
+    """Stands in for "public vs private" on a machine that may only use loopback: 127.0.0.2
+    plays a public address, 127.0.0.1 a private one. Records every address it was asked about."""
+
+    checked: ClassVar[list[str]] = []
+
+    def check_address(self, host: str, address: str) -> None:
+        self.checked.append(address)
+        if address == "127.0.0.1":
+            raise ProbeRefused(f"{host} resolves to {address}, a private address")
+
+
+async def test_dns_rebinding_cannot_swap_in_a_forbidden_address(
+    world: MailWorld, tmp_path: Path
+) -> None:
+    host = "smtp.example.test"
+    world.zone.set(host, "A", "127.0.0.2")  # the first answer: an allowed address
+    answer = world.zone.answer
+
+    def rebinding(data: bytes) -> bytes | None:
+        reply = answer(data)
+        world.zone.set(host, "A", "127.0.0.1")  # every later answer: the forbidden one
+        return reply
+
+    world.zone.answer = rebinding  # type: ignore[method-assign]
+    config = _config(world, tmp_path)
+    policy = _OnlyAlternateLoopback(allow_private=False, ports=None)
+    store = SqliteStore(tmp_path / "s.db")
+    safety = SafetySettings(mail_ports=frozenset(world.ports.values()))
+    runner = SafeRunner(LiveProbeRunner(config, policy=policy), store, safety)
+    try:
+        report = await runner.run("check_outgoing", {
+            "email": world.email, "password": world.password, "outgoing_server": host,
+            "outgoing_port": str(world.ports["submission"]), "outgoing_security": "starttls"})
+    finally:
+        await store.close()
+    assert "127.0.0.2" in policy.checked
+    assert world.smtp.auth_attempts == [], "a connection reached the rebound address"
+    tcp = [c.evidence for c in report.checks if c.probe == "tcp"]
+    assert tcp and all("127.0.0.2" in e for e in tcp), tcp  # only the checked address was tried

@@ -4,6 +4,7 @@ sharing a real redis-server hand one conversation back and forth without losing 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,13 @@ async def test_simultaneous_messages_on_two_workers_are_never_lost(
     lines = [f"line {n}" for n in range(10)]
     await asyncio.gather(*(_send((one, two)[n % 2], sid, t) for n, t in enumerate(lines)))
     assert sorted(_user_lines(await _transcript(two, sid))) == sorted(lines)
+
+
+def test_an_unreachable_redis_stops_the_service_at_start_with_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "serve.toml"
+    config.write_text(f'[serve]\nstore = "redis"\nredis_url = "redis://127.0.0.1:{free_port()}/0"\n')
+    out = subprocess.run(["deskbot", "serve", "--port", str(free_port()), "--config", str(config)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("deskbot: [serve] redis_url")
+    assert len(out.stderr.strip().splitlines()) == 1

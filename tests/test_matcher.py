@@ -54,7 +54,7 @@ def test_quoted_error_codes(matcher: Matcher, text: str, expected: str) -> None:
         ("the same message arrives 3 times", "duplicate_messages"),
         ("is it 465 or 587", "account_setup"),
         ("my iphone wants me to trust the server's certificate", "certificate_warning"),
-        ("once the laptop downloads my email, the tablet never sees it", "missing_on_other_devices"),
+        ("once the laptop downloads my mail, the tablet never sees it", "missing_on_other_devices"),
     ],
 )
 def test_paraphrases(matcher: Matcher, text: str, expected: str) -> None:

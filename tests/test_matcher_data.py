@@ -90,7 +90,9 @@ def test_vocabulary_repairs_spelling_but_leaves_real_words_alone() -> None:
 
 
 def test_malformed_vocabulary_is_refused() -> None:
-    with pytest.raises(ValueError, match="synonyms.mail"):
+    with pytest.raises(ValueError, match="quote the word"):
+        Vocabulary.from_mapping({"synonyms": {"not": [False]}})
+    with pytest.raises(ValueError, match=r"synonyms\.mail"):
         Vocabulary.from_mapping({"synonyms": {"mail": "email"}})
-    with pytest.raises(ValueError, match="offtopic.bank"):
+    with pytest.raises(ValueError, match=r"offtopic\.bank"):
         Vocabulary.from_mapping({"offtopic": {"bank": "lots"}})

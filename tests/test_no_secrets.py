@@ -23,7 +23,7 @@ from tests.peers import world as world_module
 REPO = Path(__file__).resolve().parents[1]
 # The accounts tests log in with (tests/peers) and the secrets the transcript tests plant.
 TEST_PASSWORDS: frozenset[str] = frozenset(
-    {world_module.PASSWORD, "Tr0ub4dor&3-format", "s3cret-in-the-replay"}
+    {world_module.PASSWORD, "not the password", "Tr0ub4dor&3-format", "s3cret-in-the-replay"}
 )
 _LEAKS: list[str] = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ nodes:
   fix_port_blocked: {resolve: port_blocked, say: "Your network blocks port {outgoing_port}."}
   handoff_unclear: {handoff: "A technician should look."}
 """
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cret-in-the-replay"
 BLOCKED = ProbeReport(
     "check_outgoing", "smtp.example.test:25", "port_blocked",
@@ -62,9 +64,14 @@ OK = ProbeReport("check_outgoing", "smtp.example.test:587", "ok")
 
 @pytest.fixture
 def flows(tmp_path: Path) -> Path:
-    folder = tmp_path / "flows"
-    folder.mkdir()
+    return make_flows(tmp_path / "flows")
+
+
+def make_flows(folder: Path) -> Path:
+    """A flows folder with the inline flow and the bundled matcher vocabulary."""
+    folder.mkdir(parents=True)
     (folder / "outbox_stuck.yaml").write_text(FLOW, encoding="utf-8")
+    shutil.copyfile(ROOT / "flows" / "_vocabulary.yaml", folder / "_vocabulary.yaml")
     return folder
 
 
@@ -115,12 +122,13 @@ async def test_changed_fix_text_fails_with_a_unified_diff(
 ) -> None:
     path = await record(flows, tmp_path / "blocked.json", BLOCKED_TALK, [BLOCKED])
     ok_path = await record(flows, tmp_path / "ok.json", BLOCKED_TALK, [OK])
+    assert read_transcript(ok_path).outcome.diagnosis == "ok"
     edit(flows, "Your network blocks port {outgoing_port}.", "Port {outgoing_port} is filtered.")
     code, out = await replay(capsys, str(path), str(ok_path), "--flows", str(flows))
     assert code == 1
     assert f"pass      {ok_path}" in out  # the other conversation is unaffected
     assert f"diverged  {path} at turn" in out
-    assert "paths split after outbox_stuck/check_sending" in out
+    assert "same path, the text at outbox_stuck/fix_port_blocked changed" in out
     assert "--- recorded" in out and "+++ replayed" in out
     assert "-bot  outbox_stuck/fix_port_blocked result: Your network blocks port 25." in out
     assert "+bot  outbox_stuck/fix_port_blocked result: Port 25 is filtered." in out
@@ -197,6 +205,11 @@ async def test_repair_and_context_message_conversations_replay(
     await record(flows, folder / "context.json", ["alice@example.test"], [BLOCKED],
                  {"message": "my mail is stuck in the outbox", "outgoing_port": "25"})
     await record(flows, folder / "offtopic.json", ["what is the weather tomorrow"], [])
+    outcomes = {p.stem: read_transcript(p).outcome for p in folder.glob("*.json")}
+    assert outcomes["back"].diagnosis == "port_blocked"
+    assert outcomes["human"].status == "handoff"
+    assert outcomes["context"].diagnosis == "port_blocked"
+    assert outcomes["offtopic"].status == "abandoned"
     code, out = await replay(capsys, str(folder), "--flows", str(flows))
     assert code == 0, out
     assert "4 passed, 0 failed" in out

@@ -31,6 +31,21 @@ CTRL_C, CTRL_D = "\x03", "\x04"
 PROMPT = "\n>"  # the answer prompt at the start of a line
 
 
+def _find(text: str | re.Pattern[str], plain: str, start: int) -> int:
+    """Where `text` (a string or a pattern) ends in `plain` after `start`, or -1."""
+    if isinstance(text, re.Pattern):
+        match = text.search(plain, start)
+        return match.end() if match else -1
+    found = plain.find(text, start)
+    return found + len(text) if found >= 0 else -1
+
+
+def running_check(probes: str, target: str) -> re.Pattern[str]:
+    """A spinning row of one of `probes` (a|b) for `target` in the live view (redraws may turn
+    runs of spaces into cursor moves)."""
+    return re.compile(rf"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\s*(?:{probes})\s*{re.escape(target)}")
+
+
 class Screen(io.StringIO):
     """What the chat wrote, as a UTF-8 terminal receives it."""
 
@@ -53,17 +68,17 @@ class Terminal:
     def type(self, keys: str) -> None:
         self.pipe.send_text(keys)
 
-    async def expect(self, text: str, timeout: float = 10.0) -> str:
+    async def expect(self, text: str | re.Pattern[str], timeout: float = 10.0) -> str:
         """Wait for `text` after the previous match; returns the screen text up to it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             plain = self.screen.plain()
-            if not text.startswith("\n"):  # wrapped lines: a line break reads as a space
-                plain = plain.replace("\n", " ")
-            found = plain.find(text, self.seen)
-            if found >= 0:
-                shown, self.seen = plain[self.seen:found + len(text)], found + len(text)
+            if isinstance(text, re.Pattern) or not text.startswith("\n"):
+                plain = plain.replace("\n", " ")  # wrapped lines: a line break reads as a space
+            end = _find(text, plain, self.seen)
+            if end >= 0:
+                shown, self.seen = plain[self.seen:end], end
                 return shown
             if self.task.done() or loop.time() > deadline:
                 raise AssertionError(f"{text!r} not on screen; after the last match:\n"
@@ -81,7 +96,7 @@ class Terminal:
         return await asyncio.wait_for(self.task, 10.0)
 
 
-TerminalFactory = Callable[..., Any]
+TerminalFactory = Callable[..., Terminal]
 
 
 @pytest.fixture
@@ -176,6 +191,8 @@ async def test_ctrl_c_during_probes_cancels_them_and_the_conversation_goes_on(
     term = terminal(engine_for(world))
     await walk_to_outgoing_check(term, world, world.ports["silent"])
     await term.expect("Ctrl-C to stop")
+    # The SMTP greeting on the silent port never comes: that check spins until cancelled.
+    await term.expect(running_check("smtp|tls", f"smtp.example.test:{world.ports['silent']}"))
     term.type(CTRL_C)
     shown = await term.expect("Stopped the checks", timeout=5.0)
     assert "cancelled" in shown
@@ -332,15 +349,16 @@ class Pty:
     def plain(self) -> str:
         return ANSI.sub("", self.raw).replace("\r", "")
 
-    def expect(self, text: str, timeout: float = 15.0) -> str:
+    def expect(self, text: str | re.Pattern[str], timeout: float = 15.0) -> str:
         deadline = time.monotonic() + timeout
         while True:
             plain = self.plain()
-            plain = plain if text.startswith("\n") else plain.replace("\n", " ")
-            found = plain.find(text, self.seen)
-            if found >= 0:
-                shown: str = plain[self.seen:found + len(text)]
-                self.seen = found + len(text)
+            if isinstance(text, re.Pattern) or not text.startswith("\n"):
+                plain = plain.replace("\n", " ")
+            end = _find(text, plain, self.seen)
+            if end >= 0:
+                shown: str = plain[self.seen:end]
+                self.seen = end
                 return shown
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} not on screen; after the last match:\n"
@@ -350,7 +368,7 @@ class Pty:
             except self.pexpect.TIMEOUT:
                 continue
             except self.pexpect.EOF:
-                if text not in plain:
+                if _find(text, plain, self.seen) < 0:
                     raise AssertionError(f"{text!r} never shown; screen:\n{plain}") from None
 
     def answer(self, question: str, keys: str) -> None:
@@ -389,6 +407,7 @@ def test_deskbot_chat_on_a_real_pty_with_password_and_ctrl_c_during_probes(
     pty.expect("password (hidden) >")
     pty.child.send(world.password + "\r")
     pty.expect("Ctrl-C to stop")
+    pty.expect(running_check("smtp|tls", f"smtp.example.test:{world.ports['silent']}"))
     pty.child.sendcontrol("c")
     shown = pty.expect("Stopped the checks")
     assert "cancelled" in shown
@@ -400,3 +419,37 @@ def test_deskbot_chat_on_a_real_pty_with_password_and_ctrl_c_during_probes(
     transcripts = list((tmp_path / "deskbot" / "transcripts").glob("chat-*.json"))
     assert len(transcripts) == 1 and "deskbot/transcripts" in pty.plain().replace("\n", "")
     assert world.password not in transcripts[0].read_text(encoding="utf-8")
+
+
+async def test_up_arrow_recalls_earlier_answers_for_editing(
+    terminal: TerminalFactory, offline_engine: Engine,
+) -> None:
+    term = terminal(offline_engine)
+    await term.expect(PROMPT)
+    term.type("the weather is bad\r")
+    await term.expect("does not sound like an e-mail problem")
+    await term.expect(PROMPT)
+    # Up recalls the line; Ctrl-W deletes the last word, and the edited line is sent.
+    term.type("\x1b[A\x17\x17\x17mail is stuck in the outbox\r")
+    shown = await term.expect("What is your e-mail address?")
+    assert "> the mail is stuck in the outbox" in shown
+
+
+async def test_a_password_that_looks_like_a_command_is_still_a_secret(
+    terminal: TerminalFactory, offline_engine: Engine, tmp_path: Path,
+) -> None:
+    term = terminal(offline_engine, {"email": "alice@example.test", "client": "thunderbird",
+                                     "outgoing_server": "smtp.example.test",
+                                     "outgoing_port": "587", "outgoing_security": "starttls",
+                                     "outgoing_auth": "true", "username": "alice"})
+    await term.answer("", "my mail is stuck in the outbox")
+    await term.answer("Shall I test the login?", "yes")
+    await term.expect("password (hidden) >")
+    term.type("/etc/Tr0ub4dor&3-format\r")
+    # Taken as the password, not as a command: the checks run (and, offline, end in a handoff).
+    shown = await term.expect("Transcript saved to", timeout=20.0)
+    assert "Let me test sending" in shown and "Unknown command" not in shown
+    assert await term.exit_code() == 0
+    assert "Tr0ub4dor" not in term.screen.getvalue()
+    (transcript,) = saved_transcripts(tmp_path)
+    assert "Tr0ub4dor" not in json.dumps(transcript)

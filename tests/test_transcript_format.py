@@ -179,3 +179,13 @@ def test_find_transcripts_walks_folders_and_refuses_missing_paths(tmp_path: Path
     assert [p.name for p in found] == ["1.json", "2.json"]
     with pytest.raises(TranscriptError, match="no such transcript"):
         find_transcripts([tmp_path / "missing"])
+
+
+def test_transcript_served_without_writing_is_scrubbed_too() -> None:
+    # The HTTP service returns transcript_from_session(...).to_dict() straight to the client.
+    session = _session(email="me@example.test", password=SECRET)
+    session.turns.append({"role": "bot", "text": f"your password {SECRET} works",
+                          "kind": "text", "flow": "outbox_stuck", "node": "x"})
+    document = json.dumps(transcript_from_session(session).to_dict())
+    assert SECRET not in document
+    assert "your password [redacted] works" in document

@@ -10,13 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
-from bot.engine import Engine
 from bot.interfaces.http import create_app
-from bot.interfaces.http.factory import default_flows_dir
-from bot.probes.model import Check, ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from tests.peers import MailWorld
 from tests.test_http_support import ThreadedServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -25,39 +21,12 @@ pytestmark = pytest.mark.skipif(
     not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver"
 )
 
-PROVIDER = Provider(
-    id="example", name="Example Mail", domains=("example.test",),
-    incoming=(ServerSettings("imap", "imap.example.test", 993, "ssl"),),
-    outgoing=(ServerSettings("smtp", "smtp.example.test", 587, "starttls"),),
-)
-PASSWORD = "web-secret-Pw9"
-
-
-def _reports() -> list[ProbeReport]:
-    def ok(name: str, *checks: tuple[str, str, str]) -> ProbeReport:
-        found = tuple(Check(p, t, "ok", e, ms=3.2) for p, t, e in checks)
-        return ProbeReport(name, "ann@example.test", "ok", checks=found, provider=PROVIDER)
-
-    return [
-        ProbeReport("lookup_provider", "example.test", "found", provider=PROVIDER,
-                    checks=(Check("autoconfig", "example.test", "ok", "catalogue entry"),)),
-        ok("check_incoming", ("dns", "imap.example.test", "resolves to 203.0.113.7"),
-           ("tls", "imap.example.test:993", "certificate valid for imap.example.test"),
-           ("imap", "imap.example.test:993", "login accepted")),
-        ok("check_outgoing", ("tcp", "smtp.example.test:587", "port open"),
-           ("smtp", "smtp.example.test:587", "STARTTLS, AUTH PLAIN, login accepted")),
-    ]
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ThreadedServer]:
-    """The real app under uvicorn, probes answered from recordings (the page is under test)."""
-    cfg = tmp_path / "serve.toml"
-    cfg.write_text('[serve]\nsqlite_path = "web.db"\n')
-    config = Config.load(cfg, serve_mode=True)
-    engine = Engine.load(default_flows_dir(), config=config,
-                         runner=RecordedProbeRunner(_reports()), vantage="server")
-    with ThreadedServer(create_app(config, engine=engine)) as srv:
+def server(world: MailWorld, tmp_path: Path) -> Iterator[ThreadedServer]:
+    """The real app under uvicorn, probing the loopback mail world (tests/peers)."""
+    base = Config.load(world.config_path, serve_mode=True)
+    serve = {"sqlite_path": str(tmp_path / "web.db"), "mail_ports": sorted(world.ports.values())}
+    with ThreadedServer(create_app(base.with_overrides(serve=serve))) as srv:
         yield srv
 
 
@@ -86,7 +55,7 @@ def _wait(driver: Any, script: str, timeout: float = 10.0) -> Any:
     )
 
 
-def _answer(driver: Any, slot: str) -> None:
+def _answer(driver: Any, slot: str, world: MailWorld) -> None:
     from selenium.webdriver.common.by import By
 
     buttons = {b.text: b for b in driver.find_elements(By.CSS_SELECTOR, "#choices button")}
@@ -94,7 +63,7 @@ def _answer(driver: Any, slot: str) -> None:
     if slot in wanted and buttons:
         next(b for t, b in buttons.items() if wanted[slot].lower() in t.lower()).click()
         return
-    typed = {"client": "Thunderbird", "username": "ann@example.test", "password": PASSWORD,
+    typed = {"client": "Thunderbird", "username": world.email, "password": world.password,
              "message": "I need the settings to set up my e-mail account"}.get(slot, "I don't know")
     box = driver.find_element(By.ID, "text")
     box.send_keys(typed)
@@ -102,17 +71,17 @@ def _answer(driver: Any, slot: str) -> None:
 
 
 def test_a_whole_conversation_in_the_browser(
-    server: ThreadedServer, browser: Any, tmp_path: Path
+    server: ThreadedServer, browser: Any, tmp_path: Path, world: MailWorld
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    browser.get(f"{server.url}/?email=ann@example.test")
+    browser.get(f"{server.url}/?email={world.email}")
     _wait(browser, "return document.body.dataset.session")
     for _ in range(12):
         if browser.find_element(By.ID, "outcome").is_displayed():
             break
         turns = int(browser.execute_script("return document.body.dataset.turns || 0"))
-        _answer(browser, browser.execute_script("return document.body.dataset.slot || ''"))
+        _answer(browser, browser.execute_script("return document.body.dataset.slot || ''"), world)
         _wait(browser, f"return Number(document.body.dataset.turns || 0) > {turns}")
     shot = Path(os.environ.get("DESKBOT_SCREENSHOT_DIR", tmp_path)) / "web-chat.png"
     browser.save_screenshot(str(shot))
@@ -122,8 +91,15 @@ def test_a_whole_conversation_in_the_browser(
     table = browser.find_element(By.CSS_SELECTOR, "table.settings")
     assert "imap.example.test" in table.text and "smtp.example.test" in table.text
     done = browser.find_elements(By.CSS_SELECTOR, "#log li.probe.ok")
-    assert any("login accepted" in row.text for row in done), "probe progress was not shown"
-    assert PASSWORD not in browser.find_element(By.ID, "log").text
+    submission = f"smtp.example.test:{world.ports['submission']}"
+    assert any(submission in row.text for row in done), "probe progress was not shown"
+    assert world.password not in browser.find_element(By.ID, "log").text
+    assert world.email in world.smtp.auth_attempts  # the login test really reached the server
     assert shot.stat().st_size > 10_000
+    # a reload continues the same conversation from the service, not a new one
+    browser.refresh()
+    _wait(browser, "return document.body.dataset.resumed === 'true'")
+    assert browser.find_element(By.ID, "outcome").is_displayed()
+    assert "Thunderbird" in browser.find_element(By.ID, "log").text
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("web.db*"))
-    assert stored and PASSWORD.encode() not in stored
+    assert stored and world.password.encode() not in stored

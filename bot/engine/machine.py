@@ -3,9 +3,9 @@
 States are the flow's nodes; a single trigger, `advance`, moves on. Which transition fires is
 decided by conditions, as the library intends: an answer or probe outcome label for ask and
 probe nodes, the `when:` rules (in order, `else` last) for branch nodes. The machine is built
-with `model=None`; a session's position is lent to it for one step through a throw-away cursor
-(`add_model`/`remove_model`), the pattern transitions' FAQ gives for many models, so a thousand
-sessions never rebuild or pin anything. This is the only module that imports `transitions`.
+with `model=None` and never holds a session: a session's position is lent to it for one step
+through a throw-away cursor on which the shared `advance` event fires, so a thousand sessions
+neither rebuild a machine nor stay registered in one. This is the only module that imports `transitions`.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class CompiledFlow:
             auto_transitions=False, send_event=True, ignore_invalid_triggers=True,
             model_attribute="state",
         )
+        self._advance = self.machine.events[TRIGGER]
 
     def node(self, name: str) -> Node:
         """A node by name (EngineError when a saved session names one that is gone)."""
@@ -112,13 +113,12 @@ class CompiledFlow:
     def step(self, node: str, facts: Facts, label: str | None = None) -> str:
         """The node after `node`, taking `label` (answer or outcome) or the branch rules."""
         cursor = _Cursor()
-        self.machine.add_model(cursor, initial=node)
-        try:
-            moved = cursor.advance(label=label, facts=facts)  # type: ignore[attr-defined]
-            if not moved:
-                raise EngineError(
-                    f"flow '{self.flow.id}': node '{node}' has no way on for {label!r}",
-                    flow_id=self.flow.id, node=node)
-            return cursor.state
-        finally:
-            self.machine.remove_model(cursor)
+        cursor.state = self.node(node).name
+        # Firing the shared event on a throw-away cursor: no add_model/remove_model per step
+        # (which re-binds every trigger and state helper) and nothing kept per session.
+        moved = self._advance.trigger(cursor, label=label, facts=facts)
+        if not moved:
+            raise EngineError(
+                f"flow '{self.flow.id}': node '{node}' has no way on for {label!r}",
+                flow_id=self.flow.id, node=node)
+        return cursor.state

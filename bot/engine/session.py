@@ -10,6 +10,7 @@ and never cancels the probes of the first.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+_STATE_ATTRIBUTES = (
+    "slots", "phase", "flow_id", "current", "node", "stack", "evidence", "turns", "outcome",
+    "question", "misses", "history", "pending", "input_ended", "_secrets",
+)
 STEP_LIMIT = 200  # node visits without asking the user
 MAX_MISSES = 3
 
@@ -100,15 +105,15 @@ class Session:
         async with self._lock:
             self._observer = observer
             # Cancelling a send (Ctrl-C while probes run) leaves the session as it was before.
-            before, secrets = self.to_dict(), dict(self._secrets)
+            before = self._snapshot()
             try:
                 if self.phase == "start":
                     self.phase = "describe"
                     self._bot("text", texts.greeting(self.engine.vantage))
                 await self._handle(text)
             except asyncio.CancelledError:
-                self.load_state(before)
-                self._secrets, self._out = secrets, []
+                vars(self).update(before)
+                self._out = []
                 raise
             finally:
                 self._observer = None
@@ -141,6 +146,10 @@ class Session:
             "history": list(self.history), "pending": dict(self.pending),
             "input_ended": self.input_ended,
         }
+
+    def _snapshot(self) -> dict[str, Any]:
+        """A cheap copy of the mutable state (lists and dicts copied one level deep)."""
+        return {name: copy.copy(vars(self)[name]) for name in _STATE_ATTRIBUTES}
 
     def load_state(self, data: Mapping[str, Any]) -> None:
         """Take over a state saved by `to_dict` (used by `Engine.restore`)."""

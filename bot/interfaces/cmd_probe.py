@@ -17,7 +17,6 @@ from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
 from bot.ids import diagnosis_evidence
 from bot.probes.model import Check, ProbeReport
-from bot.probes.runner import LiveProbeRunner
 from bot.slots import read_answers
 
 SECURITY_WORDS = {"ssl": "SSL/TLS", "starttls": "STARTTLS", "none": "none"}
@@ -46,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def probe(config: Config, params: dict[str, str]) -> dict[str, Any]:
     """Discovery plus both sweeps; the CONTRACT.md JSON document (with a few extra keys)."""
+    # Imported here: the network stack is heavy and every other subcommand (and the start-up
+    # of `deskbot chat`) would pay for it while the CLI builds its parser.
+    from bot.probes.runner import LiveProbeRunner
+
     runner = LiveProbeRunner(config)
     discovery = await runner.discover(params["email"])
     outgoing, incoming = await asyncio.gather(

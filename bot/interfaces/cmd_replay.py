@@ -74,6 +74,9 @@ def _print_result(result: ReplayResult, *, quiet: bool, out: TextIO) -> None:
 
 
 def _update(result: ReplayResult) -> None:
+    if result.actual is None:
+        print(f"not updated {result.source}: it cannot be read")
+        return
     fresh = updated(result)
     if fresh is None:
         print(f"not updated {result.source}: the flow now runs probes the recording lacks; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from bot.config import Config
@@ -20,11 +21,13 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from bot.interfaces.http import create_app
+        from bot.sessions import check_store
     except ImportError as exc:
         print(f"deskbot serve: needs the [serve] extra ({exc.name} missing): "
               "pip install 'deskbot[serve]'", file=sys.stderr)
         return 2
     config = Config.load(args.config, serve_mode=True)
+    asyncio.run(check_store(config))
     app = create_app(config)
     print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")

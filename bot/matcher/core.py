@@ -17,13 +17,16 @@ from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
-HALF = 3.0  # evidence at which a flow scores 0.5
+HALF = 2.5  # evidence at which a flow scores 0.5
 ROUTE_SCORE = 0.5  # start a flow at or above this ...
 ROUTE_MARGIN = 0.1  # ... when it leads the runner-up by this much
+LONE_SCORE = 0.35  # ... or this, with e-mail words present and no real runner-up:
+LONE_RATIO = 0.3  # the runner-up scores at most this share of the best
+LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
 CLARIFY_SCORE = 0.4  # below this, only e-mail words make the text "about e-mail"
-PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching phrase
+PHRASE_WEIGHT = 2.0  # evidence of a perfectly matching phrase
 PHRASE_FLOOR = 0.4  # phrase similarity below this is no evidence
-NO_CONTEXT_FACTOR = 0.5  # share of the evidence kept when no e-mail word is present
+NO_CONTEXT_FACTOR = 0.4  # share of the evidence kept when no e-mail word is present
 MAX_CANDIDATES = 3
 
 
@@ -72,6 +75,7 @@ class _Context:
 
     anchors: tuple[str, ...]
     offtopic: tuple[str, ...]
+    anchored: float  # sum of the anchor weights
     penalty: float  # counted against every flow
     score: float  # anchor weights minus the penalty
 
@@ -96,8 +100,7 @@ class Matcher:
         wanted: set[Pattern] = set()
         for index, flow_id in enumerate(self.ids):
             spec = specs[flow_id]
-            for word, weight in spec.keywords:
-                pattern = self._pattern(word)
+            for pattern, weight in self._flow_keywords(spec).items():
                 self._keywords.add(pattern, (index, weight))
                 if weight > 0:
                     wanted.add(pattern)
@@ -161,27 +164,30 @@ class Matcher:
     def _context(self, tokens: Sequence[str]) -> _Context:
         anchors = self._anchors.found(tokens)
         offtopic = self._offtopic.found(tokens)
-        penalty = sum(w for _, w in offtopic)
+        anchored = sum(w for _, w in anchors)
+        # With a plain e-mail word present ("my hotel wifi blocks mail ports") other topics
+        # are the circumstance, not the subject: they count half.
+        penalty = sum(w for _, w in offtopic) * (0.5 if anchored >= 1.0 else 1.0)
         return _Context(
             tuple(" ".join(p) for p, _ in anchors),
             tuple(" ".join(p) for p, _ in offtopic),
+            anchored,
             penalty,
-            sum(w for _, w in anchors) - penalty,
+            anchored - penalty,
         )
 
     def _evidence(self, tokens: Sequence[str], context: _Context) -> dict[str, Evidence]:
         keywords: dict[int, list[tuple[str, float]]] = defaultdict(list)
         for pattern, (flow, weight) in self._keywords.found(tokens):
             keywords[flow].append((" ".join(pattern), weight))
-        phrases = self._phrases.best(set(self._content(tokens)))
+        phrases = self._phrases.best(set(self._content(tokens)), PHRASE_FLOOR)
         explained: dict[str, Evidence] = {}
+        factor = _context_factor(context.anchored)
         for flow in sorted(set(keywords) | set(phrases)):
             phrase, similarity = phrases.get(flow, (None, 0.0))
             bonus = PHRASE_WEIGHT * max(0.0, similarity - PHRASE_FLOOR) / (1 - PHRASE_FLOOR)
             raw = sum(w for _, w in keywords[flow]) + bonus
-            # Words like "settings" or "arrive" say little until something places the text
-            # in the e-mail world: without any such word, only part of the evidence counts.
-            total = (raw if context.score > 0 else raw * NO_CONTEXT_FACTOR) - context.penalty
+            total = raw * factor - context.penalty
             explained[self.ids[flow]] = Evidence(
                 tuple(sorted(keywords[flow])), phrase, round(similarity, 3), total
             )
@@ -196,6 +202,13 @@ class Matcher:
                 index.add(pattern, weight)
         return index
 
+    def _flow_keywords(self, spec: MatchSpec) -> dict[Pattern, float]:
+        # Two spellings of one keyword ("redownload", "download again") count once: the first.
+        patterns: dict[Pattern, float] = {}
+        for word, weight in spec.keywords:
+            patterns.setdefault(self._pattern(word), weight)
+        return patterns
+
     def _pattern(self, text: str) -> Pattern:
         return tuple(self.normalize(text))
 
@@ -203,10 +216,20 @@ class Matcher:
         return [t for t in tokens if t != BREAK and t not in self.vocabulary.stopwords]
 
 
+def _context_factor(context: float) -> float:
+    """Share of the evidence that counts: words like "settings" or "arrive" say little until
+    something places the text in the e-mail world (a full anchor such as "mail": all of it)."""
+    return NO_CONTEXT_FACTOR + (1 - NO_CONTEXT_FACTOR) * min(1.0, max(0.0, context))
+
+
 def _decide(candidates: Sequence[Candidate], context: float) -> str:
     best = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
     if best >= ROUTE_SCORE and best - second >= ROUTE_MARGIN:
+        return candidates[0].id
+    # Plainly about e-mail and one flow alone has evidence: "which one?" would offer a
+    # single sensible choice, so start it.
+    if context >= LONE_CONTEXT and best >= LONE_SCORE and second <= best * LONE_RATIO:
         return candidates[0].id
     if best >= CLARIFY_SCORE or context >= 1.0:
         return "clarify"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 BREAK = "|"  # a clause boundary: a pattern never spans it ("can't send, receiving is fine")
@@ -73,13 +72,6 @@ def _follows(
     return False
 
 
-@dataclass(frozen=True)
-class _Phrase:
-    flow: int
-    text: str
-    weight: float  # sum of the idf of its distinct words
-
-
 class PhraseIndex:
     """Whole phrases per flow, compared by idf-weighted word overlap (a Dice coefficient)."""
 
@@ -92,24 +84,28 @@ class PhraseIndex:
         # Rare words decide; "mail" or "not", found in many phrases, weigh little.
         self._idf = {w: math.log(1 + count / n) for w, n in frequency.items()}
         self._unknown = math.log(1 + count) if count else 0.0
-        self._by_word: dict[str, list[_Phrase]] = defaultdict(list)
-        for flow, text, words in phrases:
-            phrase = _Phrase(flow, text, sum(self._idf[w] for w in words))
+        self._flow = [flow for flow, _, _ in phrases]
+        self._text = [text for _, text, _ in phrases]
+        self._weight = [sum(self._idf[w] for w in words) for _, _, words in phrases]
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        for number, (_, _, words) in enumerate(phrases):
             for word in words:
-                self._by_word[word].append(phrase)
+                self._by_word[word].append(number)
 
-    def best(self, words: set[str]) -> dict[int, tuple[str, float]]:
-        """For each flow sharing a word with `words`, its closest phrase and the similarity."""
+    def best(self, words: set[str], floor: float) -> dict[int, tuple[str, float]]:
+        """Per flow, its closest phrase and the similarity, when that reaches `floor`."""
         if not words:
             return {}
         query = sum(self._idf.get(w, self._unknown) for w in words)
-        shared: dict[_Phrase, float] = defaultdict(float)
+        shared: dict[int, float] = defaultdict(float)
         for word in sorted(words):
-            for phrase in self._by_word.get(word, ()):
-                shared[phrase] += self._idf[word]
+            idf = self._idf.get(word, 0.0)
+            for number in self._by_word.get(word, ()):
+                shared[number] += idf
         best: dict[int, tuple[str, float]] = {}
-        for phrase, overlap in shared.items():
-            similarity = 2 * overlap / (query + phrase.weight)
-            if similarity > best.get(phrase.flow, ("", 0.0))[1]:
-                best[phrase.flow] = (phrase.text, similarity)
+        for number, overlap in shared.items():
+            similarity = 2 * overlap / (query + self._weight[number])
+            flow = self._flow[number]
+            if similarity >= floor and similarity > best.get(flow, ("", 0.0))[1]:
+                best[flow] = (self._text[number], similarity)
         return best

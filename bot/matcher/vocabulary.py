@@ -61,7 +61,7 @@ class Vocabulary:
             if not isinstance(variants, list):
                 raise ValueError(f"synonyms.{canonical}: expected a list of variants")
             for variant in variants:
-                source = tuple(tokenize(str(variant)))
+                source = tuple(tokenize(_text(variant, f"synonyms.{canonical}")))
                 if source and source != target:
                     synonyms[source] = target
         return cls(
@@ -169,22 +169,15 @@ class Speller:
         return None
 
     def _split(self, token: str) -> tuple[str, str] | None:
-        # Run-together words ("cantsend", "mailserver"): both halves known, one of them a
-        # domain word of four letters or more, so "without" stays one word.
+        # Run-together words ("cantsend", "mailserver"): both halves domain words, so
+        # "without" or "network" stay one word.
         if len(token) < 7:
             return None
         for cut in range(3, len(token) - 2):
             left, right = token[:cut], token[cut:]
-            if (
-                left in self.words
-                and right in self.words
-                and (self._is_domain(left) or self._is_domain(right))
-            ):
+            if left in self._domain and right in self._domain:
                 return (left, right)
         return None
-
-    def _is_domain(self, word: str) -> bool:
-        return len(word) >= 4 and word in self._domain
 
     def _fuzzy(self, token: str) -> str | None:
         if len(token) < _MIN_FUZZY:
@@ -216,7 +209,14 @@ def _list(raw: Mapping[str, object], key: str) -> list[object]:
 
 
 def _words(raw: Mapping[str, object], key: str) -> list[str]:
-    return [t for item in _list(raw, key) for t in tokenize(str(item))]
+    return [t for item in _list(raw, key) for t in tokenize(_text(item, key))]
+
+
+def _text(item: object, where: str) -> str:
+    # YAML reads a bare no/yes/on/off as a boolean: the word itself is lost.
+    if isinstance(item, bool):
+        raise ValueError(f"{where}: {item} is a yes/no value in YAML; quote the word ('no', 'on')")
+    return str(item)
 
 
 def _weights(raw: Mapping[str, object], key: str) -> dict[str, float]:

@@ -10,7 +10,8 @@ import socket
 import ssl
 
 from bot.probes.endpoint import Login, LoginResult
-from bot.probes.session import LineStream, Session, StepFailed
+from bot.probes.lines import LineStream
+from bot.probes.session import Session, StepFailed
 
 MAX_UNTAGGED = 50
 

@@ -22,7 +22,8 @@ from bot.errors import EngineError
 from bot.probes.dns import make_resolver
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import TargetPolicy
-from bot.probes.sweep import Direction, Sweep, SweepResult, client_settings
+from bot.probes.settings import Direction, client_settings
+from bot.probes.sweep import Sweep, SweepResult
 from bot.probes.tls import client_context
 
 log = logging.getLogger(__name__)

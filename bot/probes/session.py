@@ -26,9 +26,7 @@ from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint, EndpointResult, Login, LoginResult, Stage
 from bot.probes.model import Check, ProbeObserver, Status
 from bot.probes.tcp import connect
-from bot.probes.tls import TlsInfo, classify_error, inspect
-
-MAX_LINE = 8192
+from bot.probes.tls import TlsInfo, inspect
 
 
 class StepFailed(DeskbotError):
@@ -123,8 +121,15 @@ Action = Callable[[Session, tuple[str, ...]], Awaitable[LoginResult]]
 def login_action(login: Login) -> Action:
     """The usual final step: exactly one login attempt."""
 
+    def scrub(text: str) -> str:  # a server may echo the command line back
+        return text.replace(login.password, "[password]") if login.password else text
+
     async def act(session: Session, caps: tuple[str, ...]) -> LoginResult:
-        return await session.login(login, caps)
+        try:
+            result = await session.login(login, caps)
+        except StepFailed as exc:
+            raise StepFailed(exc.kind, scrub(exc.detail)) from None
+        return replace(result, reply=scrub(result.reply))
 
     return act
 
@@ -167,26 +172,28 @@ async def _converse(rec: _Recorder, session: Session, sock: socket.socket, ctx: 
     proto = session.protocol
     base: dict[str, Any] = {"tcp": "open"}
     implicit = ep.security == "ssl"
-    rec.start("tls" if implicit else proto)
+    rec.start(proto)  # one running row: TLS first when implicit, then the greeting
     try:
-        if implicit:
-            async with asyncio.timeout(timeout):
-                greeting = await session.open(sock, implicit)
-        else:
-            greeting = await _hedged_greeting(session, sock, ep, factory, ctx, timeout)
+        greeting = await _hedged_open(session, sock, implicit, ep, factory, ctx, timeout)
     except TlsFailed as exc:
-        return await _tls_open_failed(rec, exc.info, factory, ctx, timeout, base)
+        return await _tls_open_failed(rec, exc.info, factory, ctx, timeout, base,
+                                      getattr(exc, "hedge", None))
     except (StepFailed, TimeoutError) as exc:
         failure = _as_step(exc, "greeting", timeout)
         hedge = getattr(exc, "hedge", None)
+        if implicit and session.ssl_object() is None:  # the handshake itself never finished
+            info = TlsInfo("timeout" if failure.kind == "timeout" else "not_tls",
+                           f"{ep.host}: no TLS handshake ({failure.detail})")
+            return await _tls_open_failed(rec, info, factory, ctx, timeout, base, hedge)
         return await _greeting_failed(rec, failure, factory, ctx, timeout, base, hedge)
     tls: TlsInfo | None = None
     if implicit:
         tls = inspect(session.ssl_object(), ep.host)
         rec.done("tls", "ok" if tls.ok else "fail", tls.detail, tls.outcome, tls.diagnosis)
         if not tls.ok:
+            rec.done(proto, "skipped", "greeting not used: the certificate is not acceptable",
+                     "skipped")
             return _result(rec, "tls", base, tls=tls, diagnosis=tls.diagnosis)
-        rec.start(proto)
     rec.done(proto, "ok", f"greeting: {greeting[:200]}", "ok")
     base.update(greeting=greeting, tls=tls)
     return await _after_greeting(rec, session, timeout, action, base)
@@ -202,6 +209,7 @@ async def _after_greeting(rec: _Recorder, session: Session, timeout: float,
         failure = _as_step(exc, "capabilities", timeout)
         rec.done(proto, "fail", failure.detail, failure.kind)
         return _result(rec, "greeting", base, problem=failure.kind)
+    rec.done(proto, "ok", f"capabilities: {_list(caps)}", "capabilities", ms=0.0)
     offers = session.offers_starttls(caps)
     base.update(starttls_offered=offers)
     if ep.security == "starttls":
@@ -276,42 +284,67 @@ async def _act(rec: _Recorder, session: Session, timeout: float, action: Action,
 
 
 async def _tls_open_failed(rec: _Recorder, info: TlsInfo, factory: SessionFactory,
-                           ctx: ssl.SSLContext, timeout: float,
-                           base: dict[str, Any]) -> EndpointResult:
+                           ctx: ssl.SSLContext, timeout: float, base: dict[str, Any],
+                           hedge: asyncio.Task[Security | None] | None = None) -> EndpointResult:
     ep = rec.endpoint
+    proto = factory(ep.host, ctx, timeout).protocol
     if info.outcome not in ("not_tls", "timeout"):
+        _cancel(hedge)
         rec.done("tls", "fail", info.detail, info.outcome, info.diagnosis)
+        rec.done(proto, "skipped", "no greeting: the TLS handshake failed", "skipped")
         return _result(rec, "tls", base, tls=info, diagnosis=info.diagnosis)
     # No handshake: maybe the port speaks plain text (STARTTLS or nothing).
-    speaks = await _plain_mode(ep, factory, ctx, timeout)
+    speaks = await hedge if hedge is not None else await _other_mode(ep, True, factory, ctx,
+                                                                     timeout)
     if speaks is None:
         rec.done("tls", "fail", info.detail, info.outcome)
+        rec.done(proto, "skipped", "no greeting: the TLS handshake failed", "skipped")
         return _result(rec, "tls", base, tls=info, problem=info.outcome)
     words = "STARTTLS" if speaks == "starttls" else "no encryption"
     rec.done("tls", "fail", f"{info.detail}; the port greets in plain text ({words}): set "
              f"security to {words}", "not_tls", "tls_mode_mismatch")
+    rec.done(proto, "skipped", "no greeting over TLS: the port speaks plain text", "skipped")
     return _result(rec, "tls", base, tls=info, speaks=speaks, diagnosis="tls_mode_mismatch")
 
 
-async def _hedged_greeting(session: Session, sock: socket.socket, ep: Endpoint,
-                           factory: SessionFactory, ctx: ssl.SSLContext, timeout: float) -> str:
-    """Wait for a plain-text greeting; if none came within half the deadline, start finding
-    out (on a second connection) whether the port speaks implicit TLS, so a silent port or a
-    STARTTLS client on an SSL port costs one deadline, not two. Returns the greeting; on
-    failure the still-running TLS check is attached to the exception as `hedge`."""
-    greet = asyncio.ensure_future(_bounded(session.open(sock, False), timeout))
-    done, _ = await asyncio.wait({greet}, timeout=timeout / 2)
-    hedge = None if done else asyncio.ensure_future(_speaks_tls(ep, factory, ctx, timeout / 2))
+async def _hedged_open(session: Session, sock: socket.socket, implicit: bool, ep: Endpoint,
+                       factory: SessionFactory, ctx: ssl.SSLContext, timeout: float) -> str:
+    """Open the session (TLS handshake first when implicit) and read the greeting.
+
+    If nothing came within half the deadline, start finding out on a second connection
+    whether the port speaks the other mode, so a silent port or a wrong security setting
+    costs one deadline, not two. On failure the running check is attached to the exception
+    as `hedge`; cancelled, every task this started is cancelled too."""
+    greet = asyncio.ensure_future(_bounded(session.open(sock, implicit), timeout))
+    hedge: asyncio.Task[Security | None] | None = None
     try:
+        done, _ = await asyncio.wait({greet}, timeout=timeout / 2)
+        if not done:
+            hedge = asyncio.ensure_future(_other_mode(ep, implicit, factory, ctx, timeout / 2))
         greeting = await greet
-    except (StepFailed, TimeoutError) as exc:
+    except (StepFailed, TlsFailed, TimeoutError) as exc:
         exc.hedge = hedge  # type: ignore[union-attr]
         raise
-    if hedge is not None:
-        hedge.cancel()
-        with contextlib.suppress(BaseException):
-            await hedge
+    except BaseException:
+        greet.cancel()
+        _cancel(hedge)
+        raise
+    _cancel(hedge)
     return greeting
+
+
+def _cancel(task: asyncio.Task[Any] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+
+
+async def _other_mode(ep: Endpoint, implicit: bool, factory: SessionFactory,
+                      ctx: ssl.SSLContext, timeout: float) -> Security | None:
+    """What the port speaks when the configured mode got nothing: for an implicit-TLS
+    client the plain-text mode (starttls/none), for a plain client "ssl"; None if neither."""
+    if implicit:
+        return await _plain_mode(ep, factory, ctx, timeout)
+    return "ssl" if await _speaks_tls(ep, factory, ctx, timeout) else None
 
 
 async def _bounded(coro: Awaitable[str], timeout: float) -> str:
@@ -321,12 +354,16 @@ async def _bounded(coro: Awaitable[str], timeout: float) -> str:
 
 async def _greeting_failed(rec: _Recorder, failure: StepFailed, factory: SessionFactory,
                            ctx: ssl.SSLContext, timeout: float, base: dict[str, Any],
-                           hedge: asyncio.Task[bool] | None = None) -> EndpointResult:
+                           hedge: asyncio.Task[Security | None] | None = None) -> EndpointResult:
     ep = rec.endpoint
     proto = factory(ep.host, ctx, timeout).protocol
-    speaks_tls = await hedge if hedge is not None else await _speaks_tls(ep, factory, ctx,
-                                                                         timeout)
-    if speaks_tls:
+    if ep.security == "ssl":  # TLS worked, the greeting did not: no other mode to try
+        _cancel(hedge)
+        rec.done(proto, "fail", failure.detail, failure.kind)
+        return _result(rec, "greeting", base, problem=failure.kind, reply=failure.detail)
+    speaks = await hedge if hedge is not None else await _other_mode(ep, False, factory, ctx,
+                                                                     timeout)
+    if speaks == "ssl":
         rec.done(proto, "fail", f"{failure.detail}; the port speaks implicit TLS (SSL/TLS): "
                  "set security to SSL/TLS", failure.kind, "tls_mode_mismatch")
         return _result(rec, "greeting", base, speaks="ssl", diagnosis="tls_mode_mismatch",
@@ -390,65 +427,6 @@ def _result(rec: _Recorder, stage: Stage, base: dict[str, Any], **extra: Any) ->
     return replace(result, **fields)
 
 
-class LineStream:
-    """CRLF line I/O over asyncio streams (POP3 and IMAP), with STARTTLS."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, sock: socket.socket, ctx: ssl.SSLContext | None, host: str,
-                   timeout: float) -> LineStream:
-        """Wrap a connected socket; with `ctx` the TLS handshake happens first."""
-        try:
-            reader, writer = await asyncio.open_connection(
-                sock=sock, ssl=ctx, server_hostname=host if ctx else None,
-                ssl_handshake_timeout=timeout if ctx else None, limit=MAX_LINE,
-            )
-        except (ssl.SSLError, ConnectionError, EOFError) as exc:
-            sock.close()
-            raise TlsFailed(classify_error(exc, host)) from exc
-        except TimeoutError:
-            sock.close()
-            raise
-        return cls(reader, writer)
-
-    async def readline(self) -> str:
-        try:
-            line = await self.reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            if exc.partial:
-                raise StepFailed("garbage", f"unexpected reply {_show(exc.partial)}") from exc
-            raise StepFailed("closed", "the server closed the connection") from exc
-        except asyncio.LimitOverrunError as exc:
-            raise StepFailed("garbage", "the server sent a line too long for a mail "
-                             "protocol") from exc
-        except (ConnectionError, ssl.SSLError) as exc:
-            raise StepFailed("closed", f"connection lost ({exc})") from exc
-        return line.decode("utf-8", errors="replace").rstrip("\r\n")
-
-    async def send(self, line: str) -> None:
-        try:
-            self.writer.write(line.encode("utf-8") + b"\r\n")
-            await self.writer.drain()
-        except (ConnectionError, ssl.SSLError) as exc:
-            raise StepFailed("closed", f"connection lost ({exc})") from exc
-
-    async def start_tls(self, ctx: ssl.SSLContext, host: str, timeout: float) -> None:
-        try:
-            await self.writer.start_tls(ctx, server_hostname=host,
-                                        ssl_handshake_timeout=timeout)
-        except (ssl.SSLError, ConnectionError, EOFError) as exc:
-            raise TlsFailed(classify_error(exc, host)) from exc
-
-    def ssl_object(self) -> ssl.SSLObject | None:
-        obj = self.writer.get_extra_info("ssl_object")
-        return obj if isinstance(obj, ssl.SSLObject) else None
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.close()
-
-
-def _show(data: bytes) -> str:
-    return repr(data[:60].decode("latin-1"))
+def _list(caps: tuple[str, ...]) -> str:
+    text = ", ".join(caps) or "none advertised"
+    return text if len(text) <= 160 else text[:157] + "..."

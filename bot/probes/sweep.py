@@ -25,11 +25,10 @@ import asyncio
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import dns.asyncresolver
 
-from bot.catalog.model import Protocol, Provider, Security, ServerSettings
+from bot.catalog.model import Provider, Security, ServerSettings
 from bot.probes.dns import DnsAnswer, resolve_host
 from bot.probes.endpoint import Endpoint, EndpointResult, Login
 from bot.probes.imap import ImapSession
@@ -37,26 +36,18 @@ from bot.probes.model import Check, ProbeObserver
 from bot.probes.policy import TargetPolicy
 from bot.probes.pop3 import Pop3Session
 from bot.probes.session import SessionFactory, probe_endpoint
+from bot.probes.settings import ClientSettings, Direction
 from bot.probes.smtp import SmtpSession, relay_action
 
-Direction = Literal["outgoing", "incoming"]
 FACTORIES: dict[str, SessionFactory] = {
     "smtp": SmtpSession, "pop3": Pop3Session, "imap": ImapSession,
 }
-IMPLICIT_PORTS = {465: "ssl", 993: "ssl", 995: "ssl"}
+STANDARD_PORTS: dict[str, list[tuple[int, Security]]] = {
+    "smtp": [(587, "starttls"), (465, "ssl"), (25, "starttls")],
+    "imap": [(993, "ssl"), (143, "starttls")],
+    "pop3": [(995, "ssl"), (110, "starttls")],
+}
 LOGIN_CAP_NOTE = "login attempts capped at one per username form ({n} tried: {forms})"
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """What the client is set to for one direction (from the slots); `auth` False = no login."""
-
-    protocol: Protocol
-    host: str
-    port: int
-    security: Security
-    username: str | None = None
-    auth: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,8 +121,13 @@ class Sweep:
             first.append(Endpoint(c.protocol, c.host.lower(), c.port, c.security))
         out = first + [Endpoint(s.protocol, s.host.lower(), s.port, s.security) for s in servers]
         if self.client is not None and self.client.host.lower() not in {s.host for s in servers}:
-            out += [Endpoint(s.protocol, self.client.host.lower(), s.port, s.security)
-                    for s in servers]
+            # the client's own host on the catalogue's ports (or, with no catalogue entry, the
+            # standard ones) tells "this port is blocked" from "this server is down"
+            c = self.client
+            ports = [(s.protocol, s.port, s.security) for s in servers] or [
+                (c.protocol, port, security) for port, security in STANDARD_PORTS[c.protocol]]
+            out += [Endpoint(protocol, c.host.lower(), port, security)
+                    for protocol, port, security in ports]
         seen: set[tuple[str, int]] = set()
         unique = []
         for e in out:
@@ -142,9 +138,16 @@ class Sweep:
 
     async def _resolve(self, hosts: set[str]) -> dict[str, DnsAnswer]:
         names = sorted(hosts)
-        found = await asyncio.gather(*(resolve_host(self.resolver, h, self.timeout)
-                                       for h in names))
+        found = await asyncio.gather(*(self._resolve_one(h) for h in names))
         return dict(zip(names, found, strict=True))
+
+    async def _resolve_one(self, host: str) -> DnsAnswer:
+        if self.observer is not None:
+            self.observer.check_started("dns", host)
+        answer = await resolve_host(self.resolver, host, self.timeout)
+        if self.observer is not None:
+            self.observer.check_finished(_dns_check(answer))
+        return answer
 
     def _place(self, planned: list[Endpoint], answers: dict[str, DnsAnswer]
                ) -> tuple[list[Endpoint], list[Check]]:
@@ -353,42 +356,3 @@ def _dns_check(answer: DnsAnswer) -> Check:
     evidence = f"{answer.name} → {', '.join(answer.records)}" if answer.ok else answer.detail
     return Check("dns", answer.name, "ok" if answer.ok else "fail", evidence, None, answer.ms,
                  answer.outcome)
-
-
-def client_settings(params: dict[str, str], direction: Direction,
-                    provider: Provider | None) -> ClientSettings | None:
-    """The client's settings for one direction from slot values, gaps filled from the
-    catalogue (same host first); None when the client gave no server at all."""
-    prefix = "outgoing" if direction == "outgoing" else "incoming"
-    host = params.get(f"{prefix}_server", "").strip()
-    port_text = params.get(f"{prefix}_port", "").strip()
-    security = params.get(f"{prefix}_security", "").strip().lower()
-    if not host and not port_text and not security:
-        return None
-    if direction == "outgoing":
-        protocol: Protocol = "smtp"
-    else:
-        protocol = "pop3" if params.get("incoming_protocol", "").lower().startswith("pop") \
-            else "imap"
-    servers = () if provider is None else (
-        provider.outgoing if direction == "outgoing" else provider.incoming_for(protocol))
-    like = next((s for s in servers if s.host == host.lower()), servers[0] if servers else None)
-    if not host:
-        if like is None:
-            return None
-        host = like.host
-    port = int(port_text) if port_text.isdigit() else (like.port if like else _default_port(
-        protocol, security))
-    if security not in ("ssl", "starttls", "none"):
-        same_port = next((s for s in servers if s.port == port), None)
-        security = same_port.security if same_port else IMPLICIT_PORTS.get(port, "starttls")
-    auth = params.get("outgoing_auth", "true").lower() not in ("false", "no", "0", "off")
-    username = params.get("username") or None
-    return ClientSettings(protocol, host, port, security,  # type: ignore[arg-type]
-                          username, auth if direction == "outgoing" else True)
-
-
-def _default_port(protocol: Protocol, security: str) -> int:
-    ssl_port = {"smtp": 465, "imap": 993, "pop3": 995}
-    plain_port = {"smtp": 587, "imap": 143, "pop3": 110}
-    return ssl_port[protocol] if security == "ssl" else plain_port[protocol]

@@ -7,6 +7,6 @@ in the data directory, for one worker) or Redis (several workers sharing it).
 from __future__ import annotations
 
 from bot.sessions.base import SessionStore, StoredSession
-from bot.sessions.factory import open_store, store_settings
+from bot.sessions.factory import check_store, open_store, store_settings
 
-__all__ = ["SessionStore", "StoredSession", "open_store", "store_settings"]
+__all__ = ["SessionStore", "StoredSession", "check_store", "open_store", "store_settings"]

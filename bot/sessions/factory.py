@@ -57,3 +57,22 @@ def open_store(config: Config) -> SessionStore:
     from bot.sessions.sqlite import SqliteStore
 
     return SqliteStore(settings.sqlite_path, ttl=settings.ttl)
+
+
+async def check_store(config: Config) -> None:
+    """Fail fast at startup (ConfigError) when the configured store cannot be reached."""
+    settings = store_settings(config)
+    store = open_store(config)  # SQLite opens (and reports) its file here
+    try:
+        if settings.store == "redis":
+            from bot.sessions.redis import RedisStore
+
+            assert isinstance(store, RedisStore)
+            try:
+                await store.ping()
+            except Exception as exc:  # redis raises its own tree; report any of it the same way
+                raise ConfigError(
+                    f"[serve] redis_url {settings.redis_url}: cannot connect: {exc}"
+                ) from exc
+    finally:
+        await store.close()

@@ -21,6 +21,8 @@ from bot.transcripts.document import Transcript, Turn
 SILENT_KINDS = frozenset({"branch", "ask", "call", "return"})
 
 Step = tuple[str, str]  # (flow id, node name)
+Stack = tuple[Step, ...]  # call nodes of the sub-flows entered and not yet returned from
+_MAX_DEPTH = 6
 EdgeRef = tuple[str, str, str]  # (flow id, node name, edge key as in Node.edges())
 
 
@@ -81,13 +83,14 @@ class Visits:
 def record(flowset: FlowSet, transcript: Transcript, visits: Visits) -> None:
     """Add what one (replayed) transcript exercised to `visits`."""
     previous: tuple[Step, Turn] | None = None
+    stack: Stack = ()
     for index, turn in enumerate(transcript.turns):
         step = _step(flowset, turn)
         if step is None:
             continue
         if previous is None or previous[0] != step:
             hint = _answer_after(transcript.turns, index, previous)
-            _connect(flowset, previous, step, hint, visits)
+            stack = _connect(flowset, previous, stack, step, hint, visits)
         visits.nodes.add(step)
         if turn.get("role") == "probe":
             _record_outcome(flowset, step, turn, visits)
@@ -123,21 +126,27 @@ def _answer_after(turns: Any, index: int, previous: tuple[Step, Turn] | None) ->
 
 
 def _connect(
-    flowset: FlowSet, previous: tuple[Step, Turn] | None, step: Step, hint: str | None,
-    visits: Visits,
-) -> None:
-    """Mark the silent path from the previous visible node (or the flow's start) to `step`."""
+    flowset: FlowSet, previous: tuple[Step, Turn] | None, stack: Stack, step: Step,
+    hint: str | None, visits: Visits,
+) -> Stack:
+    """Mark the silent path from the previous visible node (or a flow's start) to `step`.
+
+    Returns the call stack at `step` (sub-flows called and not yet returned from).
+    """
     if previous is not None:
-        path = _silent_path(flowset, previous[0], step, _first_keys(flowset, previous, hint))
-        if path is not None:
-            _mark(path, visits)
-            return
+        keys = _first_keys(flowset, previous, hint)
+        found = _silent_path(flowset, (previous[0], stack), step, keys)
+        if found is not None:
+            _mark(found[0], visits)
+            return found[1]
+    # "go back", "start over", a changed symptom: the conversation jumped; when the jump
+    # lands on a flow's start, or a node reached silently from it, credit that path.
     start = (step[0], flowset.get(step[0]).start)
     visits.nodes.add(start)
-    if start != step:
-        path = _silent_path(flowset, start, step, None)
-        if path is not None:
-            _mark(path, visits)
+    if start != step and (found := _silent_path(flowset, (start, ()), step, None)) is not None:
+        _mark(found[0], visits)
+        return found[1]
+    return stack if previous is not None and previous[0][0] == step[0] else ()
 
 
 def _first_keys(
@@ -177,48 +186,58 @@ def _mark(path: list[EdgeRef], visits: Visits) -> None:
 
 
 def _silent_path(
-    flowset: FlowSet, source: Step, target: Step, first_keys: list[str] | None
-) -> list[EdgeRef] | None:
+    flowset: FlowSet, source: tuple[Step, Stack], target: Step, first_keys: list[str] | None
+) -> tuple[list[EdgeRef], Stack] | None:
     """Shortest chain of edges from source to target through silent nodes only."""
-    queue: deque[tuple[Step, list[EdgeRef]]] = deque([(source, [])])
+    queue: deque[tuple[Step, Stack, list[EdgeRef]]] = deque([(source[0], source[1], [])])
     seen = {source}
     while queue:
-        here, path = queue.popleft()
+        here, stack, path = queue.popleft()
         if path and here == target:
-            return path
+            return path, stack
         node = flowset.get(here[0]).nodes[here[1]]
         if path and node.kind not in SILENT_KINDS:
             continue  # a node that speaks would have left a turn
-        for key, nxt, credit in _moves(flowset, here, node):
+        for key, nxt, after, credit in _moves(flowset, here, stack, node):
             if not path and first_keys is not None and key not in first_keys:
                 continue
-            if nxt in seen and nxt != target:
+            if path and node.kind == "ask" and key == "unknown":
+                continue  # a question passed through silently had its slot known
+            if (nxt, after) in seen and nxt != target:
                 continue
-            seen.add(nxt)
-            queue.append((nxt, [*path, credit or (here[0], here[1], key)]))
+            seen.add((nxt, after))
+            queue.append((nxt, after, [*path, *credit]))
     return None
 
 
 def _moves(
-    flowset: FlowSet, here: Step, node: Node
-) -> list[tuple[str, Step, EdgeRef | None]]:
+    flowset: FlowSet, here: Step, stack: Stack, node: Node
+) -> list[tuple[str, Step, Stack, tuple[EdgeRef, ...]]]:
+    """(edge key, next step, call stack there, edges to credit) for each way on from `here`."""
     flow = flowset.get(here[0])
-    moves: list[tuple[str, Step, EdgeRef | None]] = []
+    moves: list[tuple[str, Step, Stack, tuple[EdgeRef, ...]]] = []
     for key, dest in node.edges():
         if node.kind == "call" and key == "next":
             continue  # taken on the sub-flow's return, below
         if dest in flow.nodes:
-            moves.append((key, (here[0], dest), None))
-    if node.kind == "call" and node.subflow in flowset.subflows:
+            moves.append((key, (here[0], dest), stack, ((here[0], here[1], key),)))
+    if node.kind == "call" and node.subflow in flowset.subflows and len(stack) < _MAX_DEPTH:
         sub = flowset.subflows[node.subflow]
-        moves.append(("call", (sub.id, sub.start), (here[0], here[1], "call")))
+        moves.append(("call", (sub.id, sub.start), (*stack, here), ((*here, "call"),)))
     if node.kind == "return":
-        for parent in [*flowset.flows.values(), *flowset.subflows.values()]:
-            for caller in parent.nodes.values():
-                if caller.kind == "call" and caller.subflow == here[0] and caller.next:
-                    credit = (parent.id, caller.name, "next")
-                    moves.append(("return", (parent.id, caller.next), credit))
+        callers = [stack[-1]] if stack else _callers(flowset, here[0])
+        for caller_flow, caller in callers:
+            after = flowset.get(caller_flow).nodes[caller].next
+            if after is not None:
+                credit = ((*here, "return"), (caller_flow, caller, "next"))
+                moves.append(("return", (caller_flow, after), stack[:-1], credit))
     return moves
+
+
+def _callers(flowset: FlowSet, subflow: str) -> list[Step]:
+    """Every call node of `subflow` (when the call stack is not known)."""
+    return [(f.id, n.name) for f in [*flowset.flows.values(), *flowset.subflows.values()]
+            for n in f.nodes.values() if n.kind == "call" and n.subflow == subflow]
 
 
 def measure(flowset: FlowSet, transcripts: Iterable[Transcript]) -> list[FlowCoverage]:

@@ -31,8 +31,13 @@ def transcript_from_session(
     flows_hash: str | None = None,
     input_ended: bool | None = None,
 ) -> Transcript:
-    """Build the transcript of an engine session (turns, outcome, context without secrets)."""
+    """Build the transcript of an engine session (turns, outcome, context without secrets).
+
+    The session's secret values are scrubbed from the turns here too, so a transcript served
+    without being written (the HTTP service's endpoint) is as clean as one on disk.
+    """
     ctx = dict(context if context is not None else _session_context(session))
+    secrets = session_secrets(session) + [v for k, v in ctx.items() if k in SECRET_SLOTS]
     redacted = tuple(sorted(set(_context_secrets(session)) | {k for k in ctx if k in SECRET_SLOTS}))
     outcome = outcome_of(getattr(session, "outcome", None))
     if outcome.symptom is None:
@@ -40,7 +45,7 @@ def transcript_from_session(
     if input_ended is None:
         input_ended = bool(getattr(session, "input_ended", outcome.status != "incomplete"))
     return Transcript(
-        turns=plain_turns(getattr(session, "turns", ())),
+        turns=tuple(scrub(list(plain_turns(getattr(session, "turns", ()))), secrets)),
         outcome=outcome,
         flows_hash=flows_hash if flows_hash is not None else _session_flows_hash(session),
         deskbot=__version__,
@@ -74,6 +79,10 @@ def write_transcript(
 def scrub(document: Any, secrets: Iterable[str]) -> Any:
     """A copy of `document` with secret values and `password` keys removed (defence in depth)."""
     values = sorted({s for s in secrets if s}, key=len, reverse=True)
+    # Fast path (C speed): nearly every document holds neither a secret nor a password key.
+    text = json.dumps(document, ensure_ascii=False, default=str)
+    if not any(v in text for v in values) and not any(f'"{k}"' in text for k in SECRET_SLOTS):
+        return document
     return _scrub(document, values)
 
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from bot.errors import DeskbotError, SessionBusy
 from bot.interfaces.http.openapi import openapi_document
+from bot.interfaces.http.serialize import to_json
 from bot.interfaces.http.service import ChatService, Turn
 from bot.interfaces.http.validation import (
     SESSION_ID,
@@ -33,6 +34,13 @@ from bot.probes.model import Check
 log = logging.getLogger(__name__)
 
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css", "index.html": "text/html"}
+# The page loads only its own files and talks only to this API: a strict CSP keeps any text
+# that slipped into the DOM from running as script.
+_PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "default-src 'self'",  # help desks may frame the page
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _problem(problem: Problem) -> JSONResponse:
@@ -65,31 +73,31 @@ class Routes:
         self._background: set[asyncio.Task[None]] = set()
 
     async def create(self, request: Request) -> Response:
-        started = time.perf_counter()
         body = await read_json(request, self.limits)
         context = body if isinstance(body, Problem) else session_context(body)
         if isinstance(context, Problem):
             return _problem(context)
+        started = time.perf_counter()
         turn = await self.service.start(context)
-        return JSONResponse({"id": turn.session_id, **turn.body}, status_code=201,
-                            headers=_timing(started, turn))
+        response = JSONResponse({"id": turn.session_id, **turn.body}, status_code=201)
+        return _timed(response, started, turn)
 
     async def _text(self, request: Request) -> str | Problem:
         body = await read_json(request, self.limits)
         return body if isinstance(body, Problem) else message_text(body, self.limits)
 
     async def message(self, request: Request) -> Response:
-        started = time.perf_counter()
         session_id = request.path_params["id"]
         if not SESSION_ID.match(session_id):
             return _unknown(session_id)
         text = await self._text(request)
         if isinstance(text, Problem):
             return _problem(text)
+        started = time.perf_counter()
         turn = await self.service.send(session_id, text)
         if turn is None:
             return _unknown(session_id)
-        return JSONResponse(turn.body, headers=_timing(started, turn))
+        return _timed(JSONResponse(turn.body), started, turn)
 
     async def stream(self, request: Request) -> Response:
         session_id = request.path_params["id"]
@@ -123,6 +131,21 @@ class Routes:
         finally:
             queue.put_nowait(None)
 
+    async def state(self, request: Request) -> Response:
+        """Where a conversation stands: what a page needs to resume it after a reload."""
+        session_id = request.path_params["id"]
+        session = await self.service.session(session_id) if SESSION_ID.match(session_id) else None
+        if session is None:
+            return _unknown(session_id)
+        from bot.transcripts import transcript_from_session
+
+        turns = transcript_from_session(session).to_dict()["turns"]
+        return JSONResponse({
+            "id": session_id, "turns": turns,
+            "outcome": to_json(getattr(session, "outcome", None)),
+            "question": to_json(getattr(session, "question", None)),
+        })
+
     async def transcript(self, request: Request) -> Response:
         session_id = request.path_params["id"]
         session = await self.service.session(session_id) if SESSION_ID.match(session_id) else None
@@ -133,11 +156,13 @@ class Routes:
         return JSONResponse(transcript_from_session(session).to_dict())
 
 
-def _timing(started: float, turn: Turn) -> dict[str, str]:
-    # Server-Timing lets a help desk (and bench/load.py) tell probe time from our own overhead.
+def _timed(response: Response, started: float, turn: Turn) -> Response:
+    """Add Server-Timing: the turn's own time (lock wait, engine, store, JSON) and probe time,
+    so a help desk (and bench/load.py) can tell the service's overhead from the network's."""
     total = (time.perf_counter() - started) * 1000
     probes = turn.probe_seconds * 1000
-    return {"Server-Timing": f"app;dur={total - probes:.2f}, probes;dur={probes:.2f}"}
+    response.headers["Server-Timing"] = f"app;dur={total - probes:.2f}, probes;dur={probes:.2f}"
+    return response
 
 
 async def _lines(queue: asyncio.Queue[dict[str, Any] | None]) -> AsyncIterator[bytes]:
@@ -158,7 +183,7 @@ async def _static(request: Request) -> Response:
     if name not in _STATIC:
         return JSONResponse({"error": "not found"}, status_code=404)
     text = resources.files("bot.interfaces.web").joinpath(name).read_text(encoding="utf-8")
-    return Response(text, media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
+    return Response(text, media_type=_STATIC[name], headers=_PAGE_HEADERS)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -198,6 +223,7 @@ def build_app(service: ChatService, limits: Limits) -> Starlette:
             Route("/healthz", _health, methods=["GET"]),
             Route("/openapi.json", _openapi, methods=["GET"]),
             Route("/v1/sessions", routes.create, methods=["POST"]),
+            Route("/v1/sessions/{id}", routes.state, methods=["GET"]),
             Route("/v1/sessions/{id}/messages", routes.message, methods=["POST"]),
             Route("/v1/sessions/{id}/messages/stream", routes.stream, methods=["POST"]),
             Route("/v1/sessions/{id}/transcript", routes.transcript, methods=["GET"]),

@@ -86,6 +86,13 @@ def _paths() -> dict[str, Any]:
                                   "content": {"application/x-ndjson": {"schema": {}}}},
                           "404": _error("unknown session"), **_COMMON_ERRORS},
         }},
+        "/v1/sessions/{id}": {"get": {
+            "summary": "where a conversation stands (turns, question, outcome): to resume a page",
+            "operationId": "getSession",
+            "parameters": [_SESSION_ID],
+            "responses": {"200": _json({"type": "object", "required": ["id", "turns"]}, "state"),
+                          "404": _error("unknown session")},
+        }},
         "/v1/sessions/{id}/transcript": {"get": {
             "summary": "the transcript document (CONTRACT.md), never a password",
             "operationId": "getTranscript",

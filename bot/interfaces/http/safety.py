@@ -123,6 +123,8 @@ class SafeRunner:
         hosts = frozenset(
             s.host.lower().rstrip(".") for s in provider.incoming + provider.outgoing
         ) if provider is not None else frozenset()
+        if len(self._hosts) >= 10_000:  # bounded: chat users choose the domains
+            self._hosts.clear()
         self._hosts[domain] = (time.monotonic(), hosts)
         return hosts
 

@@ -8,29 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import re
-import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from prompt_toolkit import PromptSession, print_formatted_text
-from prompt_toolkit.application import Application
 from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples
-from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.history import DummyHistory, InMemoryHistory
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.layout import Layout, Window
-from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.output import Output
 
 from bot.engine import BotMessage, Engine, Question, Reply, Session
 from bot.engine.texts import SETTINGS_HEADER
 from bot.interfaces.terminal import render
 from bot.interfaces.terminal.commands import REPAIR_PHRASES, SlashCommand, parse_command
+from bot.interfaces.terminal.live import LiveSend
 from bot.interfaces.terminal.progress import ProgressView
 from bot.interfaces.terminal.prompts import FIXED_ANSWERS, AnswerCompleter
 from bot.probes.model import Check, ProbeReport
@@ -57,6 +51,7 @@ class TerminalChat:
         )
         self.input, self.output = self.prompt_session.input, self.prompt_session.output
         self.symbols = render.Symbols.for_encoding(self.output.encoding())
+        self.live = LiveSend(self.input, self.output)
 
     # -- output ---------------------------------------------------------------------------
 
@@ -84,6 +79,7 @@ class TerminalChat:
             line = await self.read_line()
             if line is None or not await self.handle_line(line):
                 break
+        await self.live.settle()
         self.finish()
         return 0
 
@@ -100,10 +96,12 @@ class TerminalChat:
 
     async def handle_line(self, line: str) -> bool:
         """Act on one line; False when the chat should end."""
+        secret = self.session.question is not None and self.session.question.secret
         command = parse_command(line)
+        if secret and command is not None and (command.name is None or command.argument):
+            command = None  # a password may start with "/": never echo it as a command
         if command is not None:
             return await self.run_command(command)
-        secret = self.session.question is not None and self.session.question.secret
         # Pasted multi-line text is one answer (a password is taken exactly as typed).
         text = line if secret else " ".join(p.strip() for p in line.splitlines() if p.strip())
         await self.send(text)
@@ -112,7 +110,9 @@ class TerminalChat:
     async def ask(self, question: Question | None) -> str:
         """Prompt for an answer; hidden input and no history for a secret question."""
         if question is not None and question.secret:
-            hidden: PromptSession[str] = PromptSession(input=self.input, output=self.output)
+            # DummyHistory: the typed secret is never kept for Up-arrow recall.
+            hidden: PromptSession[str] = PromptSession(
+                input=self.input, output=self.output, history=DummyHistory())
             return await hidden.prompt_async(
                 [("class:prompt", "password (hidden) > ")], is_password=True,
                 style=render.STYLE,
@@ -140,50 +140,21 @@ class TerminalChat:
     async def send(self, text: str) -> None:
         """Send one line; while probes run show their progress; Ctrl-C cancels them."""
         view = ProgressView(self.symbols, self.columns)
-        task = asyncio.create_task(self.session.send(text, observer=view))
-        with _sigint_cancels(task, view.cancel_running):
-            started = asyncio.create_task(view.started.wait())
-            await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
-            started.cancel()
-            if not task.done():
-                await self.live_progress(view, task)
-            await asyncio.wait({task})
-        if task.cancelled():
+        reply = await self.live.run(self.session.send(text, observer=view), view)
+        if reply is None:
             self.show(view.render(live=False))
             self.say("Stopped the checks. You can answer again, go /back, or describe the "
                      "problem differently.", "class:hint")
             self.show_question(self.session.question)
             return
-        self.show_reply(task.result(), view)
-
-    async def live_progress(self, view: ProgressView, task: asyncio.Task[Any]) -> None:
-        """Redraw the checks ten times a second until the send ends or Ctrl-C cancels it."""
-        keys = KeyBindings()
-
-        @keys.add("c-c")
-        def _cancel(event: KeyPressEvent) -> None:
-            view.cancel_running()
-            task.cancel()
-
-        rows = max(3, self.output.get_size().rows - 2)
-        app: Application[None] = Application(
-            layout=Layout(Window(FormattedTextControl(lambda: view.render(limit=rows)))),
-            key_bindings=keys, style=render.STYLE, refresh_interval=0.1,
-            erase_when_done=True, input=self.input, output=self.output,
-        )
-
-        def stop(_: object = None) -> None:
-            if app.is_running and app.future is not None and not app.future.done():
-                app.exit()
-
-        task.add_done_callback(stop)
-        await app.run_async(pre_run=lambda: stop() if task.done() else None,
-                            handle_sigint=False)
+        self.show_reply(reply, view)
 
     # -- showing replies ------------------------------------------------------------------
 
     def show_reply(self, reply: Reply, view: ProgressView | None = None) -> None:
         """Every message of a reply; checks go where the engine reports its probes."""
+        if reply.messages:
+            self.show([("", "\n")])  # a blank line between the user's turn and the bot's
         for message in reply.messages:
             if message.kind == "probe":
                 self.show_checks(message, view)
@@ -208,6 +179,10 @@ class TerminalChat:
         elif message.kind == "handoff":
             self.show([("class:handoff", "Handing over to a person\n")])
             self.say(message.text)
+            package = message.handoff
+            if package is not None and package.ruled_out:
+                self.say("Already ruled out: " + ", ".join(
+                    c.replace("_", " ") for c in package.ruled_out) + ".", "class:hint")
         else:
             self.say(message.text)
 
@@ -226,6 +201,7 @@ class TerminalChat:
         # The engine appends a plain-text table for plain chat; ours replaces it.
         text = message.text.split("\n\n" + SETTINGS_HEADER)[0] if settings else message.text
         evidence = _supporting_checks(self.session.evidence, diagnosis)
+        self.show([("", "\n")])
         self.show(render.final_answer(text, diagnosis, evidence, settings, self.columns,
                                       self.symbols))
 
@@ -276,6 +252,9 @@ class TerminalChat:
         saved = [p for p in (self.write_transcript(t) for t in targets) if p is not None]
         if saved:
             self.say("Transcript saved to " + " and ".join(str(p) for p in saved), "class:hint")
+            if self.session.outcome is not None and self.session.outcome.status == "handoff":
+                self.say("Give it to the support agent: it holds every check, never your "
+                         "password.", "class:hint")
 
     def default_transcript_path(self) -> Path:
         folder = self.transcript_dir or default_transcript_dir()
@@ -333,28 +312,6 @@ def _supporting_checks(reports: Sequence[ProbeReport], diagnosis: str | None) ->
         chosen = [c for c in checks if c.diagnosis == diagnosis] or [
             c for c in checks if c.status == "fail"]
     return chosen[:MAX_EVIDENCE]
-
-
-@contextlib.contextmanager
-def _sigint_cancels(task: asyncio.Task[Any], also: Callable[[], None]) -> Iterator[None]:
-    """While a send runs outside a raw-mode prompt, Ctrl-C (SIGINT) cancels it, not the chat."""
-    loop = asyncio.get_running_loop()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def cancel() -> None:
-        also()
-        task.cancel()
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, cancel)
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-        signal.signal(signal.SIGINT, previous)
 
 
 def run_terminal_chat(engine: Engine, context: Mapping[str, str],

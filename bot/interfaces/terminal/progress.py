@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
-from bot.interfaces.terminal.render import Symbols, clip, width_of
+from bot.interfaces.terminal.render import Symbols, clip, short_evidence, width_of
 from bot.probes.model import Check
 
 _PROBE_WIDTH = 7
@@ -84,7 +84,7 @@ class ProgressView:
             mark, style = {
                 "ok": (s.ok, "class:ok"), "fail": (s.fail, "class:fail"),
             }.get(row.check.status, (s.skipped, "class:skipped"))
-            ms, note = row.check.ms, _short_evidence(row.check)
+            ms, note = row.check.ms, short_evidence(row.check)
         elif row.cancelled:
             mark, style, ms, note = s.skipped, "class:skipped", None, "cancelled"
         else:
@@ -104,11 +104,3 @@ class ProgressView:
             ("class:hint" if row.check is None else "", clip(note, max(8, self.columns - used))
              + "\n"),
         ]
-
-
-def _short_evidence(check: Check) -> str:
-    """The evidence without the "host → address:port: " lead-in the target column already shows."""
-    host = check.target.rsplit(":", 1)[0]
-    if check.evidence.startswith(host + " → ") and ": " in check.evidence:
-        return check.evidence.split(": ", 1)[1]
-    return check.evidence

@@ -265,7 +265,7 @@ def _evidence_line(item: Any, columns: int, symbols: Symbols) -> StyleAndTextTup
     mark, style = {"ok": (symbols.ok, "class:ok"), "fail": (symbols.fail, "class:fail")}.get(
         status, (symbols.skipped, "class:skipped")
     )
-    lines = wrap(f"{item.probe} {item.target}: {item.evidence}", columns - 4)
+    lines = wrap(f"{item.probe} {item.target}: {short_evidence(item)}", columns - 4)
     out: StyleAndTextTuples = [(style, f"  {mark} "), ("", lines[0].strip() + "\n")]
     out += [("", "    " + line.strip() + "\n") for line in lines[1:]]
     return out
@@ -284,3 +284,12 @@ def settings_table(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
 
 def _cell(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def short_evidence(check: Any) -> str:
+    """A check's evidence without the "host → address:port: " lead-in its target already says."""
+    host = str(check.target).rsplit(":", 1)[0]
+    evidence = str(check.evidence)
+    if evidence.startswith(host + " → ") and ": " in evidence:
+        return evidence.split(": ", 1)[1]
+    return evidence

@@ -134,7 +134,7 @@ function renderTurn(turn) {
 
 async function start() {
   const context = {};
-  new URLSearchParams(location.search).forEach((v, k) => { if (k !== "session") context[k] = v; });
+  new URLSearchParams(location.search).forEach((v, k) => { if (k !== "new") context[k] = v; });
   const res = await fetch("/v1/sessions", {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ context }),
@@ -202,6 +202,24 @@ function handleEvent(ev, rows) {
   }
 }
 
+// After a reload, continue the conversation of this tab (the service kept it) instead of
+// starting over; "New conversation" or ?new starts a fresh one.
+async function resume() {
+  const saved = sessionStorage.getItem("deskbot-session");
+  if (!saved || new URLSearchParams(location.search).has("new")) return start();
+  const res = await fetch(`/v1/sessions/${saved}`);
+  if (!res.ok) return start();
+  const state = await res.json();
+  sessionId = state.id;
+  document.body.dataset.session = sessionId;
+  state.turns.forEach((t) => {
+    if (t.role === "user") add(el("li", "user", t.text));
+    else if (t.role === "bot") add(el("li", `bot ${t.kind || "text"}`, t.text));
+  });
+  renderTurn({ messages: [], question: state.question, outcome: state.outcome });
+  document.body.dataset.resumed = "true";
+}
+
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = input.value;
@@ -209,10 +227,11 @@ $("composer").addEventListener("submit", (e) => {
   send(text);
 });
 $("restart").addEventListener("click", () => {
+  sessionStorage.removeItem("deskbot-session");
   log.replaceChildren();
   $("outcome").hidden = true;
   input.disabled = false;
   $("send").disabled = false;
   start();
 });
-start();
+resume();

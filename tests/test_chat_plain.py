@@ -1,0 +1,106 @@
+"""`deskbot chat` without a terminal (CONTRACT.md): stdin lines, --answers, --transcript, exits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WorldFactory
+from tests.test_engine import write_flows
+
+
+def chat(*args: str, stdin: str | None = None, cwd: Path | None = None,
+         timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat", *args], input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True, text=True, timeout=timeout, cwd=cwd,
+    )
+
+
+@pytest.fixture
+def flows(tmp_path: Path) -> Path:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    return write_flows(folder)
+
+
+def test_answers_and_no_stdin_run_to_a_proven_diagnosis_against_real_peers(
+    mail_world: WorldFactory, flows: Path, tmp_path: Path,
+) -> None:
+    world = mail_world(dovecot=False)
+    answers = world.write_answers(
+        message="my mail is stuck in the outbox", client="Outlook 2016",
+        outgoing_port=world.ports["filtered"], outgoing_security="starttls",
+    )
+    transcript = tmp_path / "t.json"
+    done = chat("--answers", str(answers), "--config", str(world.config_path),
+                "--flows", str(flows), "--transcript", str(transcript))
+    assert done.returncode == 0, done.stderr
+    assert f"Port {world.ports['filtered']} is blocked" in done.stdout
+    assert "\x1b[" not in done.stdout
+    document = json.loads(transcript.read_text(encoding="utf-8"))
+    assert document["outcome"] == {"status": "resolved", "symptom": "outbox_stuck",
+                                   "diagnosis": "port_blocked"}
+    probe = next(t for t in document["turns"] if t["role"] == "probe")
+    assert probe["name"] == "check_outgoing" and probe["report"]["outcome"] == "port_blocked"
+    assert world.password not in transcript.read_text(encoding="utf-8")
+
+
+def test_typed_lines_from_a_pipe_reach_an_outcome(
+    mail_world: WorldFactory, flows: Path, tmp_path: Path,
+) -> None:
+    world = mail_world(dovecot=False)
+    transcript = tmp_path / "t.json"
+    lines = "\n".join([
+        "my mail is stuck in the outbox", world.email, "thunderbird",
+        str(world.ports["submission"]), "STARTTLS", "yes", world.password,
+    ]) + "\n"
+    done = chat("--config", str(world.config_path), "--flows", str(flows),
+                "--transcript", str(transcript), stdin=lines)
+    assert done.returncode == 0, done.stderr
+    assert "Sending works from here." in done.stdout
+    document = json.loads(transcript.read_text(encoding="utf-8"))
+    assert document["outcome"]["diagnosis"] == "ok"
+    assert {"role": "user", "text": None, "redacted": True} in document["turns"]
+    assert world.password not in transcript.read_text(encoding="utf-8")
+    assert world.smtp.auth_attempts  # the login really was tested
+
+
+def test_input_ending_early_counts_as_i_dont_know(flows: Path) -> None:
+    done = chat("--flows", str(flows), stdin="it keeps asking for my password\n")
+    assert done.returncode == 0, done.stderr
+    assert "Does your app use POP3 or IMAP?" in done.stdout
+    assert "[outcome: " in done.stdout.splitlines()[-1]
+
+
+def test_not_an_email_problem_ends_abandoned(flows: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / "t.json"
+    done = chat("--flows", str(flows), "--transcript", str(transcript),
+                stdin="what's the weather in Paris\n")
+    assert done.returncode == 0
+    assert "does not sound like an e-mail problem" in done.stdout
+    assert json.loads(transcript.read_text())["outcome"]["status"] == "abandoned"
+
+
+def test_bad_config_is_one_line_on_stderr_and_non_zero(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[probes]\ntimeout = -1\n", encoding="utf-8")
+    done = chat("--config", str(config))
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0 and "timeout" in done.stderr
+
+
+@pytest.mark.parametrize("content", [None, "[not, a, mapping", "pasword: x\n"])
+def test_unreadable_answers_are_one_line_errors(tmp_path: Path, content: str | None) -> None:
+    answers = tmp_path / "answers.yaml"
+    if content is not None:
+        answers.write_text(content, encoding="utf-8")
+    done = chat("--answers", str(answers))
+    assert done.returncode != 0
+    assert done.stdout == "" and done.stderr.strip().count("\n") == 0
+    assert str(answers) in done.stderr
