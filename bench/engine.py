@@ -53,9 +53,7 @@ async def time_turns(engine: Engine, conversations: int) -> list[float]:
     """Milliseconds per open/send/finish call over many scripted conversations."""
     timings: list[float] = []
     for number, message in zip(range(conversations), itertools.cycle(MESSAGES), strict=False):
-        engine._runner = recorded_runner(number)  # a fresh recording per conversation
-        engine.__dict__.pop("runner", None)
-        session = engine.start({"email": "bob@example.com"})
+        session = engine.with_runner(recorded_runner(number)).start({"email": "bob@example.com"})
         started = time.perf_counter()
         reply = await session.open()
         reply = await session.send(message)

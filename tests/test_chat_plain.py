@@ -104,3 +104,17 @@ def test_unreadable_answers_are_one_line_errors(tmp_path: Path, content: str | N
     assert done.returncode != 0
     assert done.stdout == "" and done.stderr.strip().count("\n") == 0
     assert str(answers) in done.stderr
+
+
+def test_undecodable_bytes_and_control_characters_never_crash(flows: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / "t.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--flows", str(flows), "--transcript",
+         str(transcript)],
+        input=b"\xff\xfe\x00garbage\x1b[2J\nmy mail is stuck in the outbox\n\xc3\n",
+        capture_output=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert json.loads(transcript.read_text(encoding="utf-8"))["outcome"]["status"] in (
+        "resolved", "handoff")

@@ -469,3 +469,56 @@ async def test_subflow_nodes_are_recorded_under_the_subflow(flows: Path) -> None
     await talk(session, "bob@example.test", "outlook")
     last = session.turns[-1]
     assert (last["flow"], last["node"]) == ("collect_outgoing", "ask_port")
+
+
+TIMEOUT = """\
+id: connection_timeout
+title: The server cannot be reached
+match: {phrases: ["the connection times out"], keywords: {connection: 6, times: 6}}
+start: check
+nodes:
+  check:
+    probe: check_outgoing
+    on: {ok: fine, other: where}
+  where:
+    branch:
+      - when: {vantage: server, evidence: port_blocked}
+        goto: from_server
+      - when: {evidence: [port_blocked, port_closed]}
+        goto: blocked
+      - else: person
+  from_server:
+    handoff: "From the help desk's server the port looks blocked; your network may differ."
+  blocked: {resolve: port_blocked, say: "Port blocked on {provider.outgoing.host}."}
+  fine: {resolve: ok}
+  person: {handoff: "A person will look."}
+"""
+
+
+@pytest.mark.parametrize(("vantage", "status"), [("local", "resolved"), ("server", "handoff")])
+async def test_vantage_changes_greeting_and_branches(
+    tmp_path: Path, vantage: str, status: str,
+) -> None:
+    folder = write_flows(tmp_path, **{"connection_timeout.yaml": TIMEOUT})
+    engine = Engine.load(folder, runner=RecordedProbeRunner([report("check_outgoing",
+                                                                    "port_blocked")]),
+                         vantage=vantage)  # type: ignore[arg-type]
+    session = engine.start({"message": "the connection times out"})
+    reply = await session.open()
+    where = "the help desk's server" if vantage == "server" else "this computer"
+    assert f"from {where}" in reply.messages[0].text
+    assert reply.outcome is not None and reply.outcome.status == status
+    if status == "resolved":
+        assert reply.outcome.diagnosis == "port_blocked"
+        assert "Port blocked on smtp.example.test." in reply.text
+
+
+async def test_resolve_without_evidence_records_no_diagnosis(tmp_path: Path) -> None:
+    unproven = TIMEOUT.replace("- when: {evidence: [port_blocked, port_closed]}",
+                               "- when: {known: [email]}")
+    engine, _ = engine_with(write_flows(tmp_path, **{"connection_timeout.yaml": unproven}),
+                            report("check_outgoing", "server_unreachable"))
+    session = engine.start({"message": "the connection times out", "email": "a@example.test"})
+    reply = await session.open()
+    assert reply.outcome is not None
+    assert (reply.outcome.status, reply.outcome.diagnosis) == ("resolved", None)

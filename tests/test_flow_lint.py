@@ -256,3 +256,38 @@ def test_bundled_flows_pass() -> None:
                           capture_output=True, text=True, timeout=60)
     assert good.returncode == 0, good.stdout
     assert good.stdout == ""
+
+
+def test_call_of_an_unknown_subflow_and_return_outside_one(tmp_path: Path) -> None:
+    text = GOOD.replace("next: check", "next: collect") + textwrap.indent(textwrap.dedent("""\
+        collect: {call: collect_outgoing, next: check}
+        """), "  ")
+    assert "calls unknown sub-flow 'collect_outgoing'" in one_problem(tmp_path, text)
+    (tmp_path / "_collect.yaml").write_text(textwrap.dedent("""\
+        subflow: collect_outgoing
+        start: port
+        nodes:
+          port: {ask: outgoing_port, type: port, prompt: "Port?", next: done}
+          done: {return: true}
+        """), encoding="utf-8")
+    assert problems_for(tmp_path, text) == []
+    text = GOOD.replace("  person:\n    handoff: \"A technician will look at it.\"",
+                        "  person:\n    return: true")
+    assert "`return` is only allowed in a sub-flow" in one_problem(tmp_path, text)
+
+
+def test_client_steps_with_unknown_topic_or_placeholder(tmp_path: Path) -> None:
+    (tmp_path / "_clients.yaml").write_text(textwrap.dedent("""\
+        aliases: {outlook 2016: outlook, tbird: thunderbird}
+        outlook:
+          name: Outlook
+          outgoing_settings: "Set {provider.outgoing.hots}."
+          dance: "Spin."
+        default:
+          name: your app
+          outgoing_settings: "Open the settings."
+        """), encoding="utf-8")
+    found = problems_for(tmp_path, GOOD)
+    assert any("unknown placeholder {provider.outgoing.hots}" in p for p in found), found
+    assert any("unknown topic 'dance'" in p for p in found), found
+    assert any("alias 'tbird' names unknown client 'thunderbird'" in p for p in found), found

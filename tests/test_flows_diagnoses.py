@@ -256,6 +256,9 @@ def test_flow_reaches_diagnosis(results: Results, case: Case) -> None:
     assert outcome.get("symptom") == case.flow, (outcome, result.stdout[-2000:])
     assert outcome.get("diagnosis") == case.expected, (outcome, result.stdout[-3000:])
     assert outcome.get("status") == "resolved"
+    # the fix names real values: every placeholder of the fix text found something to show
+    fix = [t for t in result.transcript["turns"] if t.get("role") == "bot"][-1]["text"]
+    assert "(unknown)" not in fix, fix
     # the password given as consent never lands in the transcript or the output
     password = _answers_for_password(case)
     assert password not in json.dumps(result.transcript)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.config import Config
+from bot.errors import ConfigError
 from bot.interfaces.http import create_app
 from tests.test_http_support import FakeEngine
 
@@ -181,3 +183,15 @@ async def test_web_page_and_its_assets_are_served(client: httpx.AsyncClient) -> 
     script = await client.get("/static/app.js")
     assert "messages/stream" in script.text
     assert (await client.get("/static/../../config.py")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [("stor = 'redis'\n", "unknown key(s) stor"), ("max_body_bytes = -1\n", "max_body_bytes"),
+     ("mail_ports = [25, 'x']\n", "mail_ports")],
+)
+def test_a_bad_serve_table_is_refused_naming_the_key(
+    tmp_path: Path, table: str, words: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        create_app(_config(tmp_path, table), engine=FakeEngine())

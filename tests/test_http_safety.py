@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.catalog.model import Provider, ServerSettings
+from bot.config import Config
+from bot.interfaces.http.factory import serve_policy
 from bot.interfaces.http.safety import CURRENT_SESSION, SafeRunner, SafetySettings
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.sessions.sqlite import SqliteStore
@@ -137,3 +139,16 @@ async def test_login_attempts_are_limited_per_target_across_sessions(
             CURRENT_SESSION.reset(token)
     sent = [p.get("password") for p in _probed(inner, "check_outgoing")]
     assert sent.count("pw") == 5
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "::1", "10.1.2.3", "192.168.1.1", "172.16.0.9", "169.254.169.254", "fe80::1",
+     "224.0.0.251", "ff02::1", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fd00::5"],
+)
+def test_the_serve_policy_refuses_non_public_addresses(address: str) -> None:
+    # Pure check of the policy `deskbot serve` hands the probes (no packet is sent anywhere).
+    policy = serve_policy(Config.load(None, serve_mode=True), SafetySettings())
+    assert not policy.allows("mail.example.com", 993, address)
+    assert policy.allows("mail.example.com", 993, "93.184.216.34")
+    assert not policy.allows("mail.example.com", 6379, "93.184.216.34")

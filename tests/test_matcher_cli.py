@@ -77,3 +77,13 @@ def test_unreadable_eval_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "missing.yaml" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_broken_match_block_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "outbox_stuck.yaml").write_text(
+        "id: outbox_stuck\nmatch: {keywords: {outbox: high}}\n", encoding="utf-8"
+    )
+    run = deskbot("--flows", str(tmp_path), "cant send")
+    assert run.returncode == 2
+    assert "outbox_stuck.yaml" in run.stderr and "weight must be a number" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

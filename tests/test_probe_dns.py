@@ -34,7 +34,7 @@ async def test_nxdomain_no_answer_and_timeout_are_different(world: MailWorld) ->
     silent = await lookup(resolver, "smtp.example.test", "A", 0.3)
     assert missing.outcome == "nxdomain" and "does not exist" in missing.detail
     assert no_aaaa.outcome == "no_answer"
-    assert silent.outcome == "timeout" and silent.ms < 1000
+    assert silent.outcome == "timeout" and "within 0.3 s" in silent.detail
 
 
 async def test_resolve_host_passes_ip_literals_through() -> None:

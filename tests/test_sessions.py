@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, SessionBusy
 from bot.sessions import SessionStore, StoredSession, open_store, store_settings
 from bot.sessions.redis import RedisStore
 from bot.sessions.sqlite import SqliteStore
@@ -140,3 +140,32 @@ def test_store_settings_read_the_serve_table(tmp_path: Path) -> None:
     cfg.write_text('[serve]\nstore = "mongo"\n')
     with pytest.raises(ConfigError, match="sqlite"):
         open_store(Config.load(cfg, serve_mode=True))
+
+
+async def test_a_session_held_past_the_wait_is_reported_busy(redis_url: str) -> None:
+    holder = RedisStore(redis_url, prefix="busy:")
+    impatient = RedisStore(redis_url, prefix="busy:", wait=0.1)
+    try:
+        async with holder.lock("s"):
+            with pytest.raises(SessionBusy, match="busy"):
+                async with impatient.lock("s"):
+                    pass
+        async with impatient.lock("s"):  # released: free again at once
+            pass
+    finally:
+        await holder.close()
+        await impatient.close()
+
+
+async def test_a_turn_longer_than_the_lease_keeps_its_lock(redis_url: str) -> None:
+    slow = RedisStore(redis_url, prefix="lease:", lease=0.15)
+    other = RedisStore(redis_url, prefix="lease:", wait=0.4)
+    try:
+        async with slow.lock("s"):
+            # slow probes: twice the lease; the holder keeps extending it meanwhile
+            with pytest.raises(SessionBusy):
+                async with other.lock("s"):
+                    pass
+    finally:
+        await slow.close()
+        await other.close()

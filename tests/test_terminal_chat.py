@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -266,7 +267,8 @@ async def test_ctrl_c_at_the_prompt_asks_before_quitting_and_ctrl_d_quits(
 async def test_slash_commands_help_settings_save_back_restart_and_human(
     terminal: TerminalFactory, offline_engine: Engine, tmp_path: Path,
 ) -> None:
-    term = terminal(offline_engine, {"client": "thunderbird"})
+    requested = tmp_path / "requested.json"  # what `deskbot chat --transcript F` asks for
+    term = terminal(offline_engine, {"client": "thunderbird"}, requested)
     await term.expect(PROMPT)
     term.type("/help\r")
     listing = await term.expect("/quit")
@@ -294,6 +296,7 @@ async def test_slash_commands_help_settings_save_back_restart_and_human(
     assert await term.exit_code() == 0
     transcripts = saved_transcripts(tmp_path)
     assert [t["outcome"]["status"] for t in transcripts] == ["handoff"]
+    assert json.loads(requested.read_text(encoding="utf-8"))["outcome"]["status"] == "handoff"
 
 
 async def test_pasted_multi_line_text_is_one_answer_and_unicode_is_fine(
@@ -342,8 +345,11 @@ class Pty:
         import pexpect
 
         self.pexpect = pexpect
-        self.child = pexpect.spawn("deskbot", args, env=dict(env), encoding="utf-8",
-                                   dimensions=(24, 80), timeout=10)
+        # The console script beside this interpreter: the one this checkout installed.
+        script = Path(sys.executable).with_name("deskbot")
+        self.child = pexpect.spawn(str(script) if script.exists() else "deskbot", args,
+                                   env=dict(env), encoding="utf-8", dimensions=(24, 80),
+                                   timeout=10)
         self.raw, self.seen = "", 0
 
     def plain(self) -> str:

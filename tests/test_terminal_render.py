@@ -7,6 +7,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples, to_plain_text
 
 from bot.engine import SettingsRow
+from bot.ids import diagnosis_codes
 from bot.interfaces.terminal import render
 from bot.interfaces.terminal.commands import parse_command
 from bot.interfaces.terminal.progress import ProgressView
@@ -128,3 +129,18 @@ def test_cancelled_checks_are_marked_not_left_spinning() -> None:
 def test_banner_points_to_help_and_fits_80_columns() -> None:
     text = plain(render.banner())
     assert "/help" in text and "Ctrl-D" in text and render.width_of(text.rstrip()) <= 79
+
+
+def test_every_diagnosis_has_a_plain_language_headline() -> None:
+    assert diagnosis_codes() <= set(render.HEADLINES)
+    ok = plain(render.headline("ok", resolved=True))
+    assert ok.startswith("Result: Your settings work")
+
+
+def test_progress_lines_fit_narrow_terminals_too() -> None:
+    for columns in (50, 60, 79):
+        view = ProgressView(UNICODE, columns)
+        view.check_finished(Check("smtp", "smtp.a-long-provider-name.example.com:587", "ok",
+                                  "greeting: 220 smtp.a-long-provider-name.example.com ESMTP"))
+        (line,) = plain(view.render(live=False)).splitlines()
+        assert render.width_of(line) <= columns and "greeting" in line

@@ -131,7 +131,11 @@ def parse_security(text: str) -> str | None:
     words = words_of(text)
     if words in _SECURITY:
         return _SECURITY[words]
-    found = {v for k, v in _SECURITY.items() if len(k) > 2 and _inside(k, words)}
+    found: set[str] = set()
+    for key in sorted((k for k in _SECURITY if len(k) > 2), key=len, reverse=True):
+        if _inside(key, words):  # longest first: "ssl/tls" must not also count as "tls"
+            found.add(_SECURITY[key])
+            words = re.sub(rf"(?<!\w){re.escape(key)}(?!\w)", " ", words)
     return found.pop() if len(found) == 1 else None
 
 

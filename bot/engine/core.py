@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 from collections.abc import Mapping
@@ -54,6 +55,13 @@ class Engine:
         folder = Path(flows_dir)
         return cls(load_flows(folder), flows_dir=folder, config=config, runner=runner,
                    vantage=vantage)
+
+    def with_runner(self, runner: ProbeRunner) -> Engine:
+        """The same flows, machines and matcher, probing through another runner."""
+        twin = copy.copy(self)
+        twin._runner = runner
+        twin.__dict__.pop("runner", None)  # drop the cached one
+        return twin
 
     # -------------------------------------------------------------- sessions
 

@@ -5,7 +5,8 @@ decided by conditions, as the library intends: an answer or probe outcome label 
 probe nodes, the `when:` rules (in order, `else` last) for branch nodes. The machine is built
 with `model=None` and never holds a session: a session's position is lent to it for one step
 through a throw-away cursor on which the shared `advance` event fires, so a thousand sessions
-neither rebuild a machine nor stay registered in one. This is the only module that imports `transitions`.
+neither rebuild a machine nor stay registered in one. This is the only module that imports
+`transitions`.
 """
 
 from __future__ import annotations

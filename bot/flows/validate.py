@@ -22,6 +22,7 @@ from bot.flows.model import (
     FlowSet,
     Node,
 )
+from bot.flows.paths import cycles, graph_of, reachable
 from bot.ids import diagnosis_codes, symptom_ids
 from bot.probes.registry import PROBES
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
@@ -263,30 +264,11 @@ def _own_outcomes(flow: Flow) -> set[str]:
             for o in PROBES[n.probe].outcomes}
 
 
-def _graph(flow: Flow, skip: Callable[[Node, str], bool] | None = None) -> dict[str, list[str]]:
-    return {
-        name: [d for label, d in node.edges() if d in flow.nodes
-               and not (skip and skip(node, label))]
-        for name, node in flow.nodes.items()
-    }
-
-
-def _reach(graph: Mapping[str, list[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in graph:
-            continue
-        seen.add(name)
-        todo += graph[name]
-    return seen
-
-
 def validate_reachable(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
     """Every node can be reached from `start`."""
     if flow.start not in flow.nodes:
         return
-    reached = _reach(_graph(flow), flow.start)
+    reached = reachable(graph_of(flow), flow.start)
     for name, node in flow.nodes.items():
         if name not in reached:
             yield _p(flow, node.line, f"node '{name}' is unreachable from start '{flow.start}'")
@@ -294,8 +276,8 @@ def validate_reachable(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
 
 def validate_cycles(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
     """No loop without a way out, and no loop that never asks the user or probes."""
-    graph = _graph(flow)
-    for component in _cycles(graph):
+    graph = graph_of(flow)
+    for component in cycles(graph):
         names = sorted(component, key=lambda n: flow.nodes[n].line)
         path = " → ".join([*names, names[0]])
         line = flow.nodes[names[0]].line
@@ -306,53 +288,11 @@ def validate_cycles(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
             yield _p(flow, line, f"cycle that never asks the user or probes: {path}")
 
 
-def _cycles(graph: Mapping[str, list[str]]) -> list[set[str]]:
-    """Strongly connected components that contain a cycle (Tarjan, iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[set[str]] = []
-    for root in graph:
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            name, i = work.pop()
-            if i == 0:
-                index[name] = low[name] = len(index)
-                stack.append(name)
-                on_stack.add(name)
-            children = graph[name]
-            if i < len(children):
-                work.append((name, i + 1))
-                child = children[i]
-                if child not in index:
-                    work.append((child, 0))
-                elif child in on_stack:
-                    low[name] = min(low[name], index[child])
-                continue
-            if low[name] == index[name]:
-                component: set[str] = set()
-                while True:
-                    top = stack.pop()
-                    on_stack.discard(top)
-                    component.add(top)
-                    if top == name:
-                        break
-                if len(component) > 1 or name in graph[name]:
-                    out.append(component)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[name])
-    return out
-
-
 def validate_secret_consent(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
     """A `secret` question is reachable only through the `yes` of a yes/no question."""
     if flow.start not in flow.nodes:
         return
-    reached = _reach(_graph(flow, skip=_is_consent_edge), flow.start)
+    reached = reachable(graph_of(flow, skip=_is_consent_edge), flow.start)
     for node in flow.nodes.values():
         if node.kind == "ask" and node.type == "secret" and node.name in reached:
             yield _p(flow, node.line, f"secret question '{node.name}' can be reached without a "

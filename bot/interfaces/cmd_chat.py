@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import io
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         if terminal is not None:
             code: int = terminal(engine, context, args)
             return code
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a pasted binary log must not crash the chat
     return asyncio.run(plain_chat(engine, context, sys.stdin, sys.stdout, args.transcript))
 
 

@@ -54,7 +54,7 @@ def add_graph_arguments(sub: Any) -> None:
     graph.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     graph.add_argument("--coverage", nargs="+", metavar="PATH",
                        help="shade by what these transcripts exercise when replayed")
-    graph.add_argument("--flows", type=Path, default=None,
+    graph.add_argument("--flows", type=Path, default=None, metavar="DIR",
                        help="flows folder (default: the bundled flows/)")
     graph.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     graph.set_defaults(flows_run=run_graph)

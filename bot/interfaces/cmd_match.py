@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import bot
-from bot.errors import FlowError, FlowProblem
+from bot.errors import ConfigError
 from bot.matcher import Matcher, MatchResult
 
 
@@ -30,10 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     flows = args.flows or default_flows_dir()
+    if not flows.is_dir():
+        raise ConfigError(f"--flows {flows}: no such folder")
     try:
         matcher = Matcher.from_flows_dir(flows)
     except ValueError as exc:
-        raise FlowError([FlowProblem(str(flows), 0, str(exc))]) from exc
+        raise ConfigError(f"cannot load the matcher: {exc}") from exc
     if args.eval is not None:
         return _evaluate(matcher, args.eval)
     if args.text:

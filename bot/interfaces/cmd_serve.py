@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
               "pip install 'deskbot[serve]'", file=sys.stderr)
         return 2
     config = Config.load(args.config, serve_mode=True)
+    app = create_app(config)  # checks [serve] and loads the flows: errors before binding
     asyncio.run(check_store(config))
-    app = create_app(config)
     print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
     return 0

@@ -18,8 +18,9 @@ from bot.matcher.spec import MatchSpec
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
 HALF = 2.5  # evidence at which a flow scores 0.5
-ROUTE_SCORE = 0.5  # start a flow at or above this ...
-ROUTE_MARGIN = 0.1  # ... when it leads the runner-up by this much
+ROUTE_SCORE = 0.45  # start a flow at or above this ...
+ROUTE_MARGIN = 0.05  # ... when it leads the runner-up by this much
+BARE_ROUTE_SCORE = 0.55  # the same without a single e-mail word in the text
 LONE_SCORE = 0.35  # ... or this, with e-mail words present and no real runner-up:
 LONE_RATIO = 0.3  # the runner-up scores at most this share of the best
 LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
@@ -28,6 +29,7 @@ PHRASE_WEIGHT = 2.0  # evidence of a perfectly matching phrase
 PHRASE_FLOOR = 0.4  # phrase similarity below this is no evidence
 NO_CONTEXT_FACTOR = 0.4  # share of the evidence kept when no e-mail word is present
 MAX_CANDIDATES = 3
+OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
 
 @dataclass(frozen=True)
@@ -148,9 +150,9 @@ class Matcher:
         context = self._context(tokens)
         explained = self._evidence(tokens, context)
         candidates = _rank(explained)
-        decision = _decide(candidates, context.score)
-        if decision == "clarify" and not candidates:
-            candidates = self._fallback
+        decision = _decide(candidates, context.score, context.anchored)
+        if decision == "clarify":
+            candidates = self._offer(candidates)
         return MatchResult(
             text,
             decision,
@@ -160,6 +162,17 @@ class Matcher:
             context.anchors,
             context.offtopic,
         )
+
+    def _offer(self, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+        """What "which one?" offers: the real candidates, then the usual suspects."""
+        offered = [c for c in candidates if c.score >= OFFER_SCORE]
+        scores = {c.id: c.score for c in candidates}
+        taken = {c.id for c in offered}
+        padding = [
+            Candidate(f.id, scores.get(f.id, 0.0)) for f in self._fallback if f.id not in taken
+        ]
+        padding.sort(key=lambda c: -c.score)  # stable: ties keep the vocabulary's order
+        return tuple(offered + padding)[:MAX_CANDIDATES]
 
     def _context(self, tokens: Sequence[str]) -> _Context:
         anchors = self._anchors.found(tokens)
@@ -222,10 +235,12 @@ def _context_factor(context: float) -> float:
     return NO_CONTEXT_FACTOR + (1 - NO_CONTEXT_FACTOR) * min(1.0, max(0.0, context))
 
 
-def _decide(candidates: Sequence[Candidate], context: float) -> str:
+def _decide(candidates: Sequence[Candidate], context: float, anchored: float) -> str:
     best = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
-    if best >= ROUTE_SCORE and best - second >= ROUTE_MARGIN:
+    # Not one e-mail word ("stop syncing with this phone"): a flow needs more to start.
+    route = ROUTE_SCORE if anchored > 0 else BARE_ROUTE_SCORE
+    if best >= route and best - second >= ROUTE_MARGIN:
         return candidates[0].id
     # Plainly about e-mail and one flow alone has evidence: "which one?" would offer a
     # single sensible choice, so start it.

@@ -28,9 +28,18 @@ _MIN_FUZZY = 5  # shorter words are too easily one edit away from another real w
 
 
 def load_yaml(path: Path) -> object:
-    """Parse a YAML file safely, with libyaml when present (ten times faster at start-up)."""
+    """Parse a YAML file safely, with libyaml when present (ten times faster at start-up).
+
+    Raises ValueError naming the file when it is not valid YAML.
+    """
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ValueError(f"{where}: not valid YAML: {problem}") from exc
 
 
 def tokenize(text: str) -> list[str]:

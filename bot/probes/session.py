@@ -173,19 +173,18 @@ async def _converse(rec: _Recorder, session: Session, sock: socket.socket, ctx: 
     base: dict[str, Any] = {"tcp": "open"}
     implicit = ep.security == "ssl"
     rec.start(proto)  # one running row: TLS first when implicit, then the greeting
-    try:
-        greeting = await _hedged_open(session, sock, implicit, ep, factory, ctx, timeout)
-    except TlsFailed as exc:
-        return await _tls_open_failed(rec, exc.info, factory, ctx, timeout, base,
-                                      getattr(exc, "hedge", None))
-    except (StepFailed, TimeoutError) as exc:
-        failure = _as_step(exc, "greeting", timeout)
-        hedge = getattr(exc, "hedge", None)
+    opened = await _hedged_open(session, sock, implicit, ep, factory, ctx, timeout)
+    error, hedge = opened.error, opened.hedge
+    if isinstance(error, TlsFailed):
+        return await _tls_open_failed(rec, error.info, factory, ctx, timeout, base, hedge)
+    if error is not None:
+        failure = _as_step(error, "greeting", timeout)
         if implicit and session.ssl_object() is None:  # the handshake itself never finished
             info = TlsInfo("timeout" if failure.kind == "timeout" else "not_tls",
                            f"{ep.host}: no TLS handshake ({failure.detail})")
             return await _tls_open_failed(rec, info, factory, ctx, timeout, base, hedge)
         return await _greeting_failed(rec, failure, factory, ctx, timeout, base, hedge)
+    greeting = opened.greeting
     tls: TlsInfo | None = None
     if implicit:
         tls = inspect(session.ssl_object(), ep.host)
@@ -307,14 +306,23 @@ async def _tls_open_failed(rec: _Recorder, info: TlsInfo, factory: SessionFactor
     return _result(rec, "tls", base, tls=info, speaks=speaks, diagnosis="tls_mode_mismatch")
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """How opening a session went: the greeting, or the error plus the still-running check
+    of the other security mode (None if it was not started)."""
+
+    greeting: str = ""
+    error: StepFailed | TlsFailed | TimeoutError | None = None
+    hedge: asyncio.Task[Security | None] | None = None
+
+
 async def _hedged_open(session: Session, sock: socket.socket, implicit: bool, ep: Endpoint,
-                       factory: SessionFactory, ctx: ssl.SSLContext, timeout: float) -> str:
+                       factory: SessionFactory, ctx: ssl.SSLContext, timeout: float) -> _Opened:
     """Open the session (TLS handshake first when implicit) and read the greeting.
 
     If nothing came within half the deadline, start finding out on a second connection
     whether the port speaks the other mode, so a silent port or a wrong security setting
-    costs one deadline, not two. On failure the running check is attached to the exception
-    as `hedge`; cancelled, every task this started is cancelled too."""
+    costs one deadline, not two. Cancelled, every task this started is cancelled too."""
     greet = asyncio.ensure_future(_bounded(session.open(sock, implicit), timeout))
     hedge: asyncio.Task[Security | None] | None = None
     try:
@@ -323,14 +331,13 @@ async def _hedged_open(session: Session, sock: socket.socket, implicit: bool, ep
             hedge = asyncio.ensure_future(_other_mode(ep, implicit, factory, ctx, timeout / 2))
         greeting = await greet
     except (StepFailed, TlsFailed, TimeoutError) as exc:
-        exc.hedge = hedge  # type: ignore[union-attr]
-        raise
+        return _Opened(error=exc, hedge=hedge)
     except BaseException:
         greet.cancel()
         _cancel(hedge)
         raise
     _cancel(hedge)
-    return greeting
+    return _Opened(greeting=greeting)
 
 
 def _cancel(task: asyncio.Task[Any] | None) -> None:

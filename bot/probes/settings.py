@@ -8,7 +8,8 @@ from typing import Literal
 from bot.catalog.model import Protocol, Provider, Security
 
 Direction = Literal["outgoing", "incoming"]
-IMPLICIT_PORTS = {465: "ssl", 993: "ssl", 995: "ssl"}
+IMPLICIT_PORTS: dict[int, Security] = {465: "ssl", 993: "ssl", 995: "ssl"}
+SECURITIES: dict[str, Security] = {"ssl": "ssl", "starttls": "starttls", "none": "none"}
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,14 @@ def client_settings(params: dict[str, str], direction: Direction,
         host = like.host
     port = int(port_text) if port_text.isdigit() else (like.port if like else _default_port(
         protocol, security))
-    if security not in ("ssl", "starttls", "none"):
+    chosen = SECURITIES.get(security)
+    if chosen is None:
         same_port = next((s for s in servers if s.port == port), None)
-        security = same_port.security if same_port else IMPLICIT_PORTS.get(port, "starttls")
+        chosen = same_port.security if same_port else IMPLICIT_PORTS.get(port, "starttls")
     auth = params.get("outgoing_auth", "true").lower() not in ("false", "no", "0", "off")
     username = params.get("username") or None
-    return ClientSettings(protocol, host, port, security,  # type: ignore[arg-type]
-                          username, auth if direction == "outgoing" else True)
+    return ClientSettings(protocol, host, port, chosen, username,
+                          auth if direction == "outgoing" else True)
 
 
 def _default_port(protocol: Protocol, security: str) -> int:

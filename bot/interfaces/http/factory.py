@@ -13,6 +13,7 @@ from bot.interfaces.http.safety import SafeRunner, SafetySettings
 from bot.interfaces.http.service import ChatService, EngineLike
 from bot.interfaces.http.settings import serve_settings
 from bot.probes.model import ProbeRunner
+from bot.probes.policy import TargetPolicy
 from bot.sessions import SessionStore, open_store
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,15 @@ def default_flows_dir() -> Path:
     return here if here.is_dir() else Path(__file__).resolve().parents[3] / "flows"
 
 
+def serve_policy(config: Config, safety: SafetySettings) -> TargetPolicy:
+    """The probes' own target policy in serve mode: mail ports, no private addresses.
+
+    Address classes (loopback, private, link-local, multicast) and exact-address connects are
+    enforced by the probes with this policy; the hosts of the session's provider by SafeRunner.
+    """
+    return TargetPolicy(allow_private=config.allow_private, ports=safety.mail_ports)
+
+
 def _serve_engine(
     config: Config,
     store: SessionStore,
@@ -55,13 +65,9 @@ def _serve_engine(
     from bot.engine import Engine
 
     if inner is None:
-        from bot.probes.policy import TargetPolicy
         from bot.probes.runner import LiveProbeRunner
 
-        # Address classes (loopback, private...) and exact-address connects are the probes'
-        # own policy; the hosts of the session's provider are checked by SafeRunner.
-        policy = TargetPolicy(allow_private=config.allow_private, ports=safety.mail_ports)
-        inner = LiveProbeRunner(config, policy=policy)
+        inner = LiveProbeRunner(config, policy=serve_policy(config, safety))
     runner = SafeRunner(inner, store, safety)
     engine: EngineLike = Engine.load(
         flows_dir or default_flows_dir(), config=config, runner=runner, vantage="server"

@@ -164,4 +164,7 @@ class ChatService:
 
     async def _save(self, session_id: str, rev: int, session: SessionLike) -> None:
         await self.store.save(session_id, StoredSession(rev=rev, state=session.to_dict()))
-        self.live.put(session_id, rev, session)
+        if getattr(session, "outcome", None) is None:
+            self.live.put(session_id, rev, session)
+        else:  # finished: forget the live object, and with it any password held in memory
+            self.live.drop(session_id)

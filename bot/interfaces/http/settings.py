@@ -36,9 +36,21 @@ def _ports(serve: dict[str, Any]) -> frozenset[int]:
     return frozenset(value)
 
 
+KNOWN_KEYS = frozenset({
+    "store", "sqlite_path", "redis_url", "session_ttl",  # read by bot.sessions
+    "max_body_bytes", "max_text_chars", "cache_sessions", "mail_ports",
+    "logins_per_session", "logins_per_target", "login_window",
+})
+
+
 def serve_settings(config: Config) -> ServeSettings:
-    """Read and check `[serve]`; unknown values raise ConfigError naming the key."""
+    """Read and check `[serve]`; a bad value or an unknown key raises ConfigError naming it."""
     serve = config.serve
+    unknown = sorted(set(serve) - KNOWN_KEYS)
+    if unknown:
+        where = f"{config.source}: " if config.source else ""
+        raise ConfigError(f"{where}[serve] unknown key(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(KNOWN_KEYS))}")
     limits = Limits(
         max_body_bytes=_int(serve, "max_body_bytes", 32 * 1024, minimum=256),
         max_text_chars=_int(serve, "max_text_chars", 4000),

@@ -22,6 +22,7 @@ from prompt_toolkit.output import Output
 
 from bot.engine import BotMessage, Engine, Question, Reply, Session
 from bot.engine.texts import SETTINGS_HEADER
+from bot.errors import DeskbotError, EngineError
 from bot.interfaces.terminal import render
 from bot.interfaces.terminal.commands import REPAIR_PHRASES, SlashCommand, parse_command
 from bot.interfaces.terminal.live import LiveSend
@@ -74,14 +75,19 @@ class TerminalChat:
     async def run(self) -> int:
         """Greet, converse until an outcome or quit, save the transcript; the exit code."""
         self.show(render.banner())
-        self.show_reply(await self.session.open())
-        while self.session.outcome is None:
-            line = await self.read_line()
-            if line is None or not await self.handle_line(line):
-                break
+        code = 0
+        try:
+            self.show_reply(await self.session.open())
+            while self.session.outcome is None:
+                line = await self.read_line()
+                if line is None or not await self.handle_line(line):
+                    break
+        except EngineError as exc:  # a flow bug: say so, and keep the transcript for a fix
+            self.say(f"deskbot: {exc}", "class:error")
+            code = 2
         await self.live.settle()
         self.finish()
-        return 0
+        return code
 
     async def read_line(self) -> str | None:
         """The next user line; None when the user leaves (Ctrl-D, or Ctrl-C confirmed)."""
@@ -261,7 +267,6 @@ class TerminalChat:
         return folder / f"chat-{datetime.now():%Y%m%d-%H%M%S-%f}.json"
 
     def write_transcript(self, path: Path) -> Path | None:
-        from bot.errors import DeskbotError
         from bot.transcripts import write_transcript
 
         try:

@@ -56,14 +56,17 @@ class LiveSend:
                 await asyncio.wait({task})
         if stopped.is_set():
             await self._stop(task)
-            return None
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                return None
+            # The send finished in spite of the cancel (a probe swallowed it): show its reply.
         return task.result()
 
     async def settle(self) -> None:
         """Before the next send or the transcript: cancelled sends must have ended."""
         for task in list(self.unfinished):
-            task.cancel()
-            await asyncio.wait({task})
+            while not task.done():  # a clean-up may swallow one cancel: repeat until it ends
+                task.cancel()
+                await asyncio.wait({task}, timeout=CANCEL_GRACE)
 
     async def _stop(self, task: asyncio.Task[Any]) -> None:
         """Make a cancelled send end promptly.

@@ -91,7 +91,9 @@ class ProgressView:
             elapsed = self.clock() - row.started
             mark = s.spinner[int(elapsed * 10) % len(s.spinner)]
             style, ms, note = "class:spinner", elapsed * 1000, ""
-        target_width = min(_TARGET_WIDTH, max(width_of(r.target) for r in self.rows))
+        # Narrow terminals give up target width first, keeping room for some evidence.
+        room = max(12, self.columns - (4 + _PROBE_WIDTH + 1 + 1 + _MS_WIDTH + 2 + 16))
+        target_width = min(_TARGET_WIDTH, room, max(width_of(r.target) for r in self.rows))
         target = clip(row.target, target_width)
         pad = " " * (target_width - width_of(target))
         ms_text = f"{ms:>{_MS_WIDTH - 3}.0f} ms" if ms is not None else " " * _MS_WIDTH

@@ -1,0 +1,243 @@
+"""Walking a flow: nodes run until a question or an outcome; questions, turns and replies.
+
+`FlowWalk` is the half of `Session` that moves through the shared machines; the other half
+(`bot.engine.session`) reads the user's lines and handles repair. Kept apart only for size.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import texts
+from bot.engine.answers import label_value, store_value
+from bot.engine.handoff import build_package, evidence_codes
+from bot.engine.machine import Facts
+from bot.engine.templates import TemplateContext, settings_table
+from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply, Status
+from bot.errors import EngineError
+from bot.flows.model import Node
+from bot.probes.model import ProbeObserver, ProbeReport
+from bot.slots import SECRET_SLOTS
+
+if TYPE_CHECKING:
+    from bot.engine.core import Engine
+
+log = logging.getLogger(__name__)
+
+STEP_LIMIT = 200  # node visits without asking the user
+
+
+class FlowWalk:
+    """Conversation state and the moves through a flow (the base of `Session`)."""
+
+    engine: Engine
+    _secrets: dict[str, str]
+    slots: dict[str, str]
+    phase: str
+    flow_id: str | None
+    current: str | None
+    node: str | None
+    stack: list[tuple[str, str]]
+    evidence: list[ProbeReport]
+    turns: list[dict[str, Any]]
+    outcome: Outcome | None
+    question: Question | None
+    misses: int
+    history: list[dict[str, Any]]
+    pending: dict[str, Any]
+    _out: list[BotMessage]
+    _observer: ProbeObserver | None
+
+    # ------------------------------------------------------------------ walking a flow
+
+    async def _start_flow(self, flow_id: str) -> None:
+        self.flow_id, self.current, self.stack = flow_id, flow_id, []
+        self.phase, self.misses, self.pending = "flow", 0, {}
+        compiled = self.engine.compiled(flow_id)
+        self.node = compiled.flow.start
+        self._bot("text", texts.STARTING.format(title=compiled.flow.title))
+        await self._visit()
+
+    async def _advance(self, label: str | None) -> None:
+        assert self.current is not None and self.node is not None
+        self.node = self.engine.compiled(self.current).step(self.node, self._facts(), label)
+        await self._visit()
+
+    async def _visit(self) -> None:
+        """Run nodes from the current one until a question or an outcome."""
+        for _ in range(STEP_LIMIT):
+            node = self._node()
+            label: str | None
+            if node.kind == "ask":
+                value = self._known(node.slot)
+                if value is None:
+                    self._ask(node)
+                    return
+                label = self._ask_label(node, value)
+            elif node.kind == "say":
+                self._bot("text", self._render(node.text))
+                label = "next"
+            elif node.kind == "probe":
+                label = await self._probe(node)
+            elif node.kind == "branch":
+                label = None
+            elif node.kind in ("resolve", "handoff"):
+                self._resolve(node) if node.kind == "resolve" else self._handoff(
+                    self._render(node.text), reason=self._render(node.text))
+                return
+            elif node.kind == "call":
+                assert self.current is not None
+                self.stack.append((self.current, node.name))
+                self.current = node.subflow
+                self.node = self.engine.compiled(node.subflow).flow.start
+                continue
+            else:  # return: go on from the call node in the caller
+                if not self.stack:
+                    raise EngineError(f"flow '{self.current}' returns without a caller",
+                                      flow_id=self.current, node=node.name)
+                self.current, self.node = self.stack.pop()
+                label = "next"
+            assert self.current is not None and self.node is not None
+            origin = self.node
+            self.node = self.engine.compiled(self.current).step(origin, self._facts(), label)
+        raise EngineError(
+            f"flow '{self.current}' ran {STEP_LIMIT} steps without asking the user "
+            f"(last at node '{self.node}')", flow_id=self.current, node=self.node)
+
+    def _ask_label(self, node: Node, value: str | None) -> str:
+        if value is not None:
+            label = label_value(node.type, value)
+            if label in node.on:
+                return label
+            if node.next is not None:
+                return "next"
+        if "unknown" in node.on:
+            return "unknown"
+        if node.type == "yesno" and "no" in node.on:
+            return "no"  # "not sure" is never consent
+        if node.next is not None:
+            return "next"
+        raise EngineError(f"flow '{self.current}': node '{node.name}' has nowhere to go for "
+                          f"{value!r}", flow_id=self.current, node=node.name)
+
+    def _known(self, slot: str) -> str | None:
+        return self._secrets.get(slot) if slot in SECRET_SLOTS else self.slots.get(slot)
+
+    def _fill(self, node: Node, value: str) -> None:
+        if node.slot in SECRET_SLOTS:
+            self._secrets[node.slot] = value
+        else:
+            self.slots[node.slot] = store_value(node.slot, node.type, value)
+
+    async def _probe(self, node: Node) -> str:
+        if node.text:
+            self._bot("text", self._render(node.text))
+        params = {**self.slots, **self._secrets}
+        params.update({k: self._render(v) for k, v in node.params.items()})
+        params["vantage"] = self.engine.vantage
+        report = await self.engine.run_probe(node.probe, params, self._observer)
+        self.evidence.append(report)
+        shown = {k: v for k, v in params.items() if k not in SECRET_SLOTS}
+        self.turns.append({"role": "probe", "name": node.probe, "target": report.target,
+                           "params": shown, "report": report.to_dict(),
+                           "flow": self.current, "node": node.name})
+        self._out.append(BotMessage("probe", _probe_line(report), evidence=(report,)))
+        if report.outcome in node.on:
+            return report.outcome
+        # A runner may report an outcome the registry does not list: take the catch-all.
+        return next((k for k in ("other", "inconclusive", "not_found") if k in node.on),
+                    report.outcome)
+
+    def _resolve(self, node: Node) -> None:
+        context = self._templates()
+        text = context.render(node.text) if node.text else texts.RESOLVED_DEFAULT
+        rows = context.settings_rows(node.settings) if node.settings else ()
+        if rows:
+            text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
+        proven = node.diagnosis == "ok" or node.diagnosis in evidence_codes(self.evidence)
+        if not proven:
+            log.warning("flow %s node %s resolves %s without that evidence; not recorded",
+                        self.current, node.name, node.diagnosis)
+        self._bot("result", text, node=node.name, settings=rows)
+        self._end("resolved", node.diagnosis if proven else None)
+
+    def _handoff(self, text: str, *, reason: str) -> None:
+        package = build_package(self.flow_id, reason, self.slots, self.evidence)
+        self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package)
+        self._end("handoff", None)
+
+    def _end(self, status: Status, diagnosis: str | None) -> None:
+        self.outcome = Outcome(status, self.flow_id, diagnosis)
+        self.phase, self.question, self.pending = "done", None, {}
+
+    # ------------------------------------------------------------------ questions
+
+    def _ask(self, node: Node, *, record: bool = True) -> None:
+        choices = tuple(Choice(v, label) for v, label in node.choices)
+        prompt = self._render(node.prompt)
+        question = Question(node.slot, node.type, prompt, choices, node.type == "secret")
+        if record and (not self.history or self.history[-1]["node"] != node.name
+                       or self.history[-1]["current"] != self.current):
+            self.history.append({
+                "current": self.current, "node": node.name,
+                "stack": [list(s) for s in self.stack], "slots": dict(self.slots),
+                "evidence": len(self.evidence), "secret": node.type == "secret",
+            })
+        self.phase = "flow"
+        self._bot("question", texts.with_choices(prompt, choices), node=node.name,
+                  question=question)
+
+    def _ask_describe(self, prompt: str) -> None:
+        self.phase = "describe"
+        question = Question("message", "text", prompt)
+        self._bot("question", prompt, question=question)
+
+    def _ask_clarify(self, ids: list[str]) -> None:
+        self.phase = "clarify"
+        self.pending["candidates"] = ids
+        choices = tuple(Choice(i, self.engine.title(i)) for i in ids)
+        choices += (Choice("other", texts.SOMETHING_ELSE),)
+        question = Question("symptom", "choice", texts.CLARIFY, choices)
+        self._bot("question", texts.with_choices(texts.CLARIFY, choices), question=question)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _node(self) -> Node:
+        if self.current is None or self.node is None:
+            raise EngineError("the session is not inside a flow")
+        return self.engine.compiled(self.current).node(self.node)
+
+    def _facts(self) -> Facts:
+        known = {**self.slots, **{k: "(given)" for k in self._secrets}}
+        return Facts(known, evidence_codes(self.evidence), self.engine.vantage)
+
+    def _templates(self) -> TemplateContext:
+        provider = next((r.provider for r in reversed(self.evidence) if r.provider), None)
+        if provider is None and self.slots.get("email"):
+            provider = self.engine.provider_for(self.slots["email"])
+        title = self.engine.title(self.flow_id) if self.flow_id else ""
+        return TemplateContext(self.slots, provider, self.evidence, self.engine.clients,
+                               title, self.flow_id or "")
+
+    def _render(self, text: str) -> str:
+        return self._templates().render(text)
+
+    def _bot(self, kind: str, text: str, *, node: str | None = None, **extra: Any) -> None:
+        in_flow = self.phase == "flow" or kind in ("result", "handoff")
+        flow = self.current if in_flow else None
+        node = node or (self.node if flow else None)
+        self.turns.append({"role": "bot", "text": text, "kind": kind, "flow": flow, "node": node})
+        question = extra.pop("question", None)
+        if question is not None:
+            self.question = question
+        self._out.append(BotMessage(kind, text, question=question, **extra))  # type: ignore[arg-type]
+
+    def _reply(self) -> Reply:
+        messages, self._out = self._out, []
+        waiting = None if self.outcome is not None else self.question
+        return Reply(messages, self.outcome, waiting)
+
+def _probe_line(report: ProbeReport) -> str:
+    checks = ", ".join(f"{c.probe} {c.target} {c.status}" for c in report.checks)
+    return f"{report.name} → {report.outcome}" + (f" ({checks})" if checks else "")

@@ -1,0 +1,60 @@
+"""Random conversations through the bundled flows never crash and always reach an outcome."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from bot import Engine, Question, RecordedProbeRunner
+from bot.probes.model import ProbeReport
+from bot.probes.registry import PROBES
+
+FLOWS = Path(__file__).resolve().parent.parent / "flows"
+LINES = [
+    "my mail is stuck in the outbox", "it keeps asking for my password", "I don't know",
+    "go back", "start over", "yes", "no", "1", "2", "3", "bob@example.com", "587", "STARTTLS",
+    "SSL/TLS", "imap", "pop3", "Outlook 2016", "thunderbird", "", "🙂", "\x07\x1b[0m",
+    "mail.example.com", "what's the weather", "I get a certificate warning", "x" * 3000,
+]
+
+
+def answer(rng: random.Random, question: Question | None) -> str:
+    if question is not None and question.secret:
+        return "s3cret-pass"
+    return rng.choice(LINES)
+
+
+def runner(rng: random.Random) -> RecordedProbeRunner:
+    reports = [ProbeReport(name, "mail.example.com:587", outcome, (), (outcome,))
+               for name, info in sorted(PROBES.items())
+               for outcome in rng.sample(sorted(info.outcomes), k=min(6, len(info.outcomes)))]
+    rng.shuffle(reports)
+    return RecordedProbeRunner(reports)
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Engine:
+    return Engine.load(FLOWS, runner=RecordedProbeRunner())
+
+
+@pytest.mark.parametrize("seed", range(40))
+async def test_random_conversation(bundled: Engine, seed: int) -> None:
+    rng = random.Random(seed)
+    engine = bundled.with_runner(runner(rng))
+    session = engine.start({"email": "bob@example.com"} if seed % 2 else {})
+    reply = await session.open()
+    for _ in range(rng.randrange(3, 25)):
+        if reply.outcome is not None:
+            break
+        reply = await session.send(answer(rng, reply.question))
+        assert reply.messages
+    if seed % 3 == 0:  # save and continue elsewhere half-way through
+        session = bundled.with_runner(runner(rng)).restore(
+            json.loads(json.dumps(session.to_dict())))
+    reply = await session.finish()
+    assert session.outcome is not None
+    assert session.outcome.status in ("resolved", "handoff", "abandoned")
+    assert "s3cret-pass" not in json.dumps(session.turns)
