@@ -288,6 +288,7 @@ def test_client_steps_with_unknown_topic_or_placeholder(tmp_path: Path) -> None:
           outgoing_settings: "Open the settings."
         """), encoding="utf-8")
     found = problems_for(tmp_path, GOOD)
-    assert any("unknown placeholder {provider.outgoing.hots}" in p for p in found), found
+    assert any("_clients.yaml:4: client 'outlook' outgoing_settings: unknown placeholder "
+               "{provider.outgoing.hots}" in p for p in found), found
     assert any("unknown topic 'dance'" in p for p in found), found
     assert any("alias 'tbird' names unknown client 'thunderbird'" in p for p in found), found

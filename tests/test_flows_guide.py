@@ -38,3 +38,27 @@ def test_a_broken_copy_of_the_example_is_refused(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode != 0
     assert "outbox_stuck.yaml:" in proc.stdout and "'chek'" in proc.stdout
+
+
+BRIEF_ALIASES = {
+    "Outlook 2016": "outlook", "office 365": "outlook", "the new Outlook": "new_outlook",
+    "iPhone": "ios_mail", "my iPad": "ios_mail", "iOS 17": "ios_mail", "Mac Mail": "apple_mail",
+    "gmail app": "gmail_android", "android phone": "gmail_android", "tbird": "thunderbird",
+    "windows 10 mail": "windows_mail",
+}
+
+
+def test_every_client_has_every_topic_and_the_usual_names_resolve() -> None:
+    from bot.flows.loader import load_flows
+    from bot.flows.model import STEP_TOPICS
+
+    clients = load_flows(ROOT / "flows").clients
+    expected = {"outlook", "new_outlook", "thunderbird", "apple_mail", "ios_mail",
+                "gmail_android", "windows_mail", "default"}
+    assert set(clients.steps) == expected
+    for key, topics in clients.steps.items():
+        assert set(topics) == STEP_TOPICS, key
+        assert clients.labels.get(key), key
+    for text, key in BRIEF_ALIASES.items():
+        assert clients.resolve(text) == key, text
+    assert clients.resolve("a carrier pigeon") is None

@@ -3,6 +3,7 @@ conversation, the handoff package, and the SSRF refusals seen from the outside."
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -192,3 +193,23 @@ async def test_dns_rebinding_cannot_swap_in_a_forbidden_address(
     assert world.smtp.auth_attempts == [], "a connection reached the rebound address"
     tcp = [c.evidence for c in report.checks if c.probe == "tcp"]
     assert tcp and all("127.0.0.2" in e for e in tcp), tcp  # only the checked address was tried
+
+
+async def test_the_stream_reports_each_check_as_it_runs_then_the_reply(
+    world: MailWorld, client_for: Client, tmp_path: Path
+) -> None:
+    client = client_for(_config(world, tmp_path))
+    # every setting known from the ticket: the first line goes straight to the probes
+    sid = await _session(client, email=world.email, client="Thunderbird", password=world.password,
+                         outgoing_server="smtp.example.test", outgoing_security="starttls",
+                         outgoing_port=str(world.ports["submission"]), outgoing_auth="true")
+    res = await client.post(f"/v1/sessions/{sid}/messages/stream",
+                            json={"text": "my mail is stuck in the outbox"})
+    assert res.headers["content-type"].startswith("application/x-ndjson")
+    events = [json.loads(line) for line in res.text.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[-1] == "reply" and kinds.count("reply") == 1
+    assert kinds.index("check_started") < kinds.index("check_finished") < kinds.index("reply")
+    finished = [e["check"] for e in events if e["event"] == "check_finished"]
+    assert any(c["probe"] == "smtp" and c["status"] == "ok" for c in finished)
+    assert world.password not in res.text

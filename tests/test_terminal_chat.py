@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 from bot.config import Config
 from bot.engine import Engine
+from bot.errors import FlowError, FlowProblem
 from bot.interfaces.terminal import TerminalChat
 from tests.peers import MailWorld
 
@@ -105,7 +107,7 @@ async def terminal(tmp_path: Path) -> AsyncIterator[TerminalFactory]:
     """Factory: `term = terminal(engine, context)` starts a chat on an 80x24 screen."""
     opened: list[tuple[Terminal, Any]] = []
 
-    def start(engine: Engine, context: Mapping[str, str] | None = None,
+    def start(engine: Engine | Callable[[], Engine], context: Mapping[str, str] | None = None,
               transcript: Path | None = None) -> Terminal:
         screen = Screen()
         output = Vt100_Output(screen, lambda: Size(rows=24, columns=80), term="xterm-256color",
@@ -459,3 +461,37 @@ async def test_a_password_that_looks_like_a_command_is_still_a_secret(
     assert "Tr0ub4dor" not in term.screen.getvalue()
     (transcript,) = saved_transcripts(tmp_path)
     assert "Tr0ub4dor" not in json.dumps(transcript)
+
+
+async def test_the_first_prompt_does_not_wait_for_the_flows_to_load(
+    terminal: TerminalFactory, offline_engine: Engine, tmp_path: Path,
+) -> None:
+    loaded = threading.Event()
+
+    def slow_loader() -> Engine:
+        loaded.wait(10.0)  # the flows are still loading while the user reads and types
+        return offline_engine
+
+    term = terminal(slow_loader)
+    shown = await term.expect(PROMPT)
+    assert "from this computer" in shown and "Describe it in your own words" in shown
+    term.type("my mail is stuck in the outbox\r")
+    loaded.set()
+    after = await term.expect("What is your e-mail address?")
+    assert "Hi, I'm deskbot" not in after  # the greeting is not shown twice
+    await term.expect(PROMPT)
+    term.type(CTRL_D)
+    assert await term.exit_code() == 0
+    (transcript,) = saved_transcripts(tmp_path)
+    assert transcript["turns"][0]["role"] == "bot"  # the greeting is in the record
+
+
+async def test_flows_that_fail_to_load_end_the_chat_at_once_with_the_error(
+    terminal: TerminalFactory,
+) -> None:
+    def broken() -> Engine:
+        raise FlowError([FlowProblem("flows/outbox_stuck.yaml", 3, "no 'start' node")])
+
+    term = terminal(broken)
+    with pytest.raises(FlowError, match=r"outbox_stuck\.yaml:3"):
+        await term.exit_code()

@@ -254,6 +254,7 @@ def parse_clients(data: Any, label: str) -> tuple[ClientSteps, list[FlowProblem]
     clients = data["clients"] if isinstance(data.get("clients"), LineDict) else data
     steps: dict[str, dict[str, str]] = {}
     labels: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for key, body in clients.items():
         if key in ("aliases", "clients"):
             continue
@@ -263,12 +264,14 @@ def parse_clients(data: Any, label: str) -> tuple[ClientSteps, list[FlowProblem]
         labels[key] = shape.text(body, "name", f"client '{key}'") or key
         topics = body["steps"] if isinstance(body.get("steps"), LineDict) else body
         steps[key] = _topics(shape, topics, key)
+        lines.update({f"{key}.{t}": _line(topics, t) for t in steps[key]})
     for alias, key in aliases.items():
         if key not in steps:
             shape.error(_line(data, "aliases"), f"alias '{alias}' names unknown client '{key}'")
     if "default" not in steps:
         shape.error(data.line, "_clients.yaml needs a `default` client (generic steps)")
-    return ClientSteps(steps=steps, aliases=aliases, labels=labels, file=label), shape.problems
+    clients_ = ClientSteps(steps=steps, aliases=aliases, labels=labels, file=label, lines=lines)
+    return clients_, shape.problems
 
 
 def _topics(shape: _Shape, body: LineDict, client: str) -> dict[str, str]:

@@ -107,6 +107,7 @@ class ClientSteps:
     aliases: Mapping[str, str] = field(default_factory=dict)  # lower-case free text → client key
     labels: Mapping[str, str] = field(default_factory=dict)  # client key → display name
     file: str = ""
+    lines: Mapping[str, int] = field(default_factory=dict)  # "client.topic" → line
 
     def resolve(self, text: str) -> str | None:
         """The client key for free text ("Outlook 2016" → "outlook"), or None."""

@@ -392,13 +392,14 @@ def validate_clients(clients: ClientSteps) -> Iterator[FlowProblem]:
     """Step texts use known topics and placeholders."""
     for key, topics in clients.steps.items():
         for topic, text in topics.items():
+            line = clients.lines.get(f"{key}.{topic}", 1)
             if topic not in STEP_TOPICS:
-                yield FlowProblem(clients.file, 1, f"client '{key}': unknown topic '{topic}' "
+                yield FlowProblem(clients.file, line, f"client '{key}': unknown topic '{topic}' "
                                   f"({', '.join(sorted(STEP_TOPICS))})")
             for name in PLACEHOLDER.findall(text):
                 message = placeholder_problem(name)
                 if message and not name.startswith("steps."):
-                    yield FlowProblem(clients.file, 1, f"client '{key}' {topic}: {message}")
+                    yield FlowProblem(clients.file, line, f"client '{key}' {topic}: {message}")
 
 
 def validate_flowset(

@@ -27,12 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = Config.load(args.config)
     context = read_answers(args.answers) if args.answers else {}
-    engine = Engine.load(args.flows or default_flows_dir(), config=config)
+    flows = args.flows or default_flows_dir()
     if sys.stdin.isatty() and sys.stdout.isatty():
         terminal = _terminal_chat()
         if terminal is not None:
-            code: int = terminal(engine, context, args)
+            # A loader: the terminal shows its first prompt while the flows load (start-up).
+            code: int = terminal(lambda: Engine.load(flows, config=config), context, args)
             return code
+    engine = Engine.load(flows, config=config)
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # a pasted binary log must not crash the chat
     return asyncio.run(plain_chat(engine, context, sys.stdin, sys.stdout, args.transcript))

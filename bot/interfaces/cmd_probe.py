@@ -87,9 +87,10 @@ def write_report(doc: dict[str, Any], out: TextIO) -> None:
     if provider is None:
         out.write("Provider: not found in the catalogue or by discovery.\n")
     else:
-        _write_provider(Provider.from_dict(provider), provider.get("source", ""), out)
+        _write_provider(Provider.from_dict(provider), provider.get("source", ""),
+                        doc["email"], out)
     out.write("\nChecks:\n")
-    width = max((len(c["target"]) for c in doc["checks"]), default=10)
+    width = min(40, max((len(c["target"]) for c in doc["checks"]), default=10))
     for c in doc["checks"]:
         mark = {"ok": "ok  ", "fail": "FAIL", "skipped": "skip"}[c["status"]]
         code = f"  => {c['diagnosis']}" if c["diagnosis"] else ""
@@ -118,18 +119,18 @@ def _meaning(code: str) -> str:
         return " (the evidence supports no single diagnosis)" if code == "inconclusive" else ""
 
 
-def _write_provider(provider: Provider, source: str, out: TextIO) -> None:
+def _write_provider(provider: Provider, source: str, email: str, out: TextIO) -> None:
     out.write(f"Provider: {provider.name} ({', '.join(provider.domains[:3])}; from {source})\n")
     if provider.oauth_only:
         out.write("  This provider accepts only OAuth2 sign-in: a password login will not work.\n")
     for direction, servers in (("incoming", provider.incoming), ("outgoing", provider.outgoing)):
         for i, server in enumerate(servers):
             label = direction if i == 0 else ""
-            out.write(f"  {label:<9} {_server_line(server)}"
+            out.write(f"  {label:<9} {_server_line(server, email)}"
                       f"{'  (recommended)' if i == 0 else '  (alternative)'}\n")
 
 
-def _server_line(s: ServerSettings) -> str:
+def _server_line(s: ServerSettings, email: str) -> str:
     auth = ", ".join(s.auth)
     return (f"{s.protocol.upper():<4} {s.host}:{s.port}  {SECURITY_WORDS[s.security]:<8}  "
-            f"username {s.username}  auth {auth}")
+            f"username {s.username_for(email)}  auth {auth}")

@@ -2,8 +2,8 @@
 
 Pure and deterministic. Evidence for a flow is the sum of its matched keyword weights plus a
 bonus for its closest phrase; words of other topics (from the vocabulary) count against every
-flow, and without any e-mail word only half the evidence counts. Evidence e becomes the score
-e / (e + HALF): one scale and one set of thresholds for all flows.
+flow, and without e-mail words only part of the evidence counts. Evidence e becomes the score
+e / (e + HALF): one scale and one set of thresholds for all flows (docs/flow-language.md).
 """
 
 from __future__ import annotations

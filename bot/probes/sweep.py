@@ -230,8 +230,6 @@ class Sweep:
                     checks: list[Check]) -> SweepResult:
         code = "dns_not_found" if answer.outcome in ("nxdomain", "no_answer") else \
             "dns_unavailable"
-        facts = self._base_facts(primary)
-        checks = _tag(checks, primary.host, code)
         notes = []
         catalogue_hosts = {s.host for s in self._servers()}
         if code == "dns_unavailable":
@@ -239,8 +237,13 @@ class Sweep:
                          "machine may be offline")
         elif primary.host in catalogue_hosts and all(
                 c.status == "fail" for c in checks if c.probe == "dns"):
+            # The catalogue knows these names exist: a resolver denying every one of them is
+            # broken or cut off, and blaming the (correct) server name would mislead.
+            code = "dns_unavailable"
             notes.append("even the provider's own server names do not resolve: the DNS server "
                          "may be filtering, or this machine may be offline")
+        facts = self._base_facts(primary)
+        checks = _tag(checks, primary.host, code)
         return SweepResult(code, primary, tuple(checks), (code,), facts, tuple(notes))
 
     def _base_facts(self, primary: Endpoint) -> dict[str, str]:

@@ -44,15 +44,21 @@ class RedisStore:
         prefix: str = "deskbot:",
         lease: float = 30.0,
         wait: float = 120.0,
+        connections: int = 64,
     ) -> None:
         try:
             import redis.asyncio as aioredis
         except ImportError as exc:  # the [serve] extra brings it
             raise ConfigError("[serve] store = \"redis\" needs the redis package") from exc
         try:
-            self._redis: Any = aioredis.Redis.from_url(url, decode_responses=True)
+            # A blocking pool: under a burst, requests queue for one of `connections` sockets
+            # instead of failing with "Too many connections" (the plain pool's behaviour).
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=connections, timeout=wait, decode_responses=True
+            )
         except ValueError as exc:
             raise ConfigError(f"[serve] redis_url {url!r}: {exc}") from exc
+        self._redis: Any = aioredis.Redis(connection_pool=pool)
         self.ttl = ttl
         self.prefix = prefix
         self.lease = lease

@@ -117,10 +117,10 @@ class ChatService:
         """A new conversation with the ticket's context slots; returns the greeting."""
         session_id = secrets.token_urlsafe(18)
         session = self.engine.start(dict(context))
-        async with self.store.lock(session_id):
-            with _turn_of(session_id) as clock:
-                reply = await session.open()
-            await self._save(session_id, 1, session)
+        # No lock: nobody else knows this id until the response carries it.
+        with _turn_of(session_id) as clock:
+            reply = await session.open()
+        await self._save(session_id, 1, session)
         return Turn(session_id, reply_json(reply), clock.seconds)
 
     async def send(
@@ -148,7 +148,9 @@ class ChatService:
         stored = await self.store.load(session_id)
         if stored is None:
             return None
-        return self._session(session_id, stored)
+        # a read does not cache: only conversations still going on are worth the memory
+        live = self.live.get(session_id, stored.rev)
+        return live if live is not None else self.engine.restore(dict(stored.state))
 
     async def exists(self, session_id: str) -> bool:
         """True when the store knows the session."""

@@ -10,7 +10,8 @@ import argparse
 import asyncio
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from prompt_toolkit.history import DummyHistory, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
-from bot.engine import BotMessage, Engine, Question, Reply, Session
+from bot.engine import BotMessage, Engine, Question, Reply, Session, texts
 from bot.engine.texts import SETTINGS_HEADER
 from bot.errors import DeskbotError, EngineError
 from bot.interfaces.terminal import render
@@ -29,6 +30,7 @@ from bot.interfaces.terminal.live import LiveSend
 from bot.interfaces.terminal.progress import ProgressView
 from bot.interfaces.terminal.prompts import FIXED_ANSWERS, AnswerCompleter
 from bot.probes.model import Check, ProbeReport
+from bot.slots import SECRET_SLOTS, SLOT_NAMES
 
 MAX_COLUMNS = 100
 MAX_EVIDENCE = 6
@@ -38,11 +40,15 @@ class TerminalChat:
     """One conversation on a terminal, from greeting to the saved transcript."""
 
     def __init__(
-        self, engine: Engine, context: Mapping[str, str], *,
+        self, engine: Engine | Callable[[], Engine], context: Mapping[str, str], *,
         transcript: Path | None = None, transcript_dir: Path | None = None,
         input: Input | None = None, output: Output | None = None,
     ) -> None:
-        self.session: Session = engine.start(dict(context))
+        # A loader instead of an engine: the flows load while the first question waits.
+        self.engine = engine
+        self.context = dict(context)
+        self.session: Session  # set by open_session(), before anything reads it
+        self.loading: asyncio.Future[Engine] | None = None  # the loader running in a thread
         self.transcript = transcript
         self.transcript_dir = transcript_dir
         # In memory only: answers may hold personal data, and secrets never enter it at all.
@@ -77,11 +83,12 @@ class TerminalChat:
         self.show(render.banner())
         code = 0
         try:
-            self.show_reply(await self.session.open())
+            line = await self.open_session()
             while self.session.outcome is None:
-                line = await self.read_line()
                 if line is None or not await self.handle_line(line):
                     break
+                if self.session.outcome is None:
+                    line = await self.read_line(self.session.question)
         except EngineError as exc:  # a flow bug: say so, and keep the transcript for a fix
             self.say(f"deskbot: {exc}", "class:error")
             code = 2
@@ -89,11 +96,47 @@ class TerminalChat:
         self.finish()
         return code
 
-    async def read_line(self) -> str | None:
+    async def open_session(self) -> str | None:
+        """Start the conversation; the first user line (None: the user left).
+
+        Given a loader, the engine's opening words (its greeting and first question, from its
+        own texts) are shown at once and the flows load while the user types.
+        """
+        if isinstance(self.engine, Engine) or self.context.get("message"):
+            engine = self.engine if isinstance(self.engine, Engine) else self.engine()
+            self.session = engine.start(self.context)
+            self.show_reply(await self.session.open())
+            return await self.read_line(self.session.question)
+        opening = (texts.greeting("local"), texts.DESCRIBE)
+        self.show([("", "\n")])
+        self.say(opening[0])
+        self.say(opening[1], "class:question")
+        self.loading = asyncio.get_running_loop().run_in_executor(None, self.engine)
+        # Broken flows must not wait for the user's first line to be reported.
+        self.loading.add_done_callback(lambda _: self._stop_prompt_if_loading_failed())
+        line = await self.read_line(None)
+        self.session = (await self.loading).start(self.context)
+        reply = await self.session.open()
+        self.show_reply(replace(reply, messages=[m for m in reply.messages
+                                                 if m.text not in opening]))
+        return line
+
+    def _stop_prompt_if_loading_failed(self) -> None:
+        """End the waiting prompt with the loader's error (also run as the prompt's pre_run,
+        for a loader that failed before the prompt started)."""
+        loading, app = self.loading, self.prompt_session.app
+        if loading is None or not loading.done() or loading.cancelled():
+            return
+        error = loading.exception()
+        if error is not None and app.is_running and app.future is not None and (
+                not app.future.done()):
+            app.exit(exception=error)
+
+    async def read_line(self, question: Question | None) -> str | None:
         """The next user line; None when the user leaves (Ctrl-D, or Ctrl-C confirmed)."""
         while True:
             try:
-                return await self.ask(self.session.question)
+                return await self.ask(question)
             except EOFError:
                 return None
             except KeyboardInterrupt:
@@ -127,6 +170,7 @@ class TerminalChat:
         return await self.prompt_session.prompt_async(
             [("class:prompt", "> ")], style=render.STYLE,
             completer=AnswerCompleter(choices, numbered),
+            pre_run=self._stop_prompt_if_loading_failed,
             # Room for the choices menu only where there are choices: no blank gap otherwise.
             reserve_space_for_menu=min(len(choices), 6),
         )
@@ -232,7 +276,9 @@ class TerminalChat:
 
     def show_settings(self) -> None:
         self.show([("class:section", "What deskbot knows so far\n")])
-        rows = render.slot_rows(self.session.slots, ())
+        # The CONTRACT's slots only: flow-private bookkeeping (e.g. a consent) is not a fact.
+        known = {k: v for k, v in self.session.slots.items() if k in SLOT_NAMES}
+        rows = render.slot_rows(known, SECRET_SLOTS)
         provider = next((r.provider for r in reversed(self.session.evidence) if r.provider),
                         None)
         if provider is not None:
@@ -319,9 +365,13 @@ def _supporting_checks(reports: Sequence[ProbeReport], diagnosis: str | None) ->
     return chosen[:MAX_EVIDENCE]
 
 
-def run_terminal_chat(engine: Engine, context: Mapping[str, str],
+def run_terminal_chat(engine: Engine | Callable[[], Engine], context: Mapping[str, str],
                       args: argparse.Namespace) -> int:
-    """Entry point from `deskbot chat` when stdin and stdout are a terminal."""
+    """Entry point from `deskbot chat` when stdin and stdout are a terminal.
+
+    `engine` may be a loader (e.g. `lambda: Engine.load(...)`): the first prompt then shows
+    before the flows are loaded, and a DeskbotError from loading ends the chat as usual.
+    """
     transcript = getattr(args, "transcript", None)
     chat = TerminalChat(engine, context, transcript=Path(transcript) if transcript else None)
     try:

@@ -36,7 +36,7 @@ class LiveSend:
         self.unfinished: set[asyncio.Task[Any]] = set()
 
     async def run(self, work: Coroutine[Any, Any, T], view: ProgressView) -> T | None:
-        """The send's result, or None when the user pressed Ctrl-C."""
+        """The send's result, or None when Ctrl-C stopped it first."""
         await self.settle()
         task = asyncio.create_task(work)
         stopped = asyncio.Event()
