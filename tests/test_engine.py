@@ -123,6 +123,7 @@ default:
   outgoing_settings: "Open your app's outgoing server settings."
 """
 
+BUNDLED = Path(__file__).resolve().parent.parent / "flows"
 PROVIDER = Provider(
     id="example", name="Example Mail", domains=("example.test",),
     incoming=(ServerSettings("imap", "imap.example.test", 993, "ssl"),),
@@ -132,8 +133,11 @@ PROVIDER = Provider(
 
 def write_flows(folder: Path, **extra: str) -> Path:
     """The inline test flows (plus any extra files) in a folder."""
+    # The bundled vocabulary (e-mail words, synonyms) makes the matcher score as in real use.
+    vocabulary = (BUNDLED / "_vocabulary.yaml").read_text(encoding="utf-8")
     files = {"outbox_stuck.yaml": OUTBOX, "auth_failed.yaml": AUTH,
-             "_collect.yaml": COLLECT, "_clients.yaml": CLIENTS, **extra}
+             "_collect.yaml": COLLECT, "_clients.yaml": CLIENTS,
+             "_vocabulary.yaml": vocabulary, **extra}
     for name, text in files.items():
         (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return folder
@@ -329,7 +333,7 @@ async def test_clarify_and_not_an_email_problem(flows: Path) -> None:
 
 @pytest.mark.parametrize("line", [
     "", "   ", "\x00\x1b[31mred\x07", "🙂🙂🙂", "メールが送れません", "x" * 100_000,
-    "DROP TABLE users; --", "{provider.name} {password}", "\ud800",
+    "DROP TABLE users; --", "{provider.name} {email}", "\ud800",
 ])
 async def test_any_line_gets_a_reply_and_the_session_stays_usable(flows: Path, line: str) -> None:
     engine, _ = engine_with(flows)
@@ -522,3 +526,17 @@ async def test_resolve_without_evidence_records_no_diagnosis(tmp_path: Path) -> 
     reply = await session.open()
     assert reply.outcome is not None
     assert (reply.outcome.status, reply.outcome.diagnosis) == ("resolved", None)
+
+
+async def test_one_machine_per_flow_is_shared_and_holds_no_session(flows: Path) -> None:
+    engine, _ = engine_with(flows, *[report("check_outgoing", "ok") for _ in range(50)])
+    machine = engine.compiled("outbox_stuck").machine
+    for _ in range(50):
+        session = engine.start({"message": "cannot send email", "email": "bob@example.test",
+                                "client": "outlook", "outgoing_port": "465",
+                                "outgoing_security": "ssl"})
+        await session.open()
+        await session.send("no")
+        assert session.outcome is not None and session.outcome.diagnosis == "ok"
+    assert engine.compiled("outbox_stuck").machine is machine
+    assert machine.models == []  # nothing pinned per session

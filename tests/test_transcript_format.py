@@ -189,3 +189,19 @@ def test_transcript_served_without_writing_is_scrubbed_too() -> None:
     document = json.dumps(transcript_from_session(session).to_dict())
     assert SECRET not in document
     assert "your password [redacted] works" in document
+
+
+def test_a_failed_rename_keeps_the_old_file_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = write_transcript(tmp_path / "t.json", _session())
+    before = target.read_bytes()
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("bot.transcripts.writer.os.replace", crash)
+    with pytest.raises(TranscriptError, match="No space left on device"):
+        write_transcript(target, _session(email="new@example.test"))
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["t.json"]

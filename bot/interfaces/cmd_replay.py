@@ -67,6 +67,9 @@ def _print_result(result: ReplayResult, *, quiet: bool, out: TextIO) -> None:
         print(f"error     {result.source}: {'; '.join(div.problems)}", file=out)
         return
     print(f"diverged  {result.source} at turn {div.turn}: {div.split}", file=out)
+    before, now = result.expected.flows_hash, result.actual.flows_hash
+    if before and now and before != now:
+        print(f"          (flows changed since it was recorded: {before} -> {now})", file=out)
     for problem in div.problems:
         print(f"          ! {problem}", file=out)
     for line in div.diff.splitlines():
