@@ -8,28 +8,57 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from bot.config import Config  # after __version__: submodules read it
-from bot.engine import (
-    BotMessage,
-    Choice,
-    Engine,
-    HandoffPackage,
-    Outcome,
-    Question,
-    Reply,
-    Session,
-    SettingsRow,
-)
-from bot.errors import (
-    AnswersError,
-    ConfigError,
-    DeskbotError,
-    EngineError,
-    FlowError,
-    FlowProblem,
-)
-from bot.probes.model import Check, ProbeObserver, ProbeReport, ProbeRunner
-from bot.probes.recorded import RecordedProbeRunner
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.engine import (
+        BotMessage,
+        Choice,
+        Engine,
+        HandoffPackage,
+        Outcome,
+        Question,
+        Reply,
+        Session,
+        SettingsRow,
+    )
+    from bot.errors import (
+        AnswersError,
+        ConfigError,
+        DeskbotError,
+        EngineError,
+        FlowError,
+        FlowProblem,
+    )
+    from bot.probes.model import Check, ProbeObserver, ProbeReport, ProbeRunner
+    from bot.probes.recorded import RecordedProbeRunner
+
+# Imported on first use, so `deskbot match` and `deskbot --help` do not pay for the engine.
+_HOMES = {
+    "Config": "bot.config",
+    **dict.fromkeys(
+        ("BotMessage", "Choice", "Engine", "HandoffPackage", "Outcome", "Question", "Reply",
+         "Session", "SettingsRow"),
+        "bot.engine",
+    ),
+    **dict.fromkeys(
+        ("AnswersError", "ConfigError", "DeskbotError", "EngineError", "FlowError",
+         "FlowProblem"),
+        "bot.errors",
+    ),
+    **dict.fromkeys(("Check", "ProbeObserver", "ProbeReport", "ProbeRunner"), "bot.probes.model"),
+    "RecordedProbeRunner": "bot.probes.recorded",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'bot' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
 
 __all__ = [
     "AnswersError",

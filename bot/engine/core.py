@@ -17,6 +17,7 @@ from bot.engine.session import Session
 from bot.errors import DeskbotError, EngineError, FlowError, FlowProblem
 from bot.flows.loader import load_flows
 from bot.flows.model import FlowSet
+from bot.flows.yamlsafe import plain
 from bot.probes.model import ProbeObserver, ProbeReport, ProbeRunner
 from bot.probes.recorded import fallback_outcome
 
@@ -115,7 +116,7 @@ class Engine:
         vocabulary_file = self.flows_dir / "_vocabulary.yaml"
         try:
             specs = {
-                fid: MatchSpec.from_mapping(_plain(flow.match), title=flow.title)
+                fid: MatchSpec.from_mapping(plain(flow.match), title=flow.title)
                 for fid, flow in self.flowset.flows.items()
             }
             return Matcher(specs, Vocabulary.load(vocabulary_file))
@@ -182,10 +183,3 @@ class Engine:
             out[slot] = store_value(slot, kind, parsed)
         return out
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

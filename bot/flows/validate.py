@@ -23,6 +23,7 @@ from bot.flows.model import (
     Node,
 )
 from bot.flows.paths import cycles, graph_of, reachable
+from bot.flows.yamlsafe import plain
 from bot.ids import diagnosis_codes, symptom_ids
 from bot.probes.registry import PROBES
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
@@ -353,17 +354,9 @@ def validate_match(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
     except ImportError:  # the matcher is optional for the linter
         return
     try:
-        MatchSpec.from_mapping(_plain(flow.match), title=flow.title or flow.id)
+        MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
     except ValueError as exc:
         yield _p(flow, flow.match_line or flow.line, str(exc))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 RULES: tuple[Rule, ...] = (

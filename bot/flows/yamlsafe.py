@@ -163,3 +163,12 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
         return None, [FlowProblem(label, 1, f"not valid YAML: {exc}")]
     finally:
         loader.dispose()
+
+
+def plain(value: Any) -> Any:
+    """A copy with the line-tracking containers turned into plain dicts and lists."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

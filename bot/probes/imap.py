@@ -10,8 +10,8 @@ import socket
 import ssl
 
 from bot.probes.endpoint import Login, LoginResult
-from bot.probes.lines import LineStream
-from bot.probes.session import Session, StepFailed
+from bot.probes.lines import LineSession
+from bot.probes.session import StepFailed
 
 MAX_UNTAGGED = 50
 
@@ -20,26 +20,18 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class ImapSession(Session):
+class ImapSession(LineSession):
     """One IMAP connection."""
 
     protocol = "imap"
 
     def __init__(self, host: str, ctx: ssl.SSLContext, timeout: float) -> None:
         super().__init__(host, ctx, timeout)
-        self.stream: LineStream | None = None
         self.greeting_caps: tuple[str, ...] = ()
         self._tag = 0
 
-    def _io(self) -> LineStream:
-        if self.stream is None:
-            raise StepFailed("closed", "not connected")
-        return self.stream
-
     async def open(self, sock: socket.socket, implicit_tls: bool) -> str:
-        ctx = self.ctx if implicit_tls else None
-        self.stream = await LineStream.open(sock, ctx, self.host, self.timeout)
-        greeting = await self._io().readline()
+        greeting = await self._read_greeting(sock, implicit_tls)
         if greeting.upper().startswith("* BYE"):
             raise StepFailed("refused", f"the server refused the session: {greeting[:120]}")
         if not greeting.upper().startswith(("* OK", "* PREAUTH")):
@@ -76,9 +68,6 @@ class ImapSession(Session):
         if not status.upper().startswith("OK"):
             raise StepFailed("refused", f"STARTTLS refused: {status[:120]}")
         await self._io().start_tls(self.ctx, self.host, self.timeout)
-
-    def ssl_object(self) -> ssl.SSLObject | None:
-        return self.stream.ssl_object() if self.stream else None
 
     def mechanisms(self, caps: tuple[str, ...]) -> tuple[str, ...]:
         mechs = [c.removeprefix("AUTH=") for c in caps if c.startswith("AUTH=")]

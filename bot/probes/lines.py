@@ -7,7 +7,7 @@ import contextlib
 import socket
 import ssl
 
-from bot.probes.session import StepFailed, TlsFailed
+from bot.probes.session import Session, StepFailed, TlsFailed
 from bot.probes.tls import classify_error
 
 MAX_LINE = 8192
@@ -75,3 +75,24 @@ class LineStream:
 
 def _show(data: bytes) -> str:
     return repr(data[:60].decode("latin-1"))
+
+
+class LineSession(Session):
+    """A text line protocol (POP3, IMAP): one LineStream, opened on a connected socket."""
+
+    def __init__(self, host: str, ctx: ssl.SSLContext, timeout: float) -> None:
+        super().__init__(host, ctx, timeout)
+        self.stream: LineStream | None = None
+
+    def _io(self) -> LineStream:
+        if self.stream is None:
+            raise StepFailed("closed", "not connected")
+        return self.stream
+
+    async def _read_greeting(self, sock: socket.socket, implicit_tls: bool) -> str:
+        ctx = self.ctx if implicit_tls else None
+        self.stream = await LineStream.open(sock, ctx, self.host, self.timeout)
+        return await self._io().readline()
+
+    def ssl_object(self) -> ssl.SSLObject | None:
+        return self.stream.ssl_object() if self.stream else None

@@ -7,33 +7,21 @@ The probe never lists, reads or deletes messages: it logs in and QUITs.
 from __future__ import annotations
 
 import socket
-import ssl
 
 from bot.probes.endpoint import Login, LoginResult
-from bot.probes.lines import LineStream
-from bot.probes.session import Session, StepFailed
+from bot.probes.lines import LineSession
+from bot.probes.session import StepFailed
 
 MAX_CAPA_LINES = 100
 
 
-class Pop3Session(Session):
+class Pop3Session(LineSession):
     """One POP3 connection."""
 
     protocol = "pop3"
 
-    def __init__(self, host: str, ctx: ssl.SSLContext, timeout: float) -> None:
-        super().__init__(host, ctx, timeout)
-        self.stream: LineStream | None = None
-
-    def _io(self) -> LineStream:
-        if self.stream is None:
-            raise StepFailed("closed", "not connected")
-        return self.stream
-
     async def open(self, sock: socket.socket, implicit_tls: bool) -> str:
-        ctx = self.ctx if implicit_tls else None
-        self.stream = await LineStream.open(sock, ctx, self.host, self.timeout)
-        greeting = await self._io().readline()
+        greeting = await self._read_greeting(sock, implicit_tls)
         if not greeting.startswith("+OK"):
             kind = "refused" if greeting.startswith("-ERR") else "garbage"
             raise StepFailed(kind, f"not a POP3 greeting: {greeting[:80]!r}")
@@ -63,9 +51,6 @@ class Pop3Session(Session):
         if not reply.startswith("+OK"):
             raise StepFailed("refused", f"STLS refused: {reply[:120]}")
         await self._io().start_tls(self.ctx, self.host, self.timeout)
-
-    def ssl_object(self) -> ssl.SSLObject | None:
-        return self.stream.ssl_object() if self.stream else None
 
     def mechanisms(self, caps: tuple[str, ...]) -> tuple[str, ...]:
         mechs = ["USER"] if "USER" in caps or not caps else []
