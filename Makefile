@@ -13,9 +13,9 @@ test-deps:
 	bash scripts/install-test-deps
 
 test: test-deps
-	$(PYTHON) -m pytest -q
 	deskbot flows check
-	deskbot replay transcripts/
+	deskbot replay -q transcripts/
+	$(PYTHON) -m pytest -q
 
 lint:
 	$(PYTHON) -m ruff check bot tests bench scripts

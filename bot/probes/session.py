@@ -92,6 +92,16 @@ class Session(abc.ABC):
 SessionFactory = Callable[[str, ssl.SSLContext, float], Session]
 
 
+async def close_quietly(session: Session, timeout: float) -> None:
+    """Say goodbye within the deadline; when the probe is being cancelled, hang up at once
+    (a customer who pressed Ctrl-C must not wait for a slow server's QUIT reply)."""
+    task = asyncio.current_task()
+    grace = 0.0 if task is not None and task.cancelling() else timeout
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(grace):
+            await session.close()
+
+
 @dataclass
 class _Recorder:
     """Collects the checks of one endpoint probe and tells the observer."""
@@ -160,9 +170,7 @@ async def probe_endpoint(
     try:
         return await _converse(rec, session, tcp.sock, ctx, timeout, action, factory)
     finally:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(timeout):
-                await session.close()
+        await close_quietly(session, timeout)
 
 
 async def _converse(rec: _Recorder, session: Session, sock: socket.socket, ctx: ssl.SSLContext,
@@ -394,9 +402,7 @@ async def _plain_mode(ep: Endpoint, factory: SessionFactory, ctx: ssl.SSLContext
     except (StepFailed, TlsFailed, TimeoutError):
         return None
     finally:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(timeout):
-                await session.close()
+        await close_quietly(session, timeout)
 
 
 async def _speaks_tls(ep: Endpoint, factory: SessionFactory, ctx: ssl.SSLContext,
@@ -417,9 +423,7 @@ async def _speaks_tls(ep: Endpoint, factory: SessionFactory, ctx: ssl.SSLContext
     except TimeoutError:
         return session.ssl_object() is not None
     finally:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(timeout):
-                await session.close()
+        await close_quietly(session, timeout)
 
 
 def _as_step(exc: BaseException, what: str, timeout: float) -> StepFailed:
