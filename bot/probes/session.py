@@ -206,16 +206,25 @@ async def _converse(rec: _Recorder, session: Session, sock: socket.socket, ctx: 
     return await _after_greeting(rec, session, timeout, action, base)
 
 
+async def _read_caps(rec: _Recorder, session: Session, timeout: float, base: dict[str, Any],
+                     stage: Stage) -> tuple[str, ...] | EndpointResult:
+    """The capabilities, or the failed result to return when the server does not list them."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await session.capabilities()
+    except (StepFailed, TimeoutError) as exc:
+        what = "capabilities" if stage == "greeting" else "capabilities after STARTTLS"
+        failure = _as_step(exc, what, timeout)
+        rec.done(session.protocol, "fail", failure.detail, failure.kind)
+        return _result(rec, stage, base, problem=failure.kind)
+
+
 async def _after_greeting(rec: _Recorder, session: Session, timeout: float,
                           action: Action | None, base: dict[str, Any]) -> EndpointResult:
     ep, proto = rec.endpoint, session.protocol
-    try:
-        async with asyncio.timeout(timeout):
-            caps = await session.capabilities()
-    except (StepFailed, TimeoutError) as exc:
-        failure = _as_step(exc, "capabilities", timeout)
-        rec.done(proto, "fail", failure.detail, failure.kind)
-        return _result(rec, "greeting", base, problem=failure.kind)
+    caps = await _read_caps(rec, session, timeout, base, "greeting")
+    if isinstance(caps, EndpointResult):
+        return caps
     rec.done(proto, "ok", f"capabilities: {_list(caps)}", "capabilities", ms=0.0)
     offers = session.offers_starttls(caps)
     base.update(starttls_offered=offers)
@@ -242,13 +251,9 @@ async def _after_greeting(rec: _Recorder, session: Session, timeout: float,
         base.update(tls=tls)
         if not tls.ok:
             return _result(rec, "tls", base, diagnosis=tls.diagnosis)
-        try:
-            async with asyncio.timeout(timeout):
-                caps = await session.capabilities()
-        except (StepFailed, TimeoutError) as exc:
-            failure = _as_step(exc, "capabilities after STARTTLS", timeout)
-            rec.done(proto, "fail", failure.detail, failure.kind)
-            return _result(rec, "starttls", base, problem=failure.kind)
+        caps = await _read_caps(rec, session, timeout, base, "starttls")
+        if isinstance(caps, EndpointResult):
+            return caps
     mechanisms = session.mechanisms(caps)
     base.update(mechanisms=mechanisms)
     if ep.security == "none" and session.plaintext_refused(caps):
