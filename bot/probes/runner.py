@@ -9,6 +9,8 @@ discovery. A target the policy forbids raises ProbeRefused; every network outcom
 from __future__ import annotations
 
 import logging
+import ssl
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +30,9 @@ from bot.probes.tls import client_context
 
 log = logging.getLogger(__name__)
 
+# A long-running service meets many addresses: remember the most recent discoveries only.
+MAX_DISCOVERIES = 512
+
 
 class LiveProbeRunner:
     """Runs `check_outgoing`, `check_incoming`, `check_relay`, `lookup_provider` for real."""
@@ -38,7 +43,8 @@ class LiveProbeRunner:
         self._catalog = catalog
         self.policy = policy or TargetPolicy.from_config(config)
         self._resolver: dns.asyncresolver.Resolver | None = None
-        self._discoveries: dict[str, Discovery] = {}
+        self._discoveries: OrderedDict[str, Discovery] = OrderedDict()
+        self._tls_context: ssl.SSLContext | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -52,6 +58,13 @@ class LiveProbeRunner:
         if self._resolver is None:
             self._resolver = make_resolver(self.config)
         return self._resolver
+
+    @property
+    def tls_context(self) -> ssl.SSLContext:
+        """The client TLS context (system roots plus `[tls] ca_file`), built once."""
+        if self._tls_context is None:
+            self._tls_context = client_context(self.config.ca_file)
+        return self._tls_context
 
     async def run(self, name: str, params: Mapping[str, str],
                   observer: ProbeObserver | None = None) -> ProbeReport:
@@ -71,10 +84,14 @@ class LiveProbeRunner:
     async def discover(self, email: str) -> Discovery:
         """Catalogue lookup, then Thunderbird-style discovery; remembered per address."""
         key = email.strip().lower()
-        if key not in self._discoveries:
-            self._discoveries[key] = await discover(key, self.catalog, self.config,
-                                                    resolver=self.resolver)
-        return self._discoveries[key]
+        found = self._discoveries.get(key)
+        if found is None:
+            found = await discover(key, self.catalog, self.config, resolver=self.resolver)
+            self._discoveries[key] = found
+            if len(self._discoveries) > MAX_DISCOVERIES:
+                self._discoveries.popitem(last=False)
+        self._discoveries.move_to_end(key)
+        return found
 
     async def _lookup(self, values: dict[str, str]) -> ProbeReport:
         email = values.get("email", "")
@@ -97,7 +114,7 @@ class LiveProbeRunner:
         sweep = Sweep(
             email=email, direction=direction, provider=provider, client=client,
             password=values.get("password") or None, resolver=self.resolver,
-            ctx=client_context(self.config.ca_file), timeout=self.config.timeout,
+            ctx=self.tls_context, timeout=self.config.timeout,
             policy=self.policy, observer=observer, relay_only=relay_only,
             suggest=self._suggestions(client.host if client else None),
         )
