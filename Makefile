@@ -5,6 +5,8 @@ PYTHON ?= python3
 
 install:
 	$(PYTHON) -m pip install -q -e .
+	@# pyenv only sees a new console script after a rehash
+	@if command -v pyenv >/dev/null; then pyenv rehash; fi
 
 chat: install
 	deskbot chat
