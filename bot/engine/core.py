@@ -22,6 +22,7 @@ from bot.probes.model import ProbeObserver, ProbeReport, ProbeRunner
 from bot.probes.recorded import fallback_outcome
 
 if TYPE_CHECKING:
+    from bot.catalog.catalog import Catalog
     from bot.catalog.model import Provider
     from bot.matcher import Matcher, MatchResult
 
@@ -44,7 +45,6 @@ class Engine:
         self._runner = runner
         everything = {**flowset.subflows, **flowset.flows}
         self._compiled = {fid: CompiledFlow(flow) for fid, flow in everything.items()}
-        self._providers: dict[str, Provider | None] = {}
         self.matcher = self._build_matcher()
 
     @classmethod
@@ -133,7 +133,7 @@ class Engine:
             live = importlib.import_module("bot.probes.runner")
         except ImportError as exc:
             raise EngineError(f"live probes are not available: {exc}") from exc
-        runner: ProbeRunner = live.LiveProbeRunner(self.config)
+        runner: ProbeRunner = live.LiveProbeRunner(self.config, catalog=self._catalog)
         return runner
 
     async def run_probe(
@@ -151,14 +151,12 @@ class Engine:
             return ProbeReport(name, params.get("email", ""), fallback_outcome(name), notes=(note,))
 
     def provider_for(self, email: str) -> Provider | None:
-        """The catalogue's provider for an address (cached; None when unknown)."""
+        """The catalogue's provider for an address (None when unknown)."""
         domain = email.rpartition("@")[2].lower()
-        if domain not in self._providers:
-            self._providers[domain] = self._catalog.lookup(domain) if self._catalog else None
-        return self._providers[domain]
+        return self._catalog.lookup(domain) if self._catalog else None
 
     @cached_property
-    def _catalog(self) -> Any:
+    def _catalog(self) -> Catalog | None:
         try:
             from bot.catalog.catalog import Catalog
 

@@ -17,7 +17,7 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -395,38 +395,47 @@ async def _greeting_failed(rec: _Recorder, failure: StepFailed, factory: Session
 async def _plain_mode(ep: Endpoint, factory: SessionFactory, ctx: ssl.SSLContext,
                       timeout: float) -> Security | None:
     """What a second, plain-text connection finds: starttls, none, or no greeting (None)."""
-    tcp = await connect(ep.ip, ep.port, timeout)
-    if tcp.sock is None:
-        return None
-    session = factory(ep.host, ctx, timeout)
-    try:
-        async with asyncio.timeout(timeout):
-            await session.open(tcp.sock, False)
-            caps = await session.capabilities()
+    async with _second_connection(ep, factory, ctx, timeout) as conn:
+        if conn is None:
+            return None
+        session, sock = conn
+        try:
+            async with asyncio.timeout(timeout):
+                await session.open(sock, False)
+                caps = await session.capabilities()
+        except (StepFailed, TlsFailed, TimeoutError):
+            return None
         return "starttls" if session.offers_starttls(caps) else "none"
-    except (StepFailed, TlsFailed, TimeoutError):
-        return None
-    finally:
-        await close_quietly(session, timeout)
 
 
 async def _speaks_tls(ep: Endpoint, factory: SessionFactory, ctx: ssl.SSLContext,
                       timeout: float) -> bool:
     """True when a second connection completes a TLS handshake (whatever the certificate)."""
+    async with _second_connection(ep, factory, ctx, timeout) as conn:
+        if conn is None:
+            return False
+        session, sock = conn
+        try:
+            async with asyncio.timeout(timeout):
+                await session.open(sock, True)
+        except TlsFailed as exc:
+            return exc.info.diagnosis is not None  # a certificate was presented: it is TLS
+        except (StepFailed, TimeoutError):
+            return session.ssl_object() is not None  # handshake done, greeting odd: still TLS
+        return True
+
+
+@contextlib.asynccontextmanager
+async def _second_connection(ep: Endpoint, factory: SessionFactory, ctx: ssl.SSLContext,
+                             timeout: float) -> AsyncIterator[tuple[Session, socket.socket] | None]:
+    """Another connection to the same endpoint (None when it is not accepted), closed after."""
     tcp = await connect(ep.ip, ep.port, timeout)
     if tcp.sock is None:
-        return False
+        yield None
+        return
     session = factory(ep.host, ctx, timeout)
     try:
-        async with asyncio.timeout(timeout):
-            await session.open(tcp.sock, True)
-        return True
-    except TlsFailed as exc:
-        return exc.info.diagnosis is not None  # a certificate was presented: it is TLS
-    except StepFailed:
-        return session.ssl_object() is not None  # handshake done, greeting odd: still TLS
-    except TimeoutError:
-        return session.ssl_object() is not None
+        yield session, tcp.sock
     finally:
         await close_quietly(session, timeout)
 
