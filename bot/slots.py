@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,17 @@ SLOT_NAMES: frozenset[str] = frozenset(
     }
 )
 SECRET_SLOTS: frozenset[str] = frozenset({"password"})
+MAX_VALUE_CHARS = 2000  # like a typed line (bot.engine.answers.MAX_LINE)
+
+
+def clean_value(text: str) -> str:
+    """A slot value as a typed line is cleaned: control characters (CR, LF, NUL, ESC...),
+    lone surrogates and other non-characters become spaces, runs of spaces one, at most
+    MAX_VALUE_CHARS. Secrets are not cleaned (a changed password would be a wrong one); the
+    probes refuse to send one that cannot be a protocol line (bot.probes.wire)."""
+    text = text[:MAX_VALUE_CHARS]
+    kept = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return " ".join(kept.split())
 
 
 def normalize_slots(values: Mapping[str, Any], *, source: str = "answers") -> dict[str, str]:
@@ -32,7 +44,13 @@ def normalize_slots(values: Mapping[str, Any], *, source: str = "answers") -> di
             continue
         if isinstance(value, bool):
             out[name] = "true" if value else "false"
-        elif isinstance(value, str | int | float):
+        elif isinstance(value, str) and name in SECRET_SLOTS:
+            out[name] = value
+        elif isinstance(value, str):
+            out[name] = clean_value(value)
+        elif isinstance(value, int) and abs(value) >= 10**18:
+            raise AnswersError(f"{source}: slot {name} is a number too large to be a value")
+        elif isinstance(value, int | float):
             out[name] = str(value)
         else:
             raise AnswersError(f"{source}: slot {name} must be a single value, not {value!r}")

@@ -152,3 +152,32 @@ def test_the_serve_policy_refuses_non_public_addresses(address: str) -> None:
     assert not policy.allows("mail.example.com", 993, address)
     assert policy.allows("mail.example.com", 993, "93.184.216.34")
     assert not policy.allows("mail.example.com", 6379, "93.184.216.34")
+
+
+async def test_login_budget_counts_every_login_command_sent(store: SqliteStore) -> None:
+    """One check that tried three username forms spends three logins of the budget.
+    (The inner runner is scripted: it reports three login checks as a sweep over the three
+    username forms does; test_injection.py drives the real sweep against Dovecot.)"""
+
+    class ThreeForms(RecordingRunner):
+        async def run(
+            self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+        ) -> ProbeReport:
+            report = await super().run(name, params, observer)
+            tries = tuple(Check("imap", "t", "fail", f"login as {u} rejected",
+                                outcome="login_rejected") for u in ("a@x", "a", "A"))
+            return report if name == "lookup_provider" else ProbeReport(
+                name, "t", "auth_wrong_password", checks=tries if params.get("password") else ())
+
+    inner = ThreeForms()
+    runner = SafeRunner(inner, store, SafetySettings(logins_per_session=4, logins_per_target=99))
+    params = {"email": "ann@example.test", "password": "pw", "incoming_server":
+              "imap.example.test"}
+    token = CURRENT_SESSION.set("session-three")
+    try:
+        for _ in range(3):
+            await runner.run("check_incoming", params)
+    finally:
+        CURRENT_SESSION.reset(token)
+    sent = [p.get("password") for p in _probed(inner, "check_incoming")]
+    assert sent == ["pw", "pw", None], "a budget of 4 logins allowed more than 6 LOGINs"

@@ -17,6 +17,7 @@ LoginOutcome = Literal[
     "plaintext_refused",  # the server will not take a password without TLS
     "unsupported",  # no password mechanism offered
     "error",  # timeout or unexpected reply
+    "unsafe",  # not sent: the username or password holds CR, LF or NUL (bot.probes.wire)
 ]
 # how far an endpoint probe got; the first failing stage decides its diagnosis
 Stage = Literal["dns", "tcp", "tls", "greeting", "starttls", "login", "done"]

@@ -9,6 +9,7 @@ import ssl
 
 from bot.probes.session import Session, StepFailed, TlsFailed
 from bot.probes.tls import classify_error
+from bot.probes.wire import REFUSED, wire_unsafe
 
 MAX_LINE = 8192
 
@@ -51,6 +52,9 @@ class LineStream:
         return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
     async def send(self, line: str) -> None:
+        """Write one command line; a line holding CR, LF or NUL is refused, never written."""
+        if wire_unsafe(line):
+            raise StepFailed("refused", f"command {line.split(' ', 1)[0][:20]!r} {REFUSED}")
         try:
             self.writer.write(line.encode("utf-8") + b"\r\n")
             await self.writer.drain()

@@ -27,6 +27,7 @@ from bot.probes.endpoint import Endpoint, EndpointResult, Login, LoginResult, St
 from bot.probes.model import Check, ProbeObserver, Status
 from bot.probes.tcp import connect
 from bot.probes.tls import TlsInfo, inspect
+from bot.probes.wire import REFUSED, wire_unsafe
 
 
 class StepFailed(DeskbotError):
@@ -135,6 +136,9 @@ def login_action(login: Login) -> Action:
         return text.replace(login.password, "[password]") if login.password else text
 
     async def act(session: Session, caps: tuple[str, ...]) -> LoginResult:
+        if wire_unsafe(login.username, login.password):
+            return LoginResult("unsafe", f"the username or password was {REFUSED}",
+                               "" if wire_unsafe(login.username) else login.username)
         try:
             result = await session.login(login, caps)
         except StepFailed as exc:
@@ -283,8 +287,9 @@ async def _act(rec: _Recorder, session: Session, timeout: float, action: Action,
         "needs OAuth2 or an app password", "locked": "refused: the mailbox is in use by "
         "another session", "plaintext_refused": "refused without encryption",
         "unsupported": "impossible: no password mechanism offered", "error": "failed",
+        "unsafe": "not tried",
     }
-    what = result.what or f"login as {result.username}"
+    what = result.what or (f"login as {result.username}" if result.username else "login")
     evidence = f"{what} {words[result.outcome]}: {result.reply}"[:300]
     diagnosis = result.diagnosis or {
         "oauth_required": "auth_oauth_required", "locked": "mailbox_locked",

@@ -21,6 +21,7 @@ import aiosmtplib
 from bot.probes.endpoint import Login, LoginOutcome, LoginResult
 from bot.probes.session import Action, Session, StepFailed, TlsFailed
 from bot.probes.tls import classify_error
+from bot.probes.wire import REFUSED, wire_unsafe
 
 RELAY_RECIPIENT = "deskbot-relay-check@example.com"  # a domain no mail server is local for
 PASSWORD_MECHANISMS = ("PLAIN", "LOGIN")
@@ -209,6 +210,9 @@ class SmtpSession(Session):
     async def relay(self, sender: str) -> LoginResult:
         """MAIL FROM and RCPT TO a foreign domain without logging in; RSET, never DATA."""
         smtp = self._smtp()
+        if wire_unsafe(sender):
+            return LoginResult("unsafe", f"the sender address was {REFUSED}",
+                               what=f"relay without login (→ {RELAY_RECIPIENT})")
         what = f"relay without login ({sender} → {RELAY_RECIPIENT})"
         try:
             await smtp.mail(sender)

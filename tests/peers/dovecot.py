@@ -42,6 +42,7 @@ disable_plaintext_auth = yes
 auth_mechanisms = plain login
 auth_failure_delay = 0
 auth_cache_size = 0
+auth_verbose = yes
 mail_location = maildir:{dir}/mail/%u
 pop3_lock_session = yes
 mail_max_lock_timeout = 1s
@@ -142,6 +143,14 @@ class Dovecot:
         path = self.dir / "dovecot.log"
         text = path.read_text(errors="replace") if path.exists() else ""
         return text[-2000:]
+
+    def auth_lines(self, username: str) -> int:
+        """How many authentication attempts for `username` Dovecot has logged
+        (`auth_verbose`: one line per failed attempt, the username in parentheses)."""
+        path = self.dir / "dovecot.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return sum(1 for line in text.splitlines()
+                   if "auth" in line and f"({username}," in line)
 
     def lock_mailbox(self, username: str, password: str) -> None:
         """Log in over POP3S and stay: the mailbox is then locked for every other session."""

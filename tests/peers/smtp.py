@@ -36,6 +36,7 @@ class SmtpSettings:
     basic_auth_disabled: bool = False  # every password login gets 535 5.7.139
     local_domain: str = "example.test"
     auth_attempts: list[str] = field(default_factory=list)  # usernames tried, in order
+    mail_commands: list[str] = field(default_factory=list)  # MAIL FROM addresses, in order
     data_commands: int = 0  # how many DATA commands arrived (the probes must send none)
 
     @property
@@ -75,6 +76,7 @@ class _Handler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        self.settings.mail_commands.append(address)
         if self.settings.relay == "530" and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address

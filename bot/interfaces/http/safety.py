@@ -93,7 +93,22 @@ class SafeRunner:
         except ProbeRefused as exc:  # the probes' own address/port policy said no
             log.info("probe %s refused by the target policy: %s", name, exc)
             return _refused(name, params, str(exc), observer)
+        await self._charge_extra_logins(name, params, report)
         return dataclasses.replace(report, notes=(*report.notes, note)) if note else report
+
+    async def _charge_extra_logins(
+        self, name: str, params: Mapping[str, str], report: ProbeReport
+    ) -> None:
+        """The budget counts LOGIN commands actually sent: one probe may try several username
+        forms, and the first was charged before it ran."""
+        if name not in LOGIN_PROBES or not params.get("password"):
+            return
+        sent = sum(1 for c in report.checks if c.outcome.startswith("login_")
+                   and c.outcome != "login_unsafe")
+        target = _login_target(name, params)
+        for _ in range(sent - 1):
+            await self.store.hit(f"login:s:{CURRENT_SESSION.get()}", self.settings.login_window)
+            await self.store.hit(f"login:t:{target}", self.settings.login_window)
 
     async def _refusal(self, name: str, params: Mapping[str, str]) -> str | None:
         for key in PORT_PARAMS:
