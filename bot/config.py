@@ -90,12 +90,40 @@ def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
     ca_file = tls.get("ca_file")
     if ca_file is not None and not isinstance(ca_file, str):
         raise ConfigError(f"{path}: [tls] ca_file must be a path")
+    try:
+        nameservers = tuple(Nameserver.parse(s) for s in servers)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    catalog_files = tuple(base / f for f in files)
+    for file in catalog_files:
+        if not file.exists():
+            raise ConfigError(f"{path}: [catalog] files: {file}: no such file or folder")
     return Config(
-        nameservers=tuple(Nameserver.parse(s) for s in servers),
-        ca_file=(base / ca_file) if ca_file else None,
-        catalog_files=tuple(base / f for f in files),
+        nameservers=nameservers,
+        ca_file=_checked_ca_file(base / ca_file, path) if ca_file else None,
+        catalog_files=catalog_files,
         timeout=float(timeout),
         allow_private=allow_private,
         serve=serve,
         source=path,
     )
+
+
+def _checked_ca_file(ca_file: Path, path: Path) -> Path:
+    """The CA file, once it is known to hold PEM certificates OpenSSL accepts as trust roots.
+
+    Raises ConfigError naming the config file, the CA file and the reason.
+    """
+    import ssl  # only configs naming a CA file pay for it
+
+    try:
+        ssl.create_default_context(cafile=str(ca_file))
+    except ssl.SSLError as exc:  # before OSError, its base class
+        raise ConfigError(f"{path}: [tls] ca_file {ca_file}: no usable PEM certificate in it "
+                          f"({exc.reason or exc})") from exc
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: [tls] ca_file {ca_file}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: [tls] ca_file {ca_file}: cannot read: {exc.strerror or exc}") from exc
+    return ca_file

@@ -250,3 +250,15 @@ def _apply_override(provider: Provider, override: Mapping[str, Any] | None) -> P
         outgoing=provider.outgoing + tuple(s for s in extra_out if s not in provider.outgoing),
         extra=notes,
     )
+
+
+def check_config_files(config: Config) -> None:
+    """Parse every `[catalog] files` entry (a folder: its *.xml), so bad config fails fast.
+
+    Raises CatalogError as `CONFIG: [catalog] files: FILE: reason` (one line).
+    """
+    for path in _expand_folders(config.catalog_files):
+        try:
+            parse_file(path, source="config file")
+        except CatalogError as exc:
+            raise CatalogError(f"{config.source}: [catalog] files: {exc}") from exc

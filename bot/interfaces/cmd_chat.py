@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import Config
 from bot.engine import Engine, Reply, Session
-from bot.interfaces.cmd_flows import default_flows_dir
+from bot.flows.bundled import default_flows_dir
+from bot.interfaces.config_file import load_config
 from bot.slots import read_answers
 
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = Config.load(args.config)
+    config = load_config(args.config)
     context = read_answers(args.answers) if args.answers else {}
     flows = args.flows or default_flows_dir()
     if sys.stdin.isatty() and sys.stdout.isatty():

@@ -7,13 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import bot
+from bot.flows.bundled import default_flows_dir
 from bot.flows.loader import check_flows
-
-
-def default_flows_dir() -> Path:
-    """The bundled flows/ folder next to the package."""
-    return Path(bot.__file__).resolve().parent.parent / "flows"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,14 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-import bot
 from bot.errors import ConfigError
+from bot.flows.bundled import default_flows_dir
 from bot.matcher import Matcher, MatchResult
-
-
-def default_flows_dir() -> Path:
-    """The bundled flows/ folder next to the package."""
-    return Path(bot.__file__).resolve().parent.parent / "flows"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
 from bot.ids import diagnosis_evidence
+from bot.interfaces.config_file import load_config
 from bot.probes.model import Check, ProbeReport
 from bot.slots import read_answers
 
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = Config.load(args.config)
+    config = load_config(args.config)
     params = read_answers(args.answers) if args.answers else {}
     params["email"] = args.email
     document = asyncio.run(probe(config, params))

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Config
-from bot.interfaces.cmd_flows import default_flows_dir
+from bot.flows.bundled import default_flows_dir
+from bot.interfaces.config_file import load_config
 from bot.transcripts import find_transcripts, write_transcript
 from bot.transcripts.replay import Replayer, ReplayResult, replay_files, updated
 
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = Config.load(args.config)
+    config = load_config(args.config)
     flows_dir = Path(args.flows) if args.flows else default_flows_dir()
     files = find_transcripts(args.paths)
     replayer = Replayer(flows_dir, config=config, live=args.live)

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.config import Config
+from bot.interfaces.config_file import load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"deskbot serve: needs the [serve] extra ({exc.name} missing): "
               "pip install 'deskbot[serve]'", file=sys.stderr)
         return 2
-    config = Config.load(args.config, serve_mode=True)
+    config = load_config(args.config, serve_mode=True)
     app = create_app(config)  # checks [serve] and loads the flows: errors before binding
     asyncio.run(check_store(config))
     print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)

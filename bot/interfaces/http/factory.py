@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from bot.config import Config
+from bot.flows.bundled import default_flows_dir
 from bot.interfaces.http.app import build_app
 from bot.interfaces.http.safety import SafeRunner, SafetySettings
 from bot.interfaces.http.service import ChatService, EngineLike
@@ -38,12 +39,6 @@ def create_app(
         engine = _serve_engine(config, store, settings.safety, flows_dir, runner)
     service = ChatService(engine, store, cache_size=settings.cache_sessions)
     return build_app(service, settings.limits)
-
-
-def default_flows_dir() -> Path:
-    """./flows when run from a checkout, else the folder beside the package."""
-    here = Path("flows")
-    return here if here.is_dir() else Path(__file__).resolve().parents[3] / "flows"
 
 
 def serve_policy(config: Config, safety: SafetySettings) -> TargetPolicy:
