@@ -86,10 +86,12 @@ async def test_ssl_client_on_starttls_port(world: MailWorld) -> None:
     assert result.diagnosis == "tls_mode_mismatch" and result.speaks == "starttls"
 
 
-async def test_plaintext_login_refused_means_mode_mismatch(world: MailWorld) -> None:
+async def test_plaintext_login_refused_means_encryption_required(world: MailWorld) -> None:
+    # diagnoses.yaml: security "none" and a server that takes no password without TLS
     pop = await _probe(world, "pop3", "pop3", "none", Login(world.email, world.password))
     imap = await _probe(world, "imap", "imap", "none", Login(world.email, world.password))
-    assert pop.diagnosis == imap.diagnosis == "tls_mode_mismatch"
+    assert pop.diagnosis == imap.diagnosis == "encryption_required"
+    assert pop.speaks == imap.speaks == "starttls"  # the fix: turn STARTTLS on
     assert pop.login is None and imap.login is None  # no password went out in clear text
 
 
@@ -139,6 +141,16 @@ def test_smtp_reply_codes_explained() -> None:
     assert explain(530, "5.7.0 Authentication required").diagnosis == "smtp_auth_required"
     assert explain(550, "5.7.1 Relaying denied").diagnosis == "smtp_auth_required"
     assert explain(554, "5.7.1 <x@y>: Relay access denied").diagnosis == "smtp_auth_required"
+    # failing input 1: Gmail's 534 5.7.9 is an app-password refusal, not OAuth-only
     assert explain(534, "5.7.9 Application-specific password required").diagnosis == \
-        "auth_oauth_required"
+        "auth_app_password_required"
+    assert explain(550, "5.7.30 Basic authentication is not supported for Client "
+                   "Submission").diagnosis == "auth_oauth_required"
+    assert explain(554, "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+                   "zen.spamhaus.org").diagnosis == "sender_blocklisted"
+    assert explain(552, "5.2.2 Mailbox full").diagnosis == "mailbox_over_quota"
+    assert explain(421, "4.7.0 Too many concurrent SMTP connections").diagnosis == \
+        "too_many_connections"
+    assert explain(530, "Must issue a STARTTLS command first").diagnosis == \
+        "encryption_required"
     assert "relay" in explain(550, "5.7.1 Relaying denied").explanation

@@ -95,7 +95,8 @@ async def test_tls_mode_mismatch(mail_world: WorldFactory, port: str, security: 
 async def test_incoming_plaintext_on_starttls_port(world: MailWorld) -> None:
     report = await _run(world, "check_incoming", incoming_port=world.ports["imap"],
                         incoming_security="none")
-    assert report.outcome == "tls_mode_mismatch"
+    assert report.outcome == "encryption_required"
+    assert report.facts["working_security"] == "starttls"
 
 
 @pytest.mark.parametrize(("cert", "code"), [

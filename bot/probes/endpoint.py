@@ -12,7 +12,8 @@ from bot.probes.tls import TlsInfo
 LoginOutcome = Literal[
     "ok",  # accepted
     "rejected",  # wrong credentials (535, -ERR [AUTH], NO [AUTHENTICATIONFAILED])
-    "oauth_required",  # basic auth disabled / app password required (5.7.139, 534 5.7.9 ...)
+    "oauth_required",  # basic auth disabled (5.7.139, 5.7.30)
+    "refused",  # refused for a cause the reply names (`diagnosis`: app password, quota ...)
     "locked",  # POP3 [IN-USE]
     "plaintext_refused",  # the server will not take a password without TLS
     "unsupported",  # no password mechanism offered
@@ -48,6 +49,7 @@ class Login:
 
     username: str
     password: str = field(repr=False)
+    sender: str = ""  # SMTP: after an accepted login, MAIL FROM/RCPT TO this address (no DATA)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class LoginResult:
     username: str = ""
     diagnosis: str | None = None  # set when the reply itself names a cause (e.g. relay refused)
     what: str = ""  # what was attempted, for the evidence (default: "login as USER")
+    quota: tuple[int, int] | None = None  # IMAP GETQUOTAROOT STORAGE (used, limit) in KiB
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""IMAP probe session: greeting, CAPABILITY, STARTTLS, LOGIN (one attempt), LOGINDISABLED.
+"""IMAP probe session: greeting, CAPABILITY, STARTTLS, LOGIN (one attempt), LOGINDISABLED,
+and after an accepted login the INBOX quota (GETQUOTAROOT, RFC 9208).
 
 A small asyncio client rather than imaplib, so every step shares the pipeline's deadlines.
 The probe never selects a mailbox: it logs in and LOGOUTs.
@@ -6,14 +7,17 @@ The probe never selects a mailbox: it logs in and LOGOUTs.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 
 from bot.probes.endpoint import Login, LoginResult
 from bot.probes.lines import LineSession
+from bot.probes.replies import judged, meaning
 from bot.probes.session import StepFailed
 
 MAX_UNTAGGED = 50
+_STORAGE = re.compile(r"\bSTORAGE\s+(\d+)\s+(\d+)", re.IGNORECASE)  # RFC 9208 resource
 
 
 def _quote(text: str) -> str:
@@ -85,14 +89,29 @@ class ImapSession(LineSession):
                                         f"{_quote(login.password)}")
         upper = status.upper()
         if upper.startswith("OK"):
-            return LoginResult("ok", status, login.username)
-        if "[INUSE]" in upper or "[IN-USE]" in upper:
-            return LoginResult("locked", status, login.username)
-        if "BASIC AUTH" in upper or ("[PRIVACYREQUIRED]" in upper and "OAUTH" in upper):
-            return LoginResult("oauth_required", status, login.username)
+            return LoginResult("ok", status, login.username, quota=await self._quota())
+        found = meaning(status)
+        if found is not None:
+            return judged(found, status, login.username)
         if upper.startswith("NO"):
             return LoginResult("rejected", status, login.username)
         return LoginResult("error", status, login.username)
+
+    async def _quota(self) -> tuple[int, int] | None:
+        """STORAGE (used, limit) in KiB of the INBOX's quota root (RFC 9208), if reported.
+
+        Asked after every accepted login: a full mailbox is invisible to a login alone."""
+        try:
+            untagged, status = await self._command("GETQUOTAROOT INBOX")
+        except StepFailed:
+            return None
+        if not status.upper().startswith("OK"):
+            return None  # no QUOTA extension, or no quota set
+        for line in untagged:
+            found = _STORAGE.search(line)
+            if line.upper().startswith("* QUOTA ") and found:
+                return int(found.group(1)), int(found.group(2))
+        return None
 
     async def close(self) -> None:
         if self.stream is None:

@@ -10,6 +10,7 @@ import socket
 
 from bot.probes.endpoint import Login, LoginResult
 from bot.probes.lines import LineSession
+from bot.probes.replies import judged, meaning
 from bot.probes.session import StepFailed
 
 MAX_CAPA_LINES = 100
@@ -75,10 +76,9 @@ class Pop3Session(LineSession):
     @staticmethod
     def _judge(reply: str, login: Login) -> LoginResult:
         upper = reply.upper()
-        if "[IN-USE]" in upper:
-            return LoginResult("locked", reply, login.username)
-        if "PLAINTEXT AUTHENTICATION DISALLOWED" in upper:
-            return LoginResult("plaintext_refused", reply, login.username)
+        found = meaning(reply)
+        if found is not None:
+            return judged(found, reply, login.username)
         if "[AUTH]" in upper or upper.startswith("-ERR"):
             return LoginResult("rejected", reply, login.username)
         return LoginResult("error", reply, login.username)

@@ -19,6 +19,7 @@ import dns.asyncresolver
 from bot.catalog.catalog import Catalog
 from bot.catalog.discovery import Discovery, discover
 from bot.catalog.model import Provider
+from bot.catalog.rules import RuleBook
 from bot.config import Config
 from bot.errors import EngineError
 from bot.probes.dns import make_resolver
@@ -117,6 +118,7 @@ class LiveProbeRunner:
             ctx=self.tls_context, timeout=self.config.timeout,
             policy=self.policy, observer=observer, relay_only=relay_only,
             suggest=self._suggestions(client.host if client else None),
+            rule=RuleBook.load().for_address(email, provider.id if provider else None),
         )
         result = await sweep.run()
         return _report(name, email, result, provider, steps, relay_only)

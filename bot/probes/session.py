@@ -25,6 +25,7 @@ from bot.catalog.model import Security
 from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint, EndpointResult, Login, LoginResult, Stage
 from bot.probes.model import Check, ProbeObserver, Status
+from bot.probes.replies import meaning
 from bot.probes.tcp import connect
 from bot.probes.tls import TlsInfo, inspect
 from bot.probes.wire import REFUSED, wire_unsafe
@@ -261,11 +262,13 @@ async def _after_greeting(rec: _Recorder, session: Session, timeout: float,
     mechanisms = session.mechanisms(caps)
     base.update(mechanisms=mechanisms)
     if ep.security == "none" and session.plaintext_refused(caps):
+        # diagnoses.yaml: security none + a server refusing without encryption is
+        # encryption_required (LOGINDISABLED, no USER in CAPA, no AUTH before STARTTLS)
         detail = (f"{ep.target} takes no password without encryption"
                   + (" (it offers STARTTLS)" if offers else ""))
-        rec.done(proto, "fail", detail, "plaintext_refused", "tls_mode_mismatch")
+        rec.done(proto, "fail", detail, "plaintext_refused", "encryption_required")
         return _result(rec, "starttls", base, speaks="starttls" if offers else None,
-                       diagnosis="tls_mode_mismatch")
+                       diagnosis="encryption_required")
     if action is None:
         return _result(rec, "done", base)
     return await _act(rec, session, timeout, action, caps, base)
@@ -284,20 +287,37 @@ async def _act(rec: _Recorder, session: Session, timeout: float, action: Action,
     status: Status = "ok" if result.outcome == "ok" else "fail"
     words = {
         "ok": "accepted", "rejected": "rejected", "oauth_required": "refused: this account "
-        "needs OAuth2 or an app password", "locked": "refused: the mailbox is in use by "
+        "needs the provider's sign-in (OAuth2)", "locked": "refused: the mailbox is in use by "
         "another session", "plaintext_refused": "refused without encryption",
         "unsupported": "impossible: no password mechanism offered", "error": "failed",
         "unsafe": "not tried",
+        "refused": "refused",
     }
     what = result.what or (f"login as {result.username}" if result.username else "login")
     evidence = f"{what} {words[result.outcome]}: {result.reply}"[:300]
     diagnosis = result.diagnosis or {
         "oauth_required": "auth_oauth_required", "locked": "mailbox_locked",
-        "unsupported": "auth_mechanism_unsupported", "plaintext_refused": "tls_mode_mismatch",
+        "unsupported": "auth_mechanism_unsupported", "plaintext_refused": "encryption_required",
     }.get(result.outcome)
+    if result.quota is not None:
+        used, limit = result.quota
+        full = limit > 0 and used >= limit
+        if full and diagnosis is None:
+            diagnosis, status = "mailbox_over_quota", "fail"
+        evidence = (f"{evidence[:200]}; quota: {_kib(used)} used of {_kib(limit)}"
+                    + (" (full)" if full else ""))
     rec.done(proto, status, evidence, f"login_{result.outcome}", diagnosis)
     return _result(rec, "done" if result.outcome == "ok" else "login", base, login=result,
                    reply=result.reply, diagnosis=diagnosis)
+
+
+def _kib(kib: int) -> str:
+    """A quota size (RFC 9208 STORAGE counts KiB) in the units people read."""
+    if kib >= 1024 * 1024:
+        return f"{kib / 1024 / 1024:.1f} GB"
+    if kib >= 1024:
+        return f"{kib / 1024:.1f} MB"
+    return f"{kib} KB"
 
 
 async def _tls_open_failed(rec: _Recorder, info: TlsInfo, factory: SessionFactory,
@@ -382,6 +402,13 @@ async def _greeting_failed(rec: _Recorder, failure: StepFailed, factory: Session
                            hedge: asyncio.Task[Security | None] | None = None) -> EndpointResult:
     ep = rec.endpoint
     proto = factory(ep.host, ctx, timeout).protocol
+    named = meaning(failure.detail) if failure.kind == "refused" else None
+    if named is not None:  # a greeting that refuses and says why (blocklist, 421 too many)
+        _cancel(hedge)
+        rec.done(proto, "fail", f"{failure.detail} ({named.explanation})", failure.kind,
+                 named.diagnosis)
+        return _result(rec, "greeting", base, problem=failure.kind, reply=failure.detail,
+                       diagnosis=named.diagnosis)
     if ep.security == "ssl":  # TLS worked, the greeting did not: no other mode to try
         _cancel(hedge)
         rec.done(proto, "fail", failure.detail, failure.kind)

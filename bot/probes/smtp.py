@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from bot.probes.endpoint import Login, LoginOutcome, LoginResult
+from bot.probes.replies import meaning
 from bot.probes.session import Action, Session, StepFailed, TlsFailed
 from bot.probes.tls import classify_error
 from bot.probes.wire import REFUSED, wire_unsafe
@@ -36,27 +37,13 @@ class ReplyMeaning:
     explanation: str
 
 
-# (basic code or None, enhanced code or None, text pattern or None) → meaning; first match wins
+# SMTP-only readings (basic code or None, enhanced code or None, text pattern or None) →
+# meaning, tried after the cross-protocol table of bot.probes.replies; first match wins.
 _REPLIES: tuple[tuple[int | None, str | None, str | None, ReplyMeaning], ...] = (
-    (None, "5.7.139", None, ReplyMeaning(
-        "auth_oauth_required", "the provider has turned off password (basic) logins for this "
-        "account; the client must sign in with OAuth2 (modern authentication)")),
-    (None, None, r"basic auth\w* (is )?disabled", ReplyMeaning(
-        "auth_oauth_required", "the provider has turned off password (basic) logins; the "
-        "client must sign in with OAuth2")),
-    (534, "5.7.9", None, ReplyMeaning(
-        "auth_oauth_required", "the provider wants an app password or OAuth2, not the "
-        "account password")),
-    (None, None, r"application-specific password|app password", ReplyMeaning(
-        "auth_oauth_required", "the provider wants an app password, not the account password")),
     (535, None, None, ReplyMeaning(
         "auth_wrong_password", "the server rejected the username or password")),
-    (538, "5.7.11", None, ReplyMeaning(
-        "tls_mode_mismatch", "the server takes a password only over an encrypted connection")),
     (504, "5.5.4", None, ReplyMeaning(
         "auth_mechanism_unsupported", "the server does not offer that login method")),
-    (530, None, r"starttls", ReplyMeaning(
-        "tls_mode_mismatch", "the server wants STARTTLS before anything else")),
     (530, None, None, ReplyMeaning(
         "smtp_auth_required", "the server sends mail only for clients that log in first "
         "(turn on 'my outgoing server requires authentication')")),
@@ -79,16 +66,19 @@ _ENHANCED = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 def explain(code: int, message: str) -> ReplyMeaning:
     """The meaning of an SMTP reply (code plus text, with or without an enhanced code)."""
+    named = meaning(f"{code} {message}")
+    if named is not None:
+        return ReplyMeaning(named.diagnosis, named.explanation)
     found = _ENHANCED.search(message)
     enhanced = found.group(1) if found else None
-    for basic, enh, pattern, meaning in _REPLIES:
+    for basic, enh, pattern, row in _REPLIES:
         if basic is not None and basic != code:
             continue
         if enh is not None and enh != enhanced:
             continue
         if pattern is not None and not re.search(pattern, message, re.IGNORECASE):
             continue
-        return meaning
+        return row
     if 200 <= code < 400:
         return ReplyMeaning(None, "accepted")
     return ReplyMeaning(None, f"the server answered {code} {message}".strip())
@@ -195,17 +185,43 @@ class SmtpSession(Session):
             return self._judge(exc.code, exc.message, login.username)
         except aiosmtplib.SMTPException as exc:
             raise _step_failed(exc, "AUTH reply") from exc
-        return LoginResult("ok", f"{reply.code} {reply.message}", login.username)
+        accepted = LoginResult("ok", f"{reply.code} {reply.message}", login.username)
+        return await self._envelope(login, accepted) if login.sender else accepted
+
+    async def _envelope(self, login: Login, accepted: LoginResult) -> LoginResult:
+        """After an accepted login: MAIL FROM and RCPT TO the customer's own address, then
+        RSET, never DATA. A blocklisted address or a full mailbox is refused only here."""
+        smtp = self._smtp()
+        what = f"login as {login.username}, then MAIL FROM/RCPT TO {login.sender} (no DATA)"
+        try:
+            await smtp.mail(login.sender)
+            await smtp.rcpt(login.sender)
+        except aiosmtplib.SMTPResponseException as exc:
+            read = explain(exc.code, exc.message)
+            text = f"{exc.code} {exc.message} ({read.explanation})"
+            if read.diagnosis in ("sender_blocklisted", "mailbox_over_quota",
+                                  "too_many_connections"):
+                return LoginResult("refused", text, login.username, diagnosis=read.diagnosis,
+                                   what=what)
+            return accepted  # other envelope refusals are not about this account's login
+        except aiosmtplib.SMTPException:
+            return accepted
+        with contextlib.suppress(aiosmtplib.SMTPException):
+            await smtp.rset()
+        return accepted
 
     @staticmethod
     def _judge(code: int, message: str, username: str) -> LoginResult:
-        meaning = explain(code, message)
+        read = explain(code, message)
         outcomes: dict[str, LoginOutcome] = {
             "auth_oauth_required": "oauth_required", "auth_wrong_password": "rejected",
-            "tls_mode_mismatch": "plaintext_refused", "auth_mechanism_unsupported": "unsupported",
+            "encryption_required": "plaintext_refused",
+            "auth_mechanism_unsupported": "unsupported",
         }
-        outcome = outcomes.get(meaning.diagnosis or "", "error")
-        return LoginResult(outcome, f"{code} {message} ({meaning.explanation})", username)
+        outcome = outcomes.get(read.diagnosis or "", "refused" if read.diagnosis else "error")
+        diagnosis = read.diagnosis if outcome == "refused" else None
+        return LoginResult(outcome, f"{code} {message} ({read.explanation})", username,
+                           diagnosis=diagnosis)
 
     async def relay(self, sender: str) -> LoginResult:
         """MAIL FROM and RCPT TO a foreign domain without logging in; RSET, never DATA."""
@@ -218,10 +234,10 @@ class SmtpSession(Session):
             await smtp.mail(sender)
             reply = await smtp.rcpt(RELAY_RECIPIENT)
         except aiosmtplib.SMTPResponseException as exc:
-            meaning = explain(exc.code, exc.message)
-            text = f"{exc.code} {exc.message} ({meaning.explanation})"
-            if meaning.diagnosis == "smtp_auth_required":
-                return LoginResult("rejected", text, diagnosis="smtp_auth_required", what=what)
+            read = explain(exc.code, exc.message)
+            text = f"{exc.code} {exc.message} ({read.explanation})"
+            if read.diagnosis is not None:  # relay refused, blocklisted, STARTTLS first ...
+                return LoginResult("rejected", text, diagnosis=read.diagnosis, what=what)
             return LoginResult("error", text, what=what)
         except aiosmtplib.SMTPException as exc:
             raise _step_failed(exc, "relay reply") from exc

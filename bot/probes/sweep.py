@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import dns.asyncresolver
 
 from bot.catalog.model import Provider, Security, ServerSettings
+from bot.catalog.rules import ProviderRule
 from bot.probes.dns import DnsAnswer, resolve_host
 from bot.probes.endpoint import Endpoint, EndpointResult, Login
 from bot.probes.imap import ImapSession
@@ -78,6 +79,7 @@ class Sweep:
     policy: TargetPolicy
     observer: ProbeObserver | None = None
     relay_only: bool = False  # check_relay: no login, MAIL/RCPT without AUTH
+    rule: ProviderRule | None = None  # curated login/storage rule (bot/data/provider_rules)
     suggest: dict[str, str] = field(default_factory=dict)  # host → catalogue host suggestion
 
     async def run(self) -> SweepResult:
@@ -188,15 +190,25 @@ class Sweep:
             return False
         if self.client is not None and not self.client.auth:
             return False
-        return not (self.provider is not None and self.provider.oauth_only)
+        return not self._oauth_only()
+
+    def _oauth_only(self) -> bool:
+        """The catalogue or the curated rule says mail apps must sign in with OAuth2."""
+        return (self.provider is not None and self.provider.oauth_only) or (
+            self.rule is not None and self.rule.login.oauth_only)
 
     def _first_action(self, e: Endpoint) -> Login | str | None:
         if self.relay_only or (self.client is not None and not self.client.auth
                                and e.protocol == "smtp"):
             return "relay"
         if self._wants_login() and self.password:
-            return Login(self._forms()[0], self.password)
+            return Login(self._forms()[0], self.password, self._sender(e))
         return None
+
+    def _sender(self, e: Endpoint) -> str:
+        """SMTP: the address to try MAIL FROM/RCPT TO with after the login (blocklists and a
+        full own mailbox show only there); nothing for POP3/IMAP."""
+        return self.email if e.protocol == "smtp" and "@" in self.email else ""
 
     async def _probe(self, e: Endpoint, act: Login | str | None) -> EndpointResult:
         factory = FACTORIES[e.protocol]
@@ -217,7 +229,8 @@ class Sweep:
         if first.login.outcome == "rejected" and self.password:
             for form in forms[1:]:
                 tried.append(form)
-                again = await self._probe(first.endpoint, Login(form, self.password))
+                again = await self._probe(first.endpoint,
+                                          Login(form, self.password, self._sender(first.endpoint)))
                 checks += again.checks
                 if again.login is not None and again.login.outcome != "rejected":
                     result = again
@@ -271,6 +284,12 @@ class Sweep:
         if outcome == "auth_oauth_required" and primary.login is None:
             notes.append("the catalogue says this provider accepts only OAuth2: no password "
                          "login was tried")
+        if outcome == "auth_app_password_required" and self.rule is not None and (
+                primary.diagnosis is None):
+            notes.append(f"{self.rule.name} refuses the account's normal password from mail "
+                         f"apps (source: {self.rule.login.source})")
+        if self.rule is not None:
+            facts.update(self.rule.facts())
         diagnoses = [outcome] if outcome != "inconclusive" else []
         if outcome not in ("ok", "inconclusive"):
             checks = _tag(checks, primary.endpoint.target, outcome)
@@ -294,7 +313,7 @@ class Sweep:
             return primary.diagnosis
         if primary.stage in ("greeting", "tls", "starttls") and primary.diagnosis is None:
             return "inconclusive"
-        if self.provider is not None and self.provider.oauth_only and not self.relay_only:
+        if self._oauth_only() and not self.relay_only:
             return "auth_oauth_required"
         if primary.diagnosis:
             return primary.diagnosis
@@ -306,6 +325,11 @@ class Sweep:
                 return "auth_username_format"
             return "ok"
         if login.outcome == "rejected":
+            # A provider that never takes the normal password from mail apps (iCloud, Yahoo,
+            # AOL; Gmail with 2-step verification) refuses a correct one with the same reply
+            # as a wrong one: its rule, not the reply, tells the two apart.
+            if self.rule is not None and self.rule.login.needs_app_password:
+                return "auth_app_password_required"
             return "auth_wrong_password"
         return "inconclusive"
 

@@ -22,6 +22,12 @@ UserForm = Literal["address", "localpart"]
 RelayPolicy = Literal["550", "530", "open"]
 ALL_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2")
 BASIC_AUTH_DISABLED = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
+# Gmail's reply to a correct password on an account with 2-step verification
+APP_PASSWORD_REQUIRED = ("534 5.7.9 Application-specific password required. Learn more at "
+                         "https://support.google.com/mail/?p=InvalidSecondFactor")
+# Postfix `reject_rbl_client zen.spamhaus.org` as seen by a listed client
+DNSBL_REPLY = ("554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using "
+               "zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1")
 
 
 @dataclass
@@ -34,6 +40,8 @@ class SmtpSettings:
     relay: RelayPolicy = "550"  # reply to an unauthenticated relay attempt
     mechanisms: tuple[str, ...] = ("PLAIN", "LOGIN")  # AUTH mechanisms advertised
     basic_auth_disabled: bool = False  # every password login gets 535 5.7.139
+    app_password_required: bool = False  # the correct password gets 534 5.7.9 (Gmail)
+    blocklisted: bool = False  # MAIL FROM gets a DNSBL refusal (Postfix + Spamhaus)
     local_domain: str = "example.test"
     auth_attempts: list[str] = field(default_factory=list)  # usernames tried, in order
     mail_commands: list[str] = field(default_factory=list)  # MAIL FROM addresses, in order
@@ -59,6 +67,8 @@ class _Handler:
         s.auth_attempts.append(login)
         if s.basic_auth_disabled:
             return AuthResult(success=False, handled=False, message=BASIC_AUTH_DISABLED)
+        if s.app_password_required and data.password.decode(errors="replace") == s.password:
+            return AuthResult(success=False, handled=False, message=APP_PASSWORD_REQUIRED)
         if login == s.username and data.password.decode(errors="replace") == s.password:
             return AuthResult(success=True, auth_data=data)
         return AuthResult(success=False, handled=False)
@@ -77,6 +87,8 @@ class _Handler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         self.settings.mail_commands.append(address)
+        if self.settings.blocklisted:
+            return DNSBL_REPLY
         if self.settings.relay == "530" and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address

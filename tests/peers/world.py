@@ -28,6 +28,7 @@ from tests.peers.certs import CertKind, CertSet, load, write_certs
 from tests.peers.dnsserver import DnsServer, Zone
 from tests.peers.dovecot import HOST as DOVECOT_HOST
 from tests.peers.dovecot import Dovecot, shared_dovecot
+from tests.peers.dovecot_faults import shared_fault_dovecot
 from tests.peers.faults import MisbehavingServer, filtered_port, refused_port
 from tests.peers.pop3stub import LockedPop3
 from tests.peers.smtp import RelayPolicy, SmtpPeers, SmtpSettings, UserForm
@@ -51,12 +52,15 @@ class WorldOptions:
     relay: RelayPolicy = "550"  # unauthenticated relay: 550 5.7.1 at RCPT, 530 at MAIL, open
     smtp_mechanisms: tuple[str, ...] = ("PLAIN", "LOGIN")  # or ("CRAM-MD5",), ("XOAUTH2",)
     basic_auth_disabled: bool = False  # SMTP AUTH answers 535 5.7.139
+    app_password_required: bool = False  # SMTP AUTH answers the right password 534 5.7.9
+    blocklisted: bool = False  # SMTP MAIL FROM answers a Spamhaus DNSBL refusal
     pop3_locked: bool = False  # the catalogue's POP3S entry is a server whose mailbox is in use
     oauth_only: bool = False  # the XML lists only OAuth2 authentication
     dovecot: bool = True  # False: no POP3/IMAP (faster start, no Dovecot needed)
     dns_down: bool = False  # the DNS server drops every query (timeouts)
     timeout: float = 1.5  # [probes] timeout written to config.toml
     slow_delay: float = 0.5  # seconds between bytes on the slow port
+    fault_dovecot: bool = False  # also start tests/peers/dovecot_faults (ports "faults_*")
 
 
 @dataclass
@@ -129,12 +133,18 @@ class MailWorld:
         self.smtp.relay = self.options.relay
         self.smtp.mechanisms = self.options.smtp_mechanisms
         self.smtp.basic_auth_disabled = self.options.basic_auth_disabled
+        self.smtp.app_password_required = self.options.app_password_required
+        self.smtp.blocklisted = self.options.blocklisted
         self.zone.down = self.options.dns_down
         if self.options.dovecot:
             self.dovecot = shared_dovecot(
                 self.certs.files[self.options.dovecot_cert], self.username, self.password
             )
             self.ports.update(self.dovecot.ports)
+        if self.options.fault_dovecot:
+            faults = shared_fault_dovecot(self.certs.files[self.options.dovecot_cert],
+                                          self.password)
+            self.ports.update({f"faults_{k}": v for k, v in faults.ports.items()})
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
                                         name="mail-world")
