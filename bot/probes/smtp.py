@@ -192,6 +192,8 @@ class SmtpSession(Session):
         """After an accepted login: MAIL FROM and RCPT TO the customer's own address, then
         RSET, never DATA. A blocklisted address or a full mailbox is refused only here."""
         smtp = self._smtp()
+        if wire_unsafe(login.sender):
+            return accepted  # never put a value holding CR/LF/NUL on the wire
         what = f"login as {login.username}, then MAIL FROM/RCPT TO {login.sender} (no DATA)"
         try:
             await smtp.mail(login.sender)
