@@ -1,35 +1,44 @@
 """The symptom matcher: text → a symptom id, `clarify` or `none`, with scored candidates.
 
-Pure and deterministic. Evidence for a flow is the sum of its matched keyword weights plus a
-bonus for its closest phrase; words of other topics (from the vocabulary) count against every
-flow, and without e-mail words only part of the evidence counts. Evidence e becomes the score
-e / (e + HALF): one scale and one set of thresholds for all flows (docs/flow-language.md).
+Pure and deterministic. Evidence for a flow is the sum of the weights of its terms found in the
+text (learned from the flow's example sentences, bot.matcher.terms), plus a bonus for its
+closest example, plus any rare hand-set keyword; words of other topics (from the vocabulary)
+count against every flow, and without e-mail words only part of the evidence counts. Evidence e
+becomes the score e / (e + HALF): one scale and one set of thresholds for all flows
+(docs/flow-language.md, "Matching").
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
+from bot.matcher.terms import TermWeights, fit, terms
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
-HALF = 2.5  # evidence at which a flow scores 0.5
+HALF = 5.0  # evidence at which a flow scores 0.5
 ROUTE_SCORE = 0.45  # start a flow at or above this ...
-ROUTE_MARGIN = 0.05  # ... when it leads the runner-up by this much
+ROUTE_RATIO = 0.75  # ... when the runner-up has at most this share of its evidence
 BARE_ROUTE_SCORE = 0.55  # the same without a single e-mail word in the text
 LONE_SCORE = 0.35  # ... or this, with e-mail words present and no real runner-up:
-LONE_RATIO = 0.3  # the runner-up scores at most this share of the best
+LONE_RATIO = 0.3  # the runner-up has at most this share of the best's evidence
 LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
 CLARIFY_SCORE = 0.4  # below this, only e-mail words make the text "about e-mail"
-PHRASE_WEIGHT = 2.0  # evidence of a perfectly matching phrase
-PHRASE_FLOOR = 0.4  # phrase similarity below this is no evidence
+PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching example
+PHRASE_FLOOR = 0.4  # example similarity below this is no evidence
 NO_CONTEXT_FACTOR = 0.4  # share of the evidence kept when no e-mail word is present
+WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
+PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
+CONTRAST_SHARE = 0.3  # weight kept by the working side of a contrast (see _context_terms)
 MAX_CANDIDATES = 3
+NEGATION = "not"  # the vocabulary's canonical negation
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
+
+# Text → the symptom id a pasted server or app error points at (None: not a known error).
+ErrorLookup = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,11 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why a flow scored what it did (for `--explain`)."""
+    """Why a flow scored what it did (for `--explain`).
+
+    `keywords` are the learned terms and hand keywords found, with their weights; `phrase` is
+    the flow's closest example and `phrase_similarity` its similarity in [0, 1].
+    """
 
     keywords: tuple[tuple[str, float], ...]
     phrase: str | None
@@ -52,7 +65,10 @@ class Evidence:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """The decision for one utterance (CONTRACT.md, `deskbot match`)."""
+    """The decision for one utterance (CONTRACT.md, `deskbot match`).
+
+    `language` names the language when the text is not English (decision `none`).
+    """
 
     text: str
     decision: str
@@ -61,6 +77,7 @@ class MatchResult:
     evidence: Mapping[str, Evidence] = field(default_factory=dict, compare=False)
     anchors: tuple[str, ...] = field(default=(), compare=False)
     offtopic: tuple[str, ...] = field(default=(), compare=False)
+    language: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of the contract."""
@@ -85,41 +102,53 @@ class _Context:
 class Matcher:
     """Maps what a customer types to a flow id, `clarify` or `none`."""
 
-    def __init__(self, specs: Mapping[str, MatchSpec], vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        specs: Mapping[str, MatchSpec],
+        vocabulary: Vocabulary,
+        errors: ErrorLookup | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
         self.specs: Mapping[str, MatchSpec] = dict(specs)
         self.ids: tuple[str, ...] = tuple(sorted(specs))
+        self._errors = errors
         flow_words = {
             word
             for spec in specs.values()
-            for text in (*spec.phrases, *(k for k, _ in spec.keywords))
+            for text in (*spec.examples, *(k for k, _ in spec.keywords))
             for word in vocabulary.canonical(tokenize(text))
         }
         self._speller = vocabulary.speller(flow_words)
         skip = vocabulary.stopwords
         self._keywords: PatternIndex[tuple[int, float]] = PatternIndex(skip)
         phrases: list[tuple[int, str, frozenset[str]]] = []
-        wanted: set[Pattern] = set()
+        learned: list[list[set[str]]] = []
         for index, flow_id in enumerate(self.ids):
             spec = specs[flow_id]
             for pattern, weight in self._flow_keywords(spec).items():
                 self._keywords.add(pattern, (index, weight))
-                if weight > 0:
-                    wanted.add(pattern)
+            contents = [self._content(self.normalize(e)) for e in spec.examples]
             phrases.extend(
-                (index, p, frozenset(self._content(self.normalize(p)))) for p in spec.phrases
+                (index, e, frozenset(c) - {BREAK})
+                for e, c in zip(spec.examples, contents, strict=True)
             )
+            learned.append([terms(c) for c in contents])
         self._phrases = PhraseIndex(phrases)
+        # Vague and off-topic lines of the vocabulary are one more, never-offered class: the
+        # words they share with a flow ("wrong", "account", "help") weigh less for it.
+        learned.append([terms(self._content(self.normalize(e))) for e in vocabulary.background])
+        self.terms: TermWeights = fit(learned)
         self._anchors: PatternIndex[float] = PatternIndex(skip)
         for words, weight in vocabulary.anchors.items():
             self._anchors.add(self._pattern(" ".join(words)), weight)
-        self._offtopic = self._offtopic_index(vocabulary, wanted)
+        self._offtopic = self._offtopic_index(vocabulary, self._wanted(specs))
+        self._circumstances = {self._pattern(" ".join(c)) for c in vocabulary.circumstances}
         self._fallback = tuple(
             Candidate(flow_id, 0.0) for flow_id in vocabulary.clarify_fallback if flow_id in specs
         )[:MAX_CANDIDATES]
 
     @classmethod
-    def from_flows_dir(cls, path: Path | str) -> Matcher:
+    def from_flows_dir(cls, path: Path | str, errors: ErrorLookup | None = None) -> Matcher:
         """Read `id`, `title` and `match` of every flow in a folder, plus `_vocabulary.yaml`.
 
         Raises ValueError naming the file when a match block or the vocabulary is malformed.
@@ -137,7 +166,7 @@ class Matcher:
                 specs[str(raw["id"])] = MatchSpec.from_mapping(raw.get("match") or {}, title=title)
             except ValueError as exc:
                 raise ValueError(f"{file}: {exc}") from exc
-        return cls(specs, Vocabulary.load(folder / "_vocabulary.yaml"))
+        return cls(specs, Vocabulary.load(folder / "_vocabulary.yaml"), errors)
 
     def normalize(self, text: str) -> list[str]:
         """Canonical tokens: spelling repaired, synonyms applied."""
@@ -146,9 +175,12 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """Classify one utterance."""
+        language = self.vocabulary.language(tokenize(text))
+        if language is not None:
+            return MatchResult(text, "none", (), language=language)
         tokens = self.normalize(text)
         context = self._context(tokens)
-        explained = self._evidence(tokens, context)
+        explained = self._evidence(text, tokens, context)
         candidates = _rank(explained)
         decision = _decide(candidates, context.score, context.anchored)
         if decision == "clarify":
@@ -178,9 +210,14 @@ class Matcher:
         anchors = self._anchors.found(tokens)
         offtopic = self._offtopic.found(tokens)
         anchored = sum(w for _, w in anchors)
+        circumstances = self._circumstances
         # With a plain e-mail word present ("my hotel wifi blocks mail ports") other topics
-        # are the circumstance, not the subject: they count half.
-        penalty = sum(w for _, w in offtopic) * (0.5 if anchored >= 1.0 else 1.0)
+        # are the setting, not the subject: they count half; places and networks (hotel,
+        # Wi-Fi, VPN) not at all once any e-mail or sending word is there.
+        factor = 0.5 if anchored >= 1.0 else 1.0
+        penalty = sum(
+            0.0 if anchored > 0 and p in circumstances else w * factor for p, w in offtopic
+        )
         return _Context(
             tuple(" ".join(p) for p, _ in anchors),
             tuple(" ".join(p) for p, _ in offtopic),
@@ -189,22 +226,51 @@ class Matcher:
             anchored - penalty,
         )
 
-    def _evidence(self, tokens: Sequence[str], context: _Context) -> dict[str, Evidence]:
-        keywords: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    def _evidence(
+        self, text: str, tokens: Sequence[str], context: _Context
+    ) -> dict[str, Evidence]:
+        content = self._content(tokens)
+        found = self.terms.found(terms(content), _context_terms(content), CONTRAST_SHARE)
         for pattern, (flow, weight) in self._keywords.found(tokens):
-            keywords[flow].append((" ".join(pattern), weight))
-        phrases = self._phrases.best(set(self._content(tokens)), PHRASE_FLOOR)
+            found[flow].append((" ".join(pattern), weight))
+        pasted = self._pasted(text)
+        if pasted is not None:
+            found[pasted].append(("(pasted error)", PASTED_ERROR_WEIGHT))
+        phrases = self._phrases.best(set(content) - {BREAK}, PHRASE_FLOOR)
         explained: dict[str, Evidence] = {}
         factor = _context_factor(context.anchored)
-        for flow in sorted(set(keywords) | set(phrases)):
+        for flow in sorted((set(found) | set(phrases)) & set(range(len(self.ids)))):
             phrase, similarity = phrases.get(flow, (None, 0.0))
             bonus = PHRASE_WEIGHT * max(0.0, similarity - PHRASE_FLOOR) / (1 - PHRASE_FLOOR)
-            raw = sum(w for _, w in keywords[flow]) + bonus
+            raw = sum(w for _, w in found[flow]) + bonus
             total = raw * factor - context.penalty
             explained[self.ids[flow]] = Evidence(
-                tuple(sorted(keywords[flow])), phrase, round(similarity, 3), total
+                tuple(sorted(found[flow], key=lambda kw: (-kw[1], kw[0]))),
+                phrase,
+                round(similarity, 3),
+                total,
             )
         return explained
+
+    def _pasted(self, text: str) -> int | None:
+        """The flow a recognised pasted error points at (through the error catalogue)."""
+        if self._errors is None:
+            return None
+        symptom = self._errors(text)
+        return self.ids.index(symptom) if symptom in self.ids else None
+
+    def _wanted(self, specs: Mapping[str, MatchSpec]) -> set[Pattern]:
+        """Words a flow asks for by hand or that its examples make specific to it."""
+        wanted = {
+            self._pattern(word)
+            for spec in specs.values()
+            for word, weight in spec.keywords
+            if weight > 0
+        }
+        for term, flows in self.terms.by_term.items():
+            if any(w >= WANTED_WEIGHT for _, w in flows):
+                wanted.add(tuple(term.split(" ")))
+        return wanted
 
     def _offtopic_index(self, vocabulary: Vocabulary, wanted: set[Pattern]) -> PatternIndex[float]:
         # A word some flow asks for is on topic, whatever the shared off-topic list says.
@@ -226,7 +292,25 @@ class Matcher:
         return tuple(self.normalize(text))
 
     def _content(self, tokens: Sequence[str]) -> list[str]:
-        return [t for t in tokens if t != BREAK and t not in self.vocabulary.stopwords]
+        return [t for t in tokens if t == BREAK or t not in self.vocabulary.stopwords]
+
+
+def _context_terms(content: Sequence[str]) -> set[str]:
+    """Terms of the clauses that say what works, when another clause says what fails.
+
+    "I can send but not receive", "it's in webmail, not in the app": the failing side decides;
+    the working side is context and counts only CONTRAST_SHARE of its weight.
+    """
+    clauses: list[list[str]] = [[]]
+    for token in content:
+        if token == BREAK:
+            clauses.append([])
+        else:
+            clauses[-1].append(token)
+    failing = [NEGATION in c for c in clauses]
+    if len(clauses) < 2 or not any(failing) or all(failing):
+        return set()
+    return {t for c, f in zip(clauses, failing, strict=True) if not f for t in terms(c)}
 
 
 def _context_factor(context: float) -> float:
@@ -238,17 +322,25 @@ def _context_factor(context: float) -> float:
 def _decide(candidates: Sequence[Candidate], context: float, anchored: float) -> str:
     best = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
+    # Ratios are taken on the evidence (score s ⇔ evidence s / (1 - s) · HALF), which keeps
+    # its proportions where the score saturates.
+    best, second = _evidence_of(best), _evidence_of(second)
     # Not one e-mail word ("stop syncing with this phone"): a flow needs more to start.
     route = ROUTE_SCORE if anchored > 0 else BARE_ROUTE_SCORE
-    if best >= route and best - second >= ROUTE_MARGIN:
+    # One reading clearly ahead starts its flow; "which one?" is for a genuine tie.
+    if best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
         return candidates[0].id
     # Plainly about e-mail and one flow alone has evidence: "which one?" would offer a
     # single sensible choice, so start it.
-    if context >= LONE_CONTEXT and best >= LONE_SCORE and second <= best * LONE_RATIO:
+    if context >= LONE_CONTEXT and best >= _evidence_of(LONE_SCORE) and second <= best * LONE_RATIO:
         return candidates[0].id
-    if best >= CLARIFY_SCORE or context >= 1.0:
+    if best >= _evidence_of(CLARIFY_SCORE) or context >= 1.0:
         return "clarify"
     return "none"
+
+
+def _evidence_of(score: float) -> float:
+    return score / (1 - score) * HALF if score < 1 else float("inf")
 
 
 def _rank(explained: Mapping[str, Evidence]) -> tuple[Candidate, ...]:

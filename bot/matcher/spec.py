@@ -1,52 +1,82 @@
-"""A flow's `match:` block: the phrases and weighted keywords that call for it."""
+"""A flow's `match:` block: the example sentences (and rare hand weights) that call for it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_KNOWN_KEYS = frozenset({"phrases", "keywords"})
+_KNOWN_KEYS = frozenset({"examples", "phrases", "keywords"})
+MAX_EXAMPLES = 500  # per flow: more says nothing new and slows every start
+
+
+class MatchSpecError(ValueError):
+    """A malformed `match:` block; `key` and `index` say where (for a FILE:LINE message).
+
+    `key` is "examples", "phrases" or "keywords" (None: the block itself); `index` is the
+    0-based list position of the bad example, or None.
+    """
+
+    def __init__(self, message: str, key: str | None = None, index: int | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.index = index
 
 
 @dataclass(frozen=True)
 class MatchSpec:
     """What customers say when they need one flow.
 
-    `phrases` are whole sentences customers type; `keywords` map a word or a short word
-    sequence (matched in order, a few words apart at most) to a weight; a negative weight
-    is evidence against the flow.
+    `examples` are whole first lines customers type; the matcher learns its term weights from
+    them (docs/flow-language.md, "Matching"). `keywords` map a word or a short word sequence
+    to a hand-set weight (-10..10): rare, for what examples cannot say; each should carry a
+    comment in the flow file saying why.
     """
 
     title: str
-    phrases: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
     keywords: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """The examples under their former name (flows written before examples existed)."""
+        return self.examples
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, object], *, title: str) -> MatchSpec:
-        """Validate and build from a flow's `match:` mapping; ValueError says what is wrong."""
+        """Validate and build from a flow's `match:` mapping; MatchSpecError says what is wrong.
+
+        `phrases:` is read as more examples (the former name of the list).
+        """
         if not isinstance(raw, Mapping):
-            raise ValueError("match: expected a mapping with 'phrases' and 'keywords'")
+            raise MatchSpecError("match: expected a mapping with 'examples' (and 'keywords')")
         unknown = sorted(set(map(str, raw)) - _KNOWN_KEYS)
         if unknown:
-            raise ValueError(
-                f"match: unknown key(s) {', '.join(unknown)}; expected phrases, keywords"
+            raise MatchSpecError(
+                f"match: unknown key(s) {', '.join(unknown)}; expected examples, keywords"
             )
-        return cls(
-            title=title,
-            phrases=_phrases(raw.get("phrases", [])),
-            keywords=_keywords(raw.get("keywords", {})),
+        examples = _sentences(raw.get("examples"), "examples") + _sentences(
+            raw.get("phrases"), "phrases"
         )
+        if len(examples) > MAX_EXAMPLES:
+            raise MatchSpecError(
+                f"match.examples: {len(examples)} examples; at most {MAX_EXAMPLES}", "examples"
+            )
+        return cls(title=title, examples=examples, keywords=_keywords(raw.get("keywords", {})))
 
 
-def _phrases(value: object) -> tuple[str, ...]:
+def _sentences(value: object, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ValueError("match.phrases: expected a list of sentences")
+        raise MatchSpecError(f"match.{key}: expected a list of sentences", key)
     out: list[str] = []
+    seen: set[str] = set()
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise ValueError(f"match.phrases[{index}]: expected a non-empty sentence")
+            raise MatchSpecError(f"match.{key}[{index}]: expected a non-empty sentence", key, index)
+        if item.strip().lower() in seen:
+            raise MatchSpecError(f"match.{key}[{index}]: {item!r} is listed twice", key, index)
+        seen.add(item.strip().lower())
         out.append(item)
     return tuple(out)
 
@@ -55,14 +85,18 @@ def _keywords(value: object) -> tuple[tuple[str, float], ...]:
     if value is None:
         return ()
     if not isinstance(value, Mapping):
-        raise ValueError("match.keywords: expected a mapping of word → weight")
+        raise MatchSpecError("match.keywords: expected a mapping of word → weight", "keywords")
     out: list[tuple[str, float]] = []
-    for word, weight in value.items():
+    for index, (word, weight) in enumerate(value.items()):
         if not isinstance(word, str) or not word.strip():
-            raise ValueError(f"match.keywords: {word!r} is not a word")
+            raise MatchSpecError(f"match.keywords: {word!r} is not a word", "keywords", index)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
-            raise ValueError(f"match.keywords.{word}: weight must be a number, not {weight!r}")
+            raise MatchSpecError(
+                f"match.keywords.{word}: weight must be a number, not {weight!r}", "keywords", index
+            )
         if not -10 <= weight <= 10:
-            raise ValueError(f"match.keywords.{word}: weight {weight} is outside -10..10")
+            raise MatchSpecError(
+                f"match.keywords.{word}: weight {weight} is outside -10..10", "keywords", index
+            )
         out.append((word, float(weight)))
     return tuple(out)

@@ -60,6 +60,9 @@ class Vocabulary:
     anchors: Mapping[tuple[str, ...], float] = field(default_factory=dict)
     offtopic: Mapping[tuple[str, ...], float] = field(default_factory=dict)
     clarify_fallback: tuple[str, ...] = ()
+    circumstances: frozenset[tuple[str, ...]] = frozenset()
+    background: tuple[str, ...] = ()
+    foreign: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, object]) -> Vocabulary:
@@ -81,6 +84,14 @@ class Vocabulary:
             anchors={tuple(tokenize(k)): float(v) for k, v in _weights(raw, "anchors").items()},
             offtopic={tuple(tokenize(k)): float(v) for k, v in _weights(raw, "offtopic").items()},
             clarify_fallback=tuple(str(x) for x in _list(raw, "clarify_fallback")),
+            circumstances=frozenset(
+                tuple(tokenize(_text(c, "circumstances"))) for c in _list(raw, "circumstances")
+            ),
+            background=tuple(_text(b, "background") for b in _list(raw, "background")),
+            foreign={
+                name: frozenset(tokenize(" ".join(_text(w, f"foreign.{name}") for w in words)))
+                for name, words in _foreign(raw).items()
+            },
         )
 
     @classmethod
@@ -92,6 +103,19 @@ class Vocabulary:
         if not isinstance(raw, Mapping):
             raise ValueError(f"{path}: expected a mapping at the top level")
         return cls.from_mapping(raw)
+
+    def language(self, tokens: Sequence[str]) -> str | None:
+        """The other language the text is written in, from its common words; None: English.
+
+        Two of its words at least, making up half the words or more: "mi correo no funciona"
+        is Spanish, "my email is on the Bodensee server" stays English.
+        """
+        words = [t for t in tokens if t.isalpha()]
+        for name, common in self.foreign.items():
+            hits = sum(1 for w in words if w in common)
+            if hits >= 2 and 2 * hits >= len(words):
+                return name
+        return None
 
     def canonical(self, tokens: Sequence[str]) -> list[str]:
         """Apply multi-word synonyms, longest match first, without spelling repair.
@@ -208,6 +232,15 @@ def _mapping(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{key}: expected a mapping")
     return {str(k): v for k, v in value.items()}
+
+
+def _foreign(raw: Mapping[str, object]) -> dict[str, list[object]]:
+    out: dict[str, list[object]] = {}
+    for name, words in _mapping(raw, "foreign").items():
+        if not isinstance(words, list):
+            raise ValueError(f"foreign.{name}: expected a list of common words")
+        out[name] = words
+    return out
 
 
 def _list(raw: Mapping[str, object], key: str) -> list[object]:
