@@ -199,7 +199,15 @@ def test_unknown_placeholder_and_secret_placeholder(tmp_path: Path) -> None:
 
 def test_match_block_errors_come_from_the_matcher(tmp_path: Path) -> None:
     text = GOOD.replace("keywords: {outbox: 3}", "keywords: {outbox: lots}")
-    assert ":3: match.keywords.outbox: weight must be a number" in one_problem(tmp_path, text)
+    assert ":5: match.keywords.outbox: weight must be a number" in one_problem(tmp_path, text)
+
+
+def test_a_bad_example_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        '  phrases: ["my mail is stuck in the outbox"]\n',
+        '  examples:\n    - "my mail is stuck in the outbox"\n    - 42\n',
+    )
+    assert ":6: match.examples[1]: expected a non-empty sentence" in one_problem(tmp_path, text)
 
 
 def test_unknown_node_key_and_two_kinds(tmp_path: Path) -> None:

@@ -134,8 +134,11 @@ def test_same_input_same_output(matcher: Matcher) -> None:
         assert first == again.match(text) == matcher.match(text)
 
 
-def test_explanation_names_the_winning_keywords(matcher: Matcher) -> None:
+def test_explanation_names_the_winning_terms(matcher: Matcher) -> None:
     result = matcher.match("emails stuck in the outbox")
     evidence = result.evidence["outbox_stuck"]
-    assert ("outbox", 4.5) in evidence.keywords
+    weights = dict(evidence.keywords)
+    assert weights["outbox"] > 2  # learned from the examples: specific to the flow
+    assert weights["outbox"] == max(weights.values())
+    assert evidence.phrase is not None
     assert "outbox" in result.tokens

@@ -16,14 +16,15 @@ AUTOREPLY_FLOW = """\
 id: autoreply_broken
 title: "The out-of-office auto-reply does not go out"
 match:
-  phrases:
+  examples:
     - "my out of office reply is not working"
     - "the vacation responder does not answer people"
-  keywords:
-    out of office: 4.5
-    autoreply: 4.5
-    vacation responder: 4.5
-    vacation: 1.5
+    - "autoreply not sent while I was away"
+    - "people don't get my out of office message"
+    - "my away message isn't going out"
+    - "auto reply stopped working"
+    - "vacation responder is broken"
+    - "how do I fix my out of office"
 start: todo
 nodes:
   todo: {handoff: "Not written yet."}
@@ -37,6 +38,7 @@ def flows_with_an_eleventh(tmp_path: Path) -> Path:
     (tmp_path / "autoreply_broken.yaml").write_text(AUTOREPLY_FLOW, encoding="utf-8")
     vocabulary = yaml.safe_load((tmp_path / "_vocabulary.yaml").read_text(encoding="utf-8"))
     vocabulary["synonyms"]["autoreply"] = ["auto reply", "auto-reply", "automatic reply"]
+    vocabulary["anchors"]["autoreply"] = 1.0  # the new flow's own e-mail word
     (tmp_path / "_vocabulary.yaml").write_text(yaml.safe_dump(vocabulary), encoding="utf-8")
     return tmp_path
 
@@ -67,6 +69,7 @@ def test_without_the_new_flow_the_same_text_is_not_routed() -> None:
         ({"keywords": {"outbox": "high"}}, "match.keywords.outbox: weight must be a number"),
         ({"keywords": {"outbox": 50}}, "outside -10..10"),
         ({"phrase": []}, "unknown key(s) phrase"),
+        ({"examples": ["ok", ""]}, "match.examples[1]: expected a non-empty sentence"),
     ],
 )
 def test_malformed_match_blocks_say_what_is_wrong(raw: dict[str, object], message: str) -> None:
@@ -76,11 +79,28 @@ def test_malformed_match_blocks_say_what_is_wrong(raw: dict[str, object], messag
 
 def test_a_match_block_keeps_its_data() -> None:
     spec = MatchSpec.from_mapping(
-        {"phrases": ["mail stuck"], "keywords": {"outbox": 4, "bounce": -2}}, title="Outbox"
+        {"examples": ["mail stuck"], "phrases": ["older name"], "keywords": {"outbox": 4}},
+        title="Outbox",
     )
     assert spec.title == "Outbox"
-    assert spec.phrases == ("mail stuck",)
-    assert dict(spec.keywords) == {"outbox": 4.0, "bounce": -2.0}
+    assert spec.examples == ("mail stuck", "older name")
+    assert dict(spec.keywords) == {"outbox": 4.0}
+
+
+def test_a_repeated_example_is_refused_with_its_position() -> None:
+    with pytest.raises(ValueError, match=re.escape("match.examples[2]: 'Mail stuck' is listed")):
+        MatchSpec.from_mapping({"examples": ["mail stuck", "outbox", "Mail stuck"]}, title="t")
+
+
+def test_other_languages_are_none_and_named() -> None:
+    matcher = Matcher.from_flows_dir(default_flows_dir())
+    for text, language in [
+        ("no me llegan los correos desde ayer", "Spanish"),
+        ("ich kann seit heute keine Nachrichten senden", "German"),
+    ]:
+        result = matcher.match(text)
+        assert (result.decision, result.language) == ("none", language)
+    assert matcher.match("the message says el servidor no responde").language is None
 
 
 def test_vocabulary_repairs_spelling_but_leaves_real_words_alone() -> None:

@@ -227,6 +227,9 @@ class Session(FlowWalk):
             self.slots.setdefault("message", text)
             ids = [c.id for c in result.candidates if c.id in self.engine.flows]
             self._ask_clarify(ids or sorted(self.engine.flows))
+        elif result.language is not None:
+            self._bot("text", texts.ENGLISH_ONLY.format(language=result.language))
+            self._offer_human()
         else:
             self._miss_describe()
 

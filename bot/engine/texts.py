@@ -17,6 +17,10 @@ NOT_EMAIL = (
     "what goes wrong with your e-mail, for example \"my mail is stuck in the outbox\", or say "
     "\"talk to a person\"."
 )
+ENGLISH_ONLY = (
+    "Sorry, I can only help in English ({language} detected). Please describe the problem in "
+    "English, or I can pass you to a person."
+)
 CLARIFY = "Which of these is closest to your problem?"
 SOMETHING_ELSE = "Something else"
 STARTING = "Let's look at this: {title}."

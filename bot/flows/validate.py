@@ -23,7 +23,7 @@ from bot.flows.model import (
     Node,
 )
 from bot.flows.paths import cycles, graph_of, reachable
-from bot.flows.yamlsafe import plain
+from bot.flows.yamlsafe import LineDict, LineList, plain
 from bot.ids import diagnosis_codes, symptom_ids
 from bot.probes.registry import PROBES
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
@@ -356,7 +356,25 @@ def validate_match(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
     try:
         MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
     except ValueError as exc:
-        yield _p(flow, flow.match_line or flow.line, str(exc))
+        yield _p(flow, _match_line(flow, exc), str(exc))
+
+
+def _match_line(flow: Flow, exc: ValueError) -> int:
+    """The line of the bad example or keyword when the matcher says which (MatchSpecError)."""
+    line = flow.match_line or flow.line
+    key, index = getattr(exc, "key", None), getattr(exc, "index", None)
+    block = flow.match
+    if key is None or not isinstance(block, LineDict) or key not in block:
+        return line
+    line = int(block.key_lines.get(key, line))
+    value = block[key]
+    if index is None:
+        return line
+    if isinstance(value, LineList) and index < len(value.item_lines):
+        return int(value.item_lines[index])
+    if isinstance(value, LineDict) and index < len(value.key_lines):
+        return int(list(value.key_lines.values())[index])
+    return line
 
 
 RULES: tuple[Rule, ...] = (

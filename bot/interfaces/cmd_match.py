@@ -1,7 +1,8 @@
 """`deskbot match [TEXT]` (CONTRACT.md): classify what a user first types.
 
-Also `--explain` (which phrases and keywords decided) and `--eval FILE` (accuracy on a
-labelled YAML set, per label, with the confusions).
+Also `--explain` (which learned terms and which closest example decided), `--eval FILE`
+(accuracy on a labelled YAML set, per label, with the confusions) and `--cv K` (k-fold
+cross-validation over the flows' own examples; with `--eval FILE`, that set is scored too).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flows", type=Path, default=None, help="flows folder to match against")
     parser.add_argument("--explain", action="store_true", help="show which words decided")
     parser.add_argument("--eval", type=Path, metavar="FILE", help="score a labelled YAML set")
+    parser.add_argument(
+        "--cv", type=int, metavar="K", help="k-fold cross-validation over the flows' examples"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
         matcher = Matcher.from_flows_dir(flows)
     except ValueError as exc:
         raise ConfigError(f"cannot load the matcher: {exc}") from exc
+    if args.cv is not None:
+        status = _cross_validate(matcher, args.cv)
+        if status or args.eval is None:
+            return status
     if args.eval is not None:
         return _evaluate(matcher, args.eval)
     if args.text:
@@ -49,6 +57,8 @@ def _emit(result: MatchResult, *, explain: bool) -> None:
 
 
 def _explain(result: MatchResult) -> list[str]:
+    if result.language is not None:
+        return [f"  language: {result.language} (deskbot speaks English only: decision none)"]
     lines = [f"  words: {' '.join(result.tokens)}"]
     if result.anchors:
         lines.append(f"  e-mail words: {', '.join(result.anchors)}")
@@ -56,9 +66,11 @@ def _explain(result: MatchResult) -> list[str]:
         lines.append(f"  other-topic words (against every flow): {', '.join(result.offtopic)}")
     ranked = sorted(result.evidence.items(), key=lambda item: -item[1].total)
     for flow_id, ev in ranked[:5]:
-        keywords = ", ".join(f"{k} {w:+g}" for k, w in ev.keywords) or "-"
-        phrase = f"{ev.phrase!r} ({ev.phrase_similarity:.2f})" if ev.phrase else "-"
-        lines.append(f"  {flow_id}: evidence {ev.total:.2f}; keywords {keywords}; phrase {phrase}")
+        terms = ", ".join(f"{k} {w:+g}" for k, w in ev.keywords) or "-"
+        example = f"{ev.phrase!r} ({ev.phrase_similarity:.2f})" if ev.phrase else "-"
+        lines.append(
+            f"  {flow_id}: evidence {ev.total:.2f}; terms {terms}; closest example {example}"
+        )
     return lines
 
 
@@ -71,5 +83,19 @@ def _evaluate(matcher: Matcher, path: Path) -> int:
         print(f"deskbot match: cannot read {path}: {exc}", file=sys.stderr)
         return 2
     report = evaluate(matcher, examples)
+    print("\n".join(format_report(report)))
+    return 0
+
+
+def _cross_validate(matcher: Matcher, folds: int) -> int:
+    from bot.matcher.evaluate import cross_validate, format_report
+
+    try:
+        report = cross_validate(matcher.specs, matcher.vocabulary, folds)
+    except ValueError as exc:
+        print(f"deskbot match: {exc}", file=sys.stderr)
+        return 2
+    examples = sum(len(s.examples) for s in matcher.specs.values())
+    print(f"{folds}-fold cross-validation over {examples} examples of {len(matcher.specs)} flows")
     print("\n".join(format_report(report)))
     return 0

@@ -20,10 +20,10 @@ from bot.matcher.terms import TermWeights, fit, terms
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
 HALF = 5.0  # evidence at which a flow scores 0.5
-ROUTE_SCORE = 0.45  # start a flow at or above this ...
-ROUTE_RATIO = 0.75  # ... when the runner-up has at most this share of its evidence
+ROUTE_SCORE = 0.4  # start a flow at or above this ...
+ROUTE_RATIO = 0.85  # ... when the runner-up has at most this share of its evidence
 BARE_ROUTE_SCORE = 0.55  # the same without a single e-mail word in the text
-LONE_SCORE = 0.35  # ... or this, with e-mail words present and no real runner-up:
+LONE_SCORE = 0.25  # ... or this, with e-mail words present and no real runner-up:
 LONE_RATIO = 0.3  # the runner-up has at most this share of the best's evidence
 LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
 CLARIFY_SCORE = 0.4  # below this, only e-mail words make the text "about e-mail"
@@ -35,6 +35,8 @@ PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error poi
 CONTRAST_SHARE = 0.3  # weight kept by the working side of a contrast (see _context_terms)
 MAX_CANDIDATES = 3
 NEGATION = "not"  # the vocabulary's canonical negation
+BACKGROUND_RATIO = 0.5  # background evidence at this share of the best flow's stops routing
+BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
 # Text → the symptom id a pasted server or app error points at (None: not a known error).
@@ -143,6 +145,9 @@ class Matcher:
             self._anchors.add(self._pattern(" ".join(words)), weight)
         self._offtopic = self._offtopic_index(vocabulary, self._wanted(specs))
         self._circumstances = {self._pattern(" ".join(c)) for c in vocabulary.circumstances}
+        self._medium = {
+            " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
+        }
         self._fallback = tuple(
             Candidate(flow_id, 0.0) for flow_id in vocabulary.clarify_fallback if flow_id in specs
         )[:MAX_CANDIDATES]
@@ -181,10 +186,21 @@ class Matcher:
         tokens = self.normalize(text)
         context = self._context(tokens)
         explained = self._evidence(text, tokens, context)
+        background = explained.pop(BACKGROUND, None)
         candidates = _rank(explained)
-        decision = _decide(candidates, context.score, context.anchored)
+        decision = _decide(candidates, context.score, context.anchored, len(tokens) > 1)
+        # The text reads more like the vague or off-topic lines than like the flow.
+        vague = (
+            decision in explained
+            and background is not None
+            and background.total >= explained[decision].total * BACKGROUND_RATIO
+        )
+        if vague:
+            decision = "clarify" if context.score >= 1.0 else "none"
+        if background is not None:
+            explained[BACKGROUND] = background
         if decision == "clarify":
-            candidates = self._offer(candidates)
+            candidates = self._offer(candidates, vague)
         return MatchResult(
             text,
             decision,
@@ -195,8 +211,14 @@ class Matcher:
             context.offtopic,
         )
 
-    def _offer(self, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
-        """What "which one?" offers: the real candidates, then the usual suspects."""
+    def _offer(self, candidates: tuple[Candidate, ...], vague: bool) -> tuple[Candidate, ...]:
+        """What "which one?" offers: the real candidates, then the usual suspects.
+
+        A vague text ("my email is not working") gets the usual suspects in their order.
+        """
+        if vague:
+            scores = {c.id: c.score for c in candidates}
+            return tuple(Candidate(f.id, scores.get(f.id, 0.0)) for f in self._fallback)
         offered = [c for c in candidates if c.score >= OFFER_SCORE]
         scores = {c.id: c.score for c in candidates}
         taken = {c.id for c in offered}
@@ -213,11 +235,10 @@ class Matcher:
         circumstances = self._circumstances
         # With a plain e-mail word present ("my hotel wifi blocks mail ports") other topics
         # are the setting, not the subject: they count half; places and networks (hotel,
-        # Wi-Fi, VPN) not at all once any e-mail or sending word is there.
+        # Wi-Fi, VPN) not at all once a word of the medium is there ("send", "inbox").
         factor = 0.5 if anchored >= 1.0 else 1.0
-        penalty = sum(
-            0.0 if anchored > 0 and p in circumstances else w * factor for p, w in offtopic
-        )
+        waived = any(" ".join(p) in self._medium for p, _ in anchors)
+        penalty = sum(0.0 if waived and p in circumstances else w * factor for p, w in offtopic)
         return _Context(
             tuple(" ".join(p) for p, _ in anchors),
             tuple(" ".join(p) for p, _ in offtopic),
@@ -236,14 +257,19 @@ class Matcher:
         pasted = self._pasted(text)
         if pasted is not None:
             found[pasted].append(("(pasted error)", PASTED_ERROR_WEIGHT))
-        phrases = self._phrases.best(set(content) - {BREAK}, PHRASE_FLOOR)
+        words = [t for t in content if t != BREAK]
+        # One word is an answer ("587", "imap"), not a description: no closest example.
+        phrases = self._phrases.best(set(words), PHRASE_FLOOR) if len(words) > 1 else {}
         explained: dict[str, Evidence] = {}
         factor = _context_factor(context.anchored)
-        for flow in sorted((set(found) | set(phrases)) & set(range(len(self.ids)))):
+        for flow in sorted(set(found) | set(phrases)):
             phrase, similarity = phrases.get(flow, (None, 0.0))
             bonus = PHRASE_WEIGHT * max(0.0, similarity - PHRASE_FLOOR) / (1 - PHRASE_FLOOR)
-            raw = sum(w for _, w in found[flow]) + bonus
-            total = raw * factor - context.penalty
+            # A close example is context enough; single terms need e-mail words around them.
+            total = sum(w for _, w in found[flow]) * factor + bonus - context.penalty
+            if flow == len(self.ids):
+                explained[BACKGROUND] = Evidence(tuple(found[flow]), None, 0.0, total)
+                continue
             explained[self.ids[flow]] = Evidence(
                 tuple(sorted(found[flow], key=lambda kw: (-kw[1], kw[0]))),
                 phrase,
@@ -319,7 +345,9 @@ def _context_factor(context: float) -> float:
     return NO_CONTEXT_FACTOR + (1 - NO_CONTEXT_FACTOR) * min(1.0, max(0.0, context))
 
 
-def _decide(candidates: Sequence[Candidate], context: float, anchored: float) -> str:
+def _decide(
+    candidates: Sequence[Candidate], context: float, anchored: float, several: bool
+) -> str:
     best = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
     # Ratios are taken on the evidence (score s ⇔ evidence s / (1 - s) · HALF), which keeps
@@ -331,8 +359,9 @@ def _decide(candidates: Sequence[Candidate], context: float, anchored: float) ->
     if best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
         return candidates[0].id
     # Plainly about e-mail and one flow alone has evidence: "which one?" would offer a
-    # single sensible choice, so start it.
-    if context >= LONE_CONTEXT and best >= _evidence_of(LONE_SCORE) and second <= best * LONE_RATIO:
+    # single sensible choice, so start it. (One word is an answer, "imap", not a problem.)
+    lone = best >= _evidence_of(LONE_SCORE) and second <= best * LONE_RATIO
+    if several and context >= LONE_CONTEXT and lone:
         return candidates[0].id
     if best >= _evidence_of(CLARIFY_SCORE) or context >= 1.0:
         return "clarify"

@@ -14,6 +14,7 @@ Simple, Good Sentiment and Topic Classification" (ACL 2012), used one flow again
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +31,7 @@ MAX_WEIGHT = 4.0  # no single term decides alone against everything else in a te
 def terms(content: Sequence[str]) -> set[str]:
     """The terms of a canonical, stopword-free token list (BREAK tokens end a pair)."""
     found = {t for t in content if t != BREAK}
-    for left, right in zip(content, content[1:], strict=False):
+    for left, right in itertools.pairwise(content):
         if left != BREAK and right != BREAK and left != right:
             found.add(f"{left} {right}")
     return found

@@ -62,6 +62,7 @@ class Vocabulary:
     clarify_fallback: tuple[str, ...] = ()
     circumstances: frozenset[tuple[str, ...]] = frozenset()
     background: tuple[str, ...] = ()
+    circumstances_waived_by: frozenset[tuple[str, ...]] = frozenset()
     foreign: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +87,10 @@ class Vocabulary:
             clarify_fallback=tuple(str(x) for x in _list(raw, "clarify_fallback")),
             circumstances=frozenset(
                 tuple(tokenize(_text(c, "circumstances"))) for c in _list(raw, "circumstances")
+            ),
+            circumstances_waived_by=frozenset(
+                tuple(tokenize(_text(c, "circumstances_waived_by")))
+                for c in _list(raw, "circumstances_waived_by")
             ),
             background=tuple(_text(b, "background") for b in _list(raw, "background")),
             foreign={
