@@ -10,6 +10,7 @@ becomes the score e / (e + HALF): one scale and one set of thresholds for all fl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,9 @@ from bot.matcher.terms import TermWeights, fit, terms
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
 HALF = 5.0  # evidence at which a flow scores 0.5
-ROUTE_SCORE = 0.4  # start a flow at or above this ...
-ROUTE_RATIO = 0.85  # ... when the runner-up has at most this share of its evidence
-BARE_ROUTE_SCORE = 0.55  # the same without a single e-mail word in the text
+ROUTE_SCORE = 0.35  # start a flow at or above this ...
+ROUTE_RATIO = 0.95  # ... when the runner-up has at most this share of its evidence
+BARE_ROUTE_SCORE = 0.5  # the same without a single e-mail word in the text
 LONE_SCORE = 0.25  # ... or this, with e-mail words present and no real runner-up:
 LONE_RATIO = 0.3  # the runner-up has at most this share of the best's evidence
 LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
@@ -30,14 +31,20 @@ CLARIFY_SCORE = 0.4  # below this, only e-mail words make the text "about e-mail
 PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching example
 PHRASE_FLOOR = 0.4  # example similarity below this is no evidence
 NO_CONTEXT_FACTOR = 0.4  # share of the evidence kept when no e-mail word is present
+FULL_CONTEXT = 0.5  # e-mail words weighing this much keep all of it
+SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem ("outbox")
 WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
-CONTRAST_SHARE = 0.3  # weight kept by the working side of a contrast (see _context_terms)
+WORKS = "ok:"  # marks the words of the working side of a contrast (see _mark_contrast)
 MAX_CANDIDATES = 3
+SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATION = "not"  # the vocabulary's canonical negation
-BACKGROUND_RATIO = 0.5  # background evidence at this share of the best flow's stops routing
+BACKGROUND_RATIO = 1.0  # background evidence at this share of the best flow's stops routing
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
+
+# An error code on its own: Outlook's 0x800CCC0E, an enhanced status code 5.7.8 (RFC 3463).
+_CODE = re.compile(r"0x[0-9a-f]{6,8}|[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 
 # Text → the symptom id a pasted server or app error points at (None: not a known error).
 ErrorLookup = Callable[[str], str | None]
@@ -135,11 +142,18 @@ class Matcher:
                 for e, c in zip(spec.examples, contents, strict=True)
             )
             learned.append([terms(c) for c in contents])
-        self._phrases = PhraseIndex(phrases)
         # Vague and off-topic lines of the vocabulary are one more, never-offered class: the
-        # words they share with a flow ("wrong", "account", "help") weigh less for it.
-        learned.append([terms(self._content(self.normalize(e))) for e in vocabulary.background])
-        self.terms: TermWeights = fit(learned)
+        # words they share with a flow ("wrong", "account", "help") weigh less for it, and a
+        # text close to one of them is not routed.
+        lines = (*vocabulary.vague, *vocabulary.background)
+        contents = [self._content(self.normalize(e)) for e in lines]
+        phrases.extend(
+            (len(self.ids), e, frozenset(c) - {BREAK}) for e, c in zip(lines, contents, strict=True)
+        )
+        self._phrases = PhraseIndex(phrases)
+        vague = [terms(c) for c in contents[: len(vocabulary.vague)]]
+        other = [terms(c) for c in contents[len(vocabulary.vague) :]]
+        self.terms: TermWeights = fit(learned, vague, other)
         self._anchors: PatternIndex[float] = PatternIndex(skip)
         for words, weight in vocabulary.anchors.items():
             self._anchors.add(self._pattern(" ".join(words)), weight)
@@ -188,7 +202,7 @@ class Matcher:
         explained = self._evidence(text, tokens, context)
         background = explained.pop(BACKGROUND, None)
         candidates = _rank(explained)
-        decision = _decide(candidates, context.score, context.anchored, len(tokens) > 1)
+        decision = _decide(candidates, context.score, context.anchored, self._describes(tokens))
         # The text reads more like the vague or off-topic lines than like the flow.
         vague = (
             decision in explained
@@ -210,6 +224,15 @@ class Matcher:
             context.anchors,
             context.offtopic,
         )
+
+    def _describes(self, tokens: Sequence[str]) -> bool:
+        """False for a lone word that is an answer ("imap", "587", "yes"), not a problem: only
+        an error code or a word its examples make specific to one flow ("outbox") is one."""
+        if len(tokens) != 1:
+            return bool(tokens)
+        word = tokens[0]
+        weights = [w for _, w in self.terms.by_term.get(word, ())]
+        return bool(_CODE.fullmatch(word)) or max(weights, default=0.0) >= SPECIFIC_WEIGHT
 
     def _offer(self, candidates: tuple[Candidate, ...], vague: bool) -> tuple[Candidate, ...]:
         """What "which one?" offers: the real candidates, then the usual suspects.
@@ -251,24 +274,28 @@ class Matcher:
         self, text: str, tokens: Sequence[str], context: _Context
     ) -> dict[str, Evidence]:
         content = self._content(tokens)
-        found = self.terms.found(terms(content), _context_terms(content), CONTRAST_SHARE)
+        found = self.terms.found(terms(content))
         for pattern, (flow, weight) in self._keywords.found(tokens):
             found[flow].append((" ".join(pattern), weight))
         pasted = self._pasted(text)
         if pasted is not None:
             found[pasted].append(("(pasted error)", PASTED_ERROR_WEIGHT))
         words = [t for t in content if t != BREAK]
-        # One word is an answer ("587", "imap"), not a description: no closest example.
-        phrases = self._phrases.best(set(words), PHRASE_FLOOR) if len(words) > 1 else {}
+        # One word is an answer ("587", "imap"), not a description: no closest example; an
+        # error code alone ("0x800ccc0e", "5.7.8") is a pasted error, and is one.
+        several = len(words) > 1 or any(_CODE.fullmatch(w) for w in words)
+        shortlist = self._shortlist(found)
+        phrases = self._phrases.best(set(words), PHRASE_FLOOR, shortlist) if several else {}
         explained: dict[str, Evidence] = {}
         factor = _context_factor(context.anchored)
         for flow in sorted(set(found) | set(phrases)):
             phrase, similarity = phrases.get(flow, (None, 0.0))
             bonus = PHRASE_WEIGHT * max(0.0, similarity - PHRASE_FLOOR) / (1 - PHRASE_FLOOR)
-            # A close example is context enough; single terms need e-mail words around them.
-            total = sum(w for _, w in found[flow]) * factor + bonus - context.penalty
+            total = (sum(w for _, w in found[flow]) + bonus) * factor - context.penalty
             if flow == len(self.ids):
-                explained[BACKGROUND] = Evidence(tuple(found[flow]), None, 0.0, total)
+                explained[BACKGROUND] = Evidence(
+                    tuple(found[flow]), phrase, round(similarity, 3), total
+                )
                 continue
             explained[self.ids[flow]] = Evidence(
                 tuple(sorted(found[flow], key=lambda kw: (-kw[1], kw[0]))),
@@ -277,6 +304,12 @@ class Matcher:
                 total,
             )
         return explained
+
+    def _shortlist(self, found: Mapping[int, list[tuple[str, float]]]) -> list[int]:
+        """The flows worth a closest-example search: the SHORTLIST with the most term
+        evidence, and the background."""
+        ranked = sorted(found, key=lambda flow: (-sum(w for _, w in found[flow]), flow))
+        return [*ranked[:SHORTLIST], len(self.ids)]
 
     def _pasted(self, text: str) -> int | None:
         """The flow a recognised pasted error points at (through the error catalogue)."""
@@ -318,15 +351,15 @@ class Matcher:
         return tuple(self.normalize(text))
 
     def _content(self, tokens: Sequence[str]) -> list[str]:
-        return [t for t in tokens if t == BREAK or t not in self.vocabulary.stopwords]
+        """The words that carry meaning, the working side of a contrast marked."""
+        stopwords = self.vocabulary.stopwords
+        return _mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
 
 
-def _context_terms(content: Sequence[str]) -> set[str]:
-    """Terms of the clauses that say what works, when another clause says what fails.
-
-    "I can send but not receive", "it's in webmail, not in the app": the failing side decides;
-    the working side is context and counts only CONTRAST_SHARE of its weight.
-    """
+def _mark_contrast(content: list[str]) -> list[str]:
+    """In "I can send but not receive" or "it's in webmail, not in the app", the clauses
+    without a negation say what works: their words get the WORKS mark ("ok:send"), in the
+    examples and in the text alike, so the terms learned from them speak for the other side."""
     clauses: list[list[str]] = [[]]
     for token in content:
         if token == BREAK:
@@ -335,14 +368,19 @@ def _context_terms(content: Sequence[str]) -> set[str]:
             clauses[-1].append(token)
     failing = [NEGATION in c for c in clauses]
     if len(clauses) < 2 or not any(failing) or all(failing):
-        return set()
-    return {t for c, f in zip(clauses, failing, strict=True) if not f for t in terms(c)}
+        return content
+    marked: list[str] = []
+    for clause, fails in zip(clauses, failing, strict=True):
+        if marked:
+            marked.append(BREAK)
+        marked.extend(clause if fails else [WORKS + t for t in clause])
+    return marked
 
 
 def _context_factor(context: float) -> float:
     """Share of the evidence that counts: words like "settings" or "arrive" say little until
     something places the text in the e-mail world (a full anchor such as "mail": all of it)."""
-    return NO_CONTEXT_FACTOR + (1 - NO_CONTEXT_FACTOR) * min(1.0, max(0.0, context))
+    return NO_CONTEXT_FACTOR + (1 - NO_CONTEXT_FACTOR) * min(1.0, max(0.0, context / FULL_CONTEXT))
 
 
 def _decide(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar
 
 BREAK = "|"  # a clause boundary: a pattern never spans it ("can't send, receiving is fine")
@@ -87,21 +87,32 @@ class PhraseIndex:
         self._flow = [flow for flow, _, _ in phrases]
         self._text = [text for _, text, _ in phrases]
         self._weight = [sum(self._idf[w] for w in words) for _, _, words in phrases]
-        self._by_word: dict[str, list[int]] = defaultdict(list)
-        for number, (_, _, words) in enumerate(phrases):
+        # word → flow → the phrases of that flow holding the word
+        self._by_word: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for number, (flow, _, words) in enumerate(phrases):
             for word in words:
-                self._by_word[word].append(number)
+                self._by_word[word][flow].append(number)
 
-    def best(self, words: set[str], floor: float) -> dict[int, tuple[str, float]]:
-        """Per flow, its closest phrase and the similarity, when that reaches `floor`."""
+    def best(
+        self, words: set[str], floor: float, flows: Iterable[int]
+    ) -> dict[int, tuple[str, float]]:
+        """Per flow of `flows`, its closest phrase and the similarity, when that reaches `floor`.
+
+        Only the phrases of `flows` are compared: the cost stays bounded with 1,000 flows.
+        """
         if not words:
             return {}
         query = sum(self._idf.get(w, self._unknown) for w in words)
         shared: dict[int, float] = defaultdict(float)
+        wanted = sorted(set(flows))
         for word in sorted(words):
             idf = self._idf.get(word, 0.0)
-            for number in self._by_word.get(word, ()):
-                shared[number] += idf
+            by_flow = self._by_word.get(word)
+            if by_flow is None:
+                continue
+            for flow in wanted:
+                for number in by_flow.get(flow, ()):
+                    shared[number] += idf
         best: dict[int, tuple[str, float]] = {}
         for number, overlap in shared.items():
             similarity = 2 * overlap / (query + self._weight[number])

@@ -26,6 +26,7 @@ SMOOTHING = 0.5  # pseudo-count added to each side of the ratio
 SUPPORT = 3.0  # a term found in n examples keeps n / (n + SUPPORT) of its log-odds
 MIN_WEIGHT = 0.25  # lighter terms are dropped: they only add noise and lookups
 MAX_WEIGHT = 4.0  # no single term decides alone against everything else in a text
+MAX_FLOWS_PER_TERM = 32  # see _strongest
 
 
 def terms(content: Sequence[str]) -> set[str]:
@@ -43,42 +44,56 @@ class TermWeights:
 
     by_term: Mapping[str, tuple[tuple[int, float], ...]]
 
-    def found(
-        self, text_terms: Iterable[str], context: set[str], share: float
-    ) -> dict[int, list[tuple[str, float]]]:
-        """Per flow index, the terms of the text that speak for it, sorted by term.
-
-        Terms in `context` (the working side of a contrast) count `share` of their weight.
-        """
+    def found(self, text_terms: Iterable[str]) -> dict[int, list[tuple[str, float]]]:
+        """Per flow index, the terms of the text that speak for it, sorted by term."""
         hits: dict[int, list[tuple[str, float]]] = defaultdict(list)
         for term in sorted(text_terms):
-            factor = share if term in context else 1.0
             for flow, weight in self.by_term.get(term, ()):
-                hits[flow].append((term, round(weight * factor, 3)))
+                hits[flow].append((term, weight))
         return hits
 
 
-def fit(examples: Sequence[Sequence[set[str]]]) -> TermWeights:
-    """Learn the weights from each flow's examples (flow index → list of term sets)."""
-    counts: list[dict[str, int]] = []
+def fit(
+    flows: Sequence[Sequence[set[str]]], vague: Sequence[set[str]], other: Sequence[set[str]]
+) -> TermWeights:
+    """Learn the weights from each flow's examples (flow index → list of term sets).
+
+    `vague` lines (about e-mail, naming no problem) and `other` lines (other topics) form one
+    more class, the background, at index len(flows): the terms they share with a flow
+    ("wrong", "account", "password") weigh less for it, and a text may read more like them.
+    """
+    background = [*vague, *other]
+    classes = [*flows, background]
+    counts = [_counts(c) for c in classes]
     total: dict[str, int] = defaultdict(int)
-    for flow_examples in examples:
-        flow_counts: dict[str, int] = defaultdict(int)
-        for example in flow_examples:
-            for term in example:
-                flow_counts[term] += 1
-                total[term] += 1
-        counts.append(flow_counts)
-    everything = sum(len(e) for e in examples)
-    by_term: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for flow, flow_counts in enumerate(counts):
-        inside = len(examples[flow])
-        outside = everything - inside
-        for term in sorted(flow_counts):
-            weight = _weight(flow_counts[term], inside, total[term] - flow_counts[term], outside)
+    for class_counts in counts:
+        for term, n in class_counts.items():
+            total[term] += n
+    everything = sum(len(c) for c in classes)
+    weights: dict[str, dict[int, float]] = defaultdict(dict)
+    for index, class_counts in enumerate(counts):
+        inside = len(classes[index])
+        for term in sorted(class_counts):
+            found = class_counts[term]
+            weight = _weight(found, inside, total[term] - found, everything - inside)
             if weight >= MIN_WEIGHT:
-                by_term[term].append((flow, weight))
-    return TermWeights({t: tuple(v) for t, v in by_term.items()})
+                weights[term][index] = weight
+    return TermWeights({t: _strongest(v) for t, v in sorted(weights.items())})
+
+
+def _strongest(row: Mapping[int, float]) -> tuple[tuple[int, float], ...]:
+    """The MAX_FLOWS_PER_TERM classes a term speaks for most (a word shared by more flows
+    than that tells none of them apart), in class order."""
+    kept = sorted(row.items(), key=lambda item: (-item[1], item[0]))[:MAX_FLOWS_PER_TERM]
+    return tuple((c, round(w, 3)) for c, w in sorted(kept))
+
+
+def _counts(lines: Sequence[set[str]]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for line in lines:
+        for term in line:
+            counts[term] += 1
+    return counts
 
 
 def _weight(found_in: int, inside: int, found_out: int, outside: int) -> float:

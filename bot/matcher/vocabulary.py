@@ -62,6 +62,7 @@ class Vocabulary:
     clarify_fallback: tuple[str, ...] = ()
     circumstances: frozenset[tuple[str, ...]] = frozenset()
     background: tuple[str, ...] = ()
+    vague: tuple[str, ...] = ()
     circumstances_waived_by: frozenset[tuple[str, ...]] = frozenset()
     foreign: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -93,6 +94,7 @@ class Vocabulary:
                 for c in _list(raw, "circumstances_waived_by")
             ),
             background=tuple(_text(b, "background") for b in _list(raw, "background")),
+            vague=tuple(_text(b, "vague") for b in _list(raw, "vague")),
             foreign={
                 name: frozenset(tokenize(" ".join(_text(w, f"foreign.{name}") for w in words)))
                 for name, words in _foreign(raw).items()
