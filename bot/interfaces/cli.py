@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.errors import DeskbotError
+from bot.interfaces.printable import printable
 
 # subcommand → module in bot.interfaces that has add_arguments(parser) and run(args) -> int
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -51,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except DeskbotError as exc:
-        print(f"deskbot: {exc}", file=sys.stderr)
+        # the message may quote a file or a server: no terminal controls on stderr either
+        print(printable(f"deskbot: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from bot.engine import Engine, Reply, Session
 from bot.flows.bundled import default_flows_dir
 from bot.interfaces.config_file import load_config
+from bot.interfaces.printable import PrintableOut
 from bot.slots import read_answers
 
 
@@ -68,7 +69,8 @@ async def plain_chat(
     return 0
 
 
-def _show(reply: Reply, out: TextIO) -> None:
+def _show(reply: Reply, stream: TextIO) -> None:
+    out = PrintableOut(stream)  # server replies and echoed text may hold terminal controls
     for message in reply.messages:
         if message.kind == "probe":
             for report in message.evidence:

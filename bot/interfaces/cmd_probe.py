@@ -17,6 +17,7 @@ from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
 from bot.ids import diagnosis_evidence
 from bot.interfaces.config_file import load_config
+from bot.interfaces.printable import PrintableOut, printable_json
 from bot.probes.model import Check, ProbeReport
 from bot.slots import read_answers
 
@@ -37,10 +38,11 @@ def run(args: argparse.Namespace) -> int:
     params["email"] = args.email
     document = asyncio.run(probe(config, params))
     if args.json:
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        # server replies and evidence are the outside world's text: no terminal controls
+        sys.stdout.write(printable_json(json.dumps(document, indent=2, ensure_ascii=False)))
         sys.stdout.write("\n")
     else:
-        write_report(document, sys.stdout)
+        write_report(document, PrintableOut(sys.stdout))
     return 0
 
 
@@ -81,7 +83,7 @@ def _summary(report: ProbeReport) -> dict[str, Any]:
     return {"target": report.target, "diagnosis": report.outcome, "facts": dict(report.facts)}
 
 
-def write_report(doc: dict[str, Any], out: TextIO) -> None:
+def write_report(doc: dict[str, Any], out: TextIO | PrintableOut) -> None:
     """The human-readable report."""
     out.write(f"deskbot probe {doc['email']}\n\n")
     provider = doc["provider"]
@@ -120,7 +122,8 @@ def _meaning(code: str) -> str:
         return " (the evidence supports no single diagnosis)" if code == "inconclusive" else ""
 
 
-def _write_provider(provider: Provider, source: str, email: str, out: TextIO) -> None:
+def _write_provider(provider: Provider, source: str, email: str,
+                    out: TextIO | PrintableOut) -> None:
     out.write(f"Provider: {provider.name} ({', '.join(provider.domains[:3])}; from {source})\n")
     if provider.oauth_only:
         out.write("  This provider accepts only OAuth2 sign-in: a password login will not work.\n")

@@ -11,10 +11,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
 
 from bot.flows.bundled import default_flows_dir
 from bot.interfaces.config_file import load_config
+from bot.interfaces.printable import PrintableOut
 from bot.transcripts import find_transcripts, write_transcript
 from bot.transcripts.replay import Replayer, ReplayResult, replay_files, updated
 
@@ -42,10 +42,11 @@ def run(args: argparse.Namespace) -> int:
     replayer = Replayer(flows_dir, config=config, live=args.live)
     results = asyncio.run(replay_files(replayer, files))
     failed = sum(1 for r in results if not r.passed)
+    out = PrintableOut(sys.stdout)  # a transcript's text (and file name) may hold controls
     for result in results:
-        _print_result(result, quiet=args.quiet, out=sys.stdout)
+        _print_result(result, quiet=args.quiet, out=out)
         if args.update and not result.passed:
-            _update(result)
+            _update(result, out)
     print(f"{len(results) - failed} passed, {failed} failed")
     code = 0 if failed == 0 else 1
     if args.coverage or args.min_coverage is not None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _print_result(result: ReplayResult, *, quiet: bool, out: TextIO) -> None:
+def _print_result(result: ReplayResult, *, quiet: bool, out: PrintableOut) -> None:
     if result.passed:
         if not quiet:
             print(f"pass      {result.source}", file=out)
@@ -76,17 +77,17 @@ def _print_result(result: ReplayResult, *, quiet: bool, out: TextIO) -> None:
         print(f"          {line}", file=out)
 
 
-def _update(result: ReplayResult) -> None:
+def _update(result: ReplayResult, out: PrintableOut) -> None:
     if result.actual is None:
-        print(f"not updated {result.source}: it cannot be read")
+        print(f"not updated {result.source}: it cannot be read", file=out)
         return
     fresh = updated(result)
     if fresh is None:
         print(f"not updated {result.source}: the flow now runs probes the recording lacks; "
-              "re-record it with --live (or scripts/record-transcripts)")
+              "re-record it with --live (or scripts/record-transcripts)", file=out)
         return
     write_transcript(result.source, fresh)
-    print(f"updated   {result.source}")
+    print(f"updated   {result.source}", file=out)
 
 
 def _print_coverage(replayer: Replayer, results: list[ReplayResult], *, show_missed: bool) -> float:

@@ -43,6 +43,7 @@ class SmtpSettings:
     app_password_required: bool = False  # the correct password gets 534 5.7.9 (Gmail)
     blocklisted: bool = False  # MAIL FROM gets a DNSBL refusal (Postfix + Spamhaus)
     local_domain: str = "example.test"
+    greeting_host: str = "smtp.example.test"  # the name in the 220 greeting and EHLO reply
     auth_attempts: list[str] = field(default_factory=list)  # usernames tried, in order
     mail_commands: list[str] = field(default_factory=list)  # MAIL FROM addresses, in order
     data_commands: int = 0  # how many DATA commands arrived (the probes must send none)
@@ -128,7 +129,7 @@ class SmtpPeers:
         excluded = [m for m in ALL_MECHANISMS if m not in self.settings.mechanisms]
         kwargs.setdefault("tls_context", self.tls)
         return SMTP(
-            self._handler, hostname="smtp.example.test",
+            self._handler, hostname=self.settings.greeting_host,
             authenticator=self._handler.authenticate, auth_exclude_mechanism=excluded,
             timeout=30, **kwargs,
         )

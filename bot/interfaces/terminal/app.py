@@ -24,6 +24,7 @@ from prompt_toolkit.output import Output
 from bot.engine import BotMessage, Engine, Question, Reply, Session, texts
 from bot.engine.texts import SETTINGS_HEADER
 from bot.errors import DeskbotError, EngineError
+from bot.interfaces.printable import printable
 from bot.interfaces.terminal import render
 from bot.interfaces.terminal.commands import REPAIR_PHRASES, SlashCommand, parse_command
 from bot.interfaces.terminal.live import LiveSend
@@ -70,7 +71,9 @@ class TerminalChat:
     def show(self, text: StyleAndTextTuples) -> None:
         """Print styled text (colour only where the terminal has it; NO_COLOR respected)."""
         if text:
-            print_formatted_text(FormattedText(text), style=render.STYLE, end="",
+            # prompt_toolkit's writer replaces ESC only: BEL, C1 (CSI/OSC) would still pass
+            safe = [(fragment[0], printable(fragment[1])) for fragment in text]
+            print_formatted_text(FormattedText(safe), style=render.STYLE, end="",
                                  output=self.output)
 
     def say(self, text: str, style: str = "class:bot") -> None:
