@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import re
 import ssl
 import time
@@ -19,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import dns.asyncresolver
 
+from bot.addresses import refusal
 from bot.config import Config
 from bot.probes.dns import resolve_host
 
@@ -58,8 +58,9 @@ def tls_context(config: Config) -> ssl.SSLContext:
 
 
 def allowed(address: str, config: Config) -> bool:
-    """False for loopback/private targets unless the config permits them (serve mode)."""
-    return config.allow_private or ipaddress.ip_address(address).is_global
+    """False for loopback/private/multicast targets, and IPv6 forms carrying one, unless the
+    config permits them (bot.addresses: the one policy, shared with the probes)."""
+    return config.allow_private or refusal(address) is None
 
 
 def https_url(host: str, path: str, port: int = 443) -> str:
@@ -97,7 +98,8 @@ async def https_get(
                                   answer.detail or f"{at.host} has no address")
                 address = answer.records[0]
                 if not allowed(address, config):
-                    return result("policy", f"{at.host} resolves to {address}, a private address")
+                    return result("policy", f"{at.host} resolves to {address}, which is not "
+                                  "a public address")
                 raw = await _exchange(at.host, address, at.port, at.path, config, max_bytes)
                 outcome, detail, body, status, location = _parse_response(raw)
                 if location is None or hop == MAX_REDIRECTS:

@@ -7,9 +7,9 @@ address between the check and the connect.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
+from bot.addresses import refusal
 from bot.config import Config
 from bot.errors import ProbeRefused
 
@@ -45,20 +45,14 @@ class TargetPolicy:
             raise ProbeRefused(f"{host}:{port}: not a valid port")
 
     def check_address(self, host: str, address: str) -> None:
-        """Refuse a resolved address that is not public unless private targets are allowed."""
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError as exc:
-            raise ProbeRefused(f"{host}: {address!r} is not an IP address") from exc
+        """Refuse a resolved address that is not public unless private targets are allowed
+        (bot.addresses: the one policy, shared with the autoconfig fetch)."""
         if self.allow_private:
             return
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            raise ProbeRefused(
-                f"{host} resolves to {address}, a private or reserved address this service "
-                "does not probe"
-            )
+        why = refusal(address)
+        if why is not None:
+            raise ProbeRefused(f"{host} resolves to {address}: {why}; this service does not "
+                               "probe it")
 
     def allows(self, host: str, port: int, address: str | None = None) -> bool:
         """True when `check_target` (and `check_address`, if given) would pass."""
