@@ -15,6 +15,7 @@ from bot.engine import Engine, Reply, Session
 from bot.flows.bundled import default_flows_dir
 from bot.interfaces.config_file import load_config
 from bot.interfaces.printable import PrintableOut
+from bot.scrub import scrub_text, session_secrets
 from bot.slots import read_answers
 
 
@@ -56,33 +57,38 @@ async def plain_chat(
     """Read user lines until the conversation ends or input does; print the bot's turns."""
     session = engine.start(context)
     try:
-        _show(await session.open(), out)
+        _show(await session.open(), out, session)
         while session.outcome is None:
             line = await asyncio.to_thread(lines.readline)
             if not line:
-                _show(await session.finish(), out)
+                _show(await session.finish(), out, session)
                 break
-            _show(await session.send(line.rstrip("\r\n")), out)
+            _show(await session.send(line.rstrip("\r\n")), out, session)
     finally:
         if transcript is not None:
             _write_transcript(transcript, session)
     return 0
 
 
-def _show(reply: Reply, stream: TextIO) -> None:
+def _show(reply: Reply, stream: TextIO, session: Session) -> None:
     out = PrintableOut(stream)  # server replies and echoed text may hold terminal controls
+    secrets = session_secrets(session)
+
+    def say(text: str) -> None:  # a server may echo a password back, quoted or base64
+        out.write(scrub_text(text, secrets))
+
     for message in reply.messages:
         if message.kind == "probe":
             for report in message.evidence:
-                out.write(f"  [check] {report.name}: {report.outcome}\n")
+                say(f"  [check] {report.name}: {report.outcome}\n")
                 for check in report.checks:
-                    out.write(f"    {check.status:<7} {check.probe} {check.target}: "
+                    say(f"    {check.status:<7} {check.probe} {check.target}: "
                               f"{check.evidence}\n")
             continue
-        out.write(message.text + "\n\n")
+        say(message.text + "\n\n")
     if reply.outcome is not None:
         o = reply.outcome
-        out.write(f"[outcome: {o.status}, symptom {o.symptom or '-'}, "
+        say(f"[outcome: {o.status}, symptom {o.symptom or '-'}, "
                   f"diagnosis {o.diagnosis or '-'}]\n")
     out.flush()
 

@@ -19,6 +19,7 @@ from bot.ids import diagnosis_evidence
 from bot.interfaces.config_file import load_config
 from bot.interfaces.printable import PrintableOut, printable_json
 from bot.probes.model import Check, ProbeReport
+from bot.scrub import scrub
 from bot.slots import read_answers
 
 SECURITY_WORDS = {"ssl": "SSL/TLS", "starttls": "STARTTLS", "none": "none"}
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     params = read_answers(args.answers) if args.answers else {}
     params["email"] = args.email
-    document = asyncio.run(probe(config, params))
+    # a server may echo the login back (quoted, base64): no form of the password is printed
+    document = scrub(asyncio.run(probe(config, params)), [params.get("password", "")])
     if args.json:
         # server replies and evidence are the outside world's text: no terminal controls
         sys.stdout.write(printable_json(json.dumps(document, indent=2, ensure_ascii=False)))

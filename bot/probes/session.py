@@ -29,6 +29,7 @@ from bot.probes.replies import meaning
 from bot.probes.tcp import connect
 from bot.probes.tls import TlsInfo, inspect
 from bot.probes.wire import REFUSED, wire_unsafe
+from bot.scrub import scrub_text
 
 
 class StepFailed(DeskbotError):
@@ -133,8 +134,8 @@ Action = Callable[[Session, tuple[str, ...]], Awaitable[LoginResult]]
 def login_action(login: Login) -> Action:
     """The usual final step: exactly one login attempt."""
 
-    def scrub(text: str) -> str:  # a server may echo the command line back
-        return text.replace(login.password, "[password]") if login.password else text
+    def scrub(text: str) -> str:  # a server may echo the command (quoted, base64) back
+        return scrub_text(text, [login.password])
 
     async def act(session: Session, caps: tuple[str, ...]) -> LoginResult:
         if wire_unsafe(login.username, login.password):
@@ -144,7 +145,9 @@ def login_action(login: Login) -> Action:
             result = await session.login(login, caps)
         except StepFailed as exc:
             raise StepFailed(exc.kind, scrub(exc.detail)) from None
-        return replace(result, reply=scrub(result.reply))
+        # a password typed as the username must not come back as "login as <password>"
+        return replace(result, reply=scrub(result.reply), username=scrub(result.username),
+                       what=scrub(result.what))
 
     return act
 

@@ -29,6 +29,11 @@ class SessionStore(Protocol):
         """Write (or overwrite) a session."""
         ...
 
+    async def shred(self) -> None:
+        """Make earlier versions of rewritten sessions unrecoverable from the store's files
+        (called after a save that scrubbed a secret learnt late)."""
+        ...
+
     def lock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """Hold while handling one message: one at a time per session, in arrival order."""
         ...

@@ -83,6 +83,10 @@ class RedisStore:
         text = json.dumps({"rev": stored.rev, "state": stored.state}, separators=(",", ":"))
         await self._redis.set(self._key("session", session_id), text, px=int(self.ttl * 1000))
 
+    async def shred(self) -> None:
+        """Nothing to do: SET replaces the value in memory (persistence files are Redis's:
+        see docs/http.md)."""
+
     def lock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """Local FIFO lock, then the cross-worker lease."""
         return self._hold(session_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from contextlib import AbstractAsyncContextManager
@@ -43,12 +44,18 @@ class SqliteStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # conversations hold personal data: owner-only, like the transcripts (SQLite gives
+            # its -wal and -shm files the database file's mode)
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             # WAL + NORMAL: a crash may lose the last turn's write, never corrupt the file;
             # busy_timeout lets a restarted service wait briefly for the old one's last write.
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=2000")
+            # an overwritten row (a password typed where a username was asked, scrubbed once
+            # the password is known) is zeroed on disk, not left in a free page
+            db.execute("PRAGMA secure_delete=ON")
             db.execute(_SCHEMA)
             db.execute("DELETE FROM sessions WHERE updated < ?", (time.time() - self.ttl,))
         except (OSError, sqlite3.Error) as exc:
@@ -79,6 +86,14 @@ class SqliteStore:
             "updated=excluded.updated",
             (session_id, stored.rev, text, time.time()),
         )
+
+    async def shred(self) -> None:
+        """Copy the WAL into the (secure_delete) database file and truncate it: the old
+        version of a scrubbed session survives in neither file."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:  # busy readers: the next scrubbed save tries again
+            log.warning("could not truncate the session store's WAL: %s", exc)
 
     def lock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """The in-process FIFO lock of this session."""

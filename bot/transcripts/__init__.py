@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.scrub import REDACTED, scrub
 from bot.transcripts.document import FORMAT, Outcome, Transcript
 from bot.transcripts.reader import find_transcripts, parse_transcript, read_transcript
-from bot.transcripts.writer import REDACTED, scrub, transcript_from_session, write_transcript
+from bot.transcripts.writer import transcript_from_session, write_transcript
 
 __all__ = [
     "FORMAT",

@@ -13,15 +13,12 @@ from typing import Any
 
 from bot import __version__
 from bot.errors import TranscriptError
+from bot.scrub import scrub, session_secrets
 from bot.slots import SECRET_SLOTS
 from bot.transcripts.document import Transcript, outcome_of, plain_turns
 
 log = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
-# A secret shorter than this is only scrubbed where a whole string equals it: replacing every
-# occurrence of "ab" inside prose would mangle the transcript without protecting anything.
-_MIN_SUBSTRING_SECRET = 4
 
 
 def transcript_from_session(
@@ -74,51 +71,6 @@ def write_transcript(
     document = scrub(transcript.to_dict(), values)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     return _atomic_write(Path(path), text)
-
-
-def scrub(document: Any, secrets: Iterable[str]) -> Any:
-    """A copy of `document` with secret values and `password` keys removed (defence in depth)."""
-    values = sorted({s for s in secrets if s}, key=len, reverse=True)
-    # Fast path (C speed): nearly every document holds neither a secret nor a password key.
-    text = json.dumps(document, ensure_ascii=False, default=str)
-    if not any(v in text for v in values) and not any(f'"{k}"' in text for k in SECRET_SLOTS):
-        return document
-    return _scrub(document, values)
-
-
-def _scrub(node: Any, secrets: list[str]) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: _scrub(v, secrets) for k, v in node.items() if str(k).lower() not in SECRET_SLOTS
-        }
-    if isinstance(node, list | tuple):
-        return [_scrub(v, secrets) for v in node]
-    if isinstance(node, str):
-        return _scrub_text(node, secrets)
-    return node
-
-
-def _scrub_text(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if text == secret:
-            log.warning("a secret value was about to be written to a transcript; redacted")
-            return REDACTED
-        if len(secret) >= _MIN_SUBSTRING_SECRET and secret in text:
-            log.warning("a secret value was about to be written to a transcript; redacted")
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def session_secrets(session: Any) -> list[str]:
-    """Secret slot values a session holds in memory (to scrub them, never to write them)."""
-    found: list[str] = []
-    for attr in ("secrets", "_secrets", "_slots", "slots", "context", "_context"):
-        value = getattr(session, attr, None)
-        if callable(value):
-            continue
-        if isinstance(value, Mapping):
-            found += [str(value[k]) for k in SECRET_SLOTS if value.get(k)]
-    return found
 
 
 def _session_providers(session: Any, context: Mapping[str, str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ DATA commands so tests can prove the probes never send one.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import ssl
@@ -44,6 +45,7 @@ class SmtpSettings:
     blocklisted: bool = False  # MAIL FROM gets a DNSBL refusal (Postfix + Spamhaus)
     local_domain: str = "example.test"
     greeting_host: str = "smtp.example.test"  # the name in the 220 greeting and EHLO reply
+    echo_auth: bool = False  # a failed AUTH's 535 quotes the login back (base64 PLAIN blob)
     auth_attempts: list[str] = field(default_factory=list)  # usernames tried, in order
     mail_commands: list[str] = field(default_factory=list)  # MAIL FROM addresses, in order
     data_commands: int = 0  # how many DATA commands arrived (the probes must send none)
@@ -72,6 +74,10 @@ class _Handler:
             return AuthResult(success=False, handled=False, message=APP_PASSWORD_REQUIRED)
         if login == s.username and data.password.decode(errors="replace") == s.password:
             return AuthResult(success=True, auth_data=data)
+        if s.echo_auth:  # like a verbose server: the credentials as the client sent them
+            blob = base64.b64encode(b"\0" + data.login + b"\0" + data.password).decode()
+            return AuthResult(success=False, handled=False,
+                              message=f"535 5.7.8 Authentication failed for PLAIN {blob}")
         return AuthResult(success=False, handled=False)
 
     # Offered only when listed in settings.mechanisms; a password never passes these.

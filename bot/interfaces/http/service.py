@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bot.interfaces.http.safety import CURRENT_SESSION, PROBE_CLOCK, ProbeClock
 from bot.interfaces.http.serialize import reply_json
 from bot.probes.model import ProbeObserver
+from bot.scrub import scrub, session_secrets
 from bot.sessions import SessionStore, StoredSession
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class ChatService:
         with _turn_of(session_id) as clock:
             reply = await session.open()
         await self._save(session_id, 1, session)
-        return Turn(session_id, reply_json(reply), clock.seconds)
+        return Turn(session_id, _shown(reply, session), clock.seconds)
 
     async def send(
         self, session_id: str, text: str, observer: ProbeObserver | None = None
@@ -141,7 +142,7 @@ class ChatService:
                 self.live.drop(session_id)
                 raise
             await self._save(session_id, stored.rev + 1, session)
-        return Turn(session_id, reply_json(reply), clock.seconds)
+        return Turn(session_id, _shown(reply, session), clock.seconds)
 
     async def session(self, session_id: str) -> SessionLike | None:
         """The conversation as it stands (for transcripts), or None when unknown."""
@@ -165,8 +166,20 @@ class ChatService:
         return session
 
     async def _save(self, session_id: str, rev: int, session: SessionLike) -> None:
-        await self.store.save(session_id, StoredSession(rev=rev, state=session.to_dict()))
+        # every form of a password the session knows (typed, or echoed by a server quoted or
+        # base64-encoded) is scrubbed before the state leaves memory
+        raw = session.to_dict()
+        state = scrub(raw, session_secrets(session))
+        await self.store.save(session_id, StoredSession(rev=rev, state=state))
+        if state is not raw:  # a secret learnt late was in an earlier version: shred it
+            await self.store.shred()
         if getattr(session, "outcome", None) is None:
             self.live.put(session_id, rev, session)
         else:  # finished: forget the live object, and with it any password held in memory
             self.live.drop(session_id)
+
+
+def _shown(reply: ReplyLike, session: SessionLike) -> dict[str, Any]:
+    """The reply as JSON, without any form of a password the session knows."""
+    body: dict[str, Any] = scrub(reply_json(reply), session_secrets(session))
+    return body
