@@ -8,7 +8,8 @@
     ├── EngineError          a flow misbehaving at run time (step limit, missing node)
     ├── TranscriptError      a corrupt, truncated or future-version transcript
     ├── ProbeRefused         a probe target the safety policy forbids (serve mode)
-    └── SessionBusy          an HTTP session stayed locked past the wait (serve mode)
+    ├── SessionBusy          an HTTP session stayed locked past the wait (serve mode)
+    └── StoreUnavailable     the session store could not save a turn (serve mode)
 """
 
 from __future__ import annotations
@@ -71,3 +72,8 @@ class ProbeRefused(DeskbotError):
 
 class SessionBusy(DeskbotError):
     """A help-desk session stayed locked by another request longer than the service waits."""
+
+
+class StoreUnavailable(DeskbotError):
+    """The session store refused a write (locked, read-only, full, unreachable): the turn was
+    not applied and may be retried."""

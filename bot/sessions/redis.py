@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from bot.errors import ConfigError, SessionBusy
+from bot.errors import ConfigError, SessionBusy, StoreUnavailable
 from bot.sessions.base import LocalLocks, StoredSession
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,15 @@ class RedisStore:
 
     async def save(self, session_id: str, stored: StoredSession) -> None:
         """Write a session and restart its ttl."""
+        from redis.exceptions import RedisError  # the package is imported only when used
+
         text = json.dumps({"rev": stored.rev, "state": stored.state}, separators=(",", ":"))
-        await self._redis.set(self._key("session", session_id), text, px=int(self.ttl * 1000))
+        try:
+            await self._redis.set(self._key("session", session_id), text,
+                                  px=int(self.ttl * 1000))
+        except (RedisError, OSError) as exc:  # a blip: the turn is not applied, retry it
+            raise StoreUnavailable(f"the conversation could not be saved ({exc}); nothing "
+                                   "was changed, please send it again") from exc
 
     async def shred(self) -> None:
         """Nothing to do: SET replaces the value in memory (persistence files are Redis's:
@@ -110,11 +117,20 @@ class RedisStore:
         deadline = time.monotonic() + self.wait
         pause = 0.002
         lease_ms = int(self.lease * 1000)
-        while not await self._redis.set(key, token, nx=True, px=lease_ms):
+        while not await self._try_lock(key, token, lease_ms):
             if time.monotonic() > deadline:
                 raise SessionBusy(f"session is busy with another request (lock {key})")
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+    async def _try_lock(self, key: str, token: str, lease_ms: int) -> bool:
+        from redis.exceptions import RedisError
+
+        try:
+            return bool(await self._redis.set(key, token, nx=True, px=lease_ms))
+        except (RedisError, OSError) as exc:  # read-only replica, OOM, connection lost
+            raise StoreUnavailable(f"the session store is unavailable ({exc}); nothing was "
+                                   "changed, please send it again") from exc
 
     async def _keep(self, key: str, token: str) -> None:
         lease_ms = int(self.lease * 1000)

@@ -10,7 +10,7 @@ import time
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StoreUnavailable
 from bot.sessions.base import LocalLocks, StoredSession, WindowCounters
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,16 @@ class SqliteStore:
     async def save(self, session_id: str, stored: StoredSession) -> None:
         """Write a session (insert or replace)."""
         text = json.dumps(stored.state, separators=(",", ":"))
-        self.db.execute(
-            "INSERT INTO sessions (id, rev, state, updated) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET rev=excluded.rev, state=excluded.state, "
-            "updated=excluded.updated",
-            (session_id, stored.rev, text, time.time()),
-        )
+        try:
+            self.db.execute(
+                "INSERT INTO sessions (id, rev, state, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET rev=excluded.rev, state=excluded.state, "
+                "updated=excluded.updated",
+                (session_id, stored.rev, text, time.time()),
+            )
+        except sqlite3.Error as exc:  # locked past busy_timeout, read-only, disk full
+            raise StoreUnavailable(f"the conversation could not be saved ({exc}); "
+                                   "nothing was changed, please send it again") from exc
 
     async def shred(self) -> None:
         """Copy the WAL into the (secure_delete) database file and truncate it: the old

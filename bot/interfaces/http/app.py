@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from bot.errors import DeskbotError, SessionBusy
+from bot.errors import DeskbotError, SessionBusy, StoreUnavailable
 from bot.interfaces.http.openapi import openapi_document
 from bot.interfaces.http.serialize import to_json
 from bot.interfaces.http.service import ChatService, Turn
@@ -25,9 +25,10 @@ from bot.interfaces.http.validation import (
     SESSION_ID,
     Limits,
     Problem,
-    message_text,
+    UserMessage,
     read_json,
     session_context,
+    user_message,
 )
 from bot.probes.model import Check
 
@@ -82,9 +83,9 @@ class Routes:
         response = JSONResponse({"id": turn.session_id, **turn.body}, status_code=201)
         return _timed(response, started, turn)
 
-    async def _text(self, request: Request) -> str | Problem:
+    async def _text(self, request: Request) -> UserMessage | Problem:
         body = await read_json(request, self.limits)
-        return body if isinstance(body, Problem) else message_text(body, self.limits)
+        return body if isinstance(body, Problem) else user_message(body, self.limits)
 
     async def message(self, request: Request) -> Response:
         session_id = request.path_params["id"]
@@ -94,7 +95,7 @@ class Routes:
         if isinstance(text, Problem):
             return _problem(text)
         started = time.perf_counter()
-        turn = await self.service.send(session_id, text)
+        turn = await self.service.send(session_id, text.text, message_id=text.message_id)
         if turn is None:
             return _unknown(session_id)
         return _timed(JSONResponse(turn.body), started, turn)
@@ -115,16 +116,18 @@ class Routes:
         return StreamingResponse(_lines(queue), media_type="application/x-ndjson")
 
     async def _stream_turn(
-        self, session_id: str, text: str, queue: asyncio.Queue[dict[str, Any] | None]
+        self, session_id: str, text: UserMessage, queue: asyncio.Queue[dict[str, Any] | None]
     ) -> None:
         try:
-            turn = await self.service.send(session_id, text, _QueueObserver(queue))
+            turn = await self.service.send(session_id, text.text, _QueueObserver(queue),
+                                           message_id=text.message_id)
             if turn is None:
                 queue.put_nowait({"event": "error", "status": 404, "error": "unknown session"})
             else:
                 queue.put_nowait({"event": "reply", **turn.body})
         except DeskbotError as exc:
-            queue.put_nowait({"event": "error", "status": 500, "error": str(exc)})
+            status = 503 if isinstance(exc, SessionBusy | StoreUnavailable) else 500
+            queue.put_nowait({"event": "error", "status": status, "error": str(exc)})
         except Exception:
             log.exception("turn of session %s failed", session_id)
             queue.put_nowait({"event": "error", "status": 500, "error": "internal error"})
@@ -231,6 +234,7 @@ def build_app(service: ChatService, limits: Limits) -> Starlette:
         exception_handlers={
             HTTPException: _http_error,
             SessionBusy: _busy,
+            StoreUnavailable: _busy,
             DeskbotError: _deskbot_error,
             Exception: _crash,
         },

@@ -18,6 +18,9 @@ from bot.sessions import SessionStore, StoredSession
 
 log = logging.getLogger(__name__)
 
+# The service's own key in a stored state: the last message id and its reply (retries).
+LAST_MESSAGE = "last_client_message"
+
 
 class ReplyLike(Protocol):
     """What the service reads from an engine reply (docs/api.md `Reply`)."""
@@ -125,24 +128,36 @@ class ChatService:
         return Turn(session_id, _shown(reply, session), clock.seconds)
 
     async def send(
-        self, session_id: str, text: str, observer: ProbeObserver | None = None
+        self, session_id: str, text: str, observer: ProbeObserver | None = None,
+        *, message_id: str | None = None,
     ) -> Turn | None:
-        """Handle one user line; None when the session is unknown."""
+        """Handle one user line; None when the session is unknown.
+
+        A turn is atomic: nothing of it is visible (in memory or in the store) unless its
+        save succeeded; a failed save raises StoreUnavailable (503) and the client may retry.
+        A retry carrying the `message_id` of the last message handled gets that reply again
+        instead of being applied twice.
+        """
         async with self.store.lock(session_id):
             stored = await self.store.load(session_id)
             if stored is None:
                 return None
+            done = stored.state.get(LAST_MESSAGE)
+            if message_id is not None and isinstance(done, dict) and done.get("id") == message_id:
+                return Turn(session_id, dict(done["reply"]))
             session = self._session(session_id, stored)
             try:
                 with _turn_of(session_id) as clock:
                     reply = await session.send(text, observer)
+                body = _shown(reply, session)
+                last = {"id": message_id, "reply": body} if message_id is not None else None
+                await self._save(session_id, stored.rev + 1, session, last)
             except BaseException:
-                # The live object may be half-way through the turn: the next request must
-                # start again from the last saved state.
+                # The live object may be half-way through the turn, or ahead of a store that
+                # refused it: the next request starts again from the last saved state.
                 self.live.drop(session_id)
                 raise
-            await self._save(session_id, stored.rev + 1, session)
-        return Turn(session_id, _shown(reply, session), clock.seconds)
+        return Turn(session_id, body, clock.seconds)
 
     async def session(self, session_id: str) -> SessionLike | None:
         """The conversation as it stands (for transcripts), or None when unknown."""
@@ -151,7 +166,7 @@ class ChatService:
             return None
         # a read does not cache: only conversations still going on are worth the memory
         live = self.live.get(session_id, stored.rev)
-        return live if live is not None else self.engine.restore(dict(stored.state))
+        return live if live is not None else self.engine.restore(_engine_state(stored))
 
     async def exists(self, session_id: str) -> bool:
         """True when the store knows the session."""
@@ -161,16 +176,18 @@ class ChatService:
         live = self.live.get(session_id, stored.rev)
         if live is not None:
             return live
-        session = self.engine.restore(dict(stored.state))
+        session = self.engine.restore(_engine_state(stored))
         self.live.put(session_id, stored.rev, session)
         return session
 
-    async def _save(self, session_id: str, rev: int, session: SessionLike) -> None:
+    async def _save(self, session_id: str, rev: int, session: SessionLike,
+                    last: dict[str, Any] | None = None) -> None:
         # every form of a password the session knows (typed, or echoed by a server quoted or
         # base64-encoded) is scrubbed before the state leaves memory
         raw = session.to_dict()
         state = scrub(raw, session_secrets(session))
-        await self.store.save(session_id, StoredSession(rev=rev, state=state))
+        saved = {**state, LAST_MESSAGE: last} if last is not None else state
+        await self.store.save(session_id, StoredSession(rev=rev, state=saved))
         if state is not raw:  # a secret learnt late was in an earlier version: shred it
             await self.store.shred()
         if getattr(session, "outcome", None) is None:
@@ -183,3 +200,8 @@ def _shown(reply: ReplyLike, session: SessionLike) -> dict[str, Any]:
     """The reply as JSON, without any form of a password the session knows."""
     body: dict[str, Any] = scrub(reply_json(reply), session_secrets(session))
     return body
+
+
+def _engine_state(stored: StoredSession) -> dict[str, Any]:
+    """The engine's part of a stored state (without the service's retry record)."""
+    return {k: v for k, v in stored.state.items() if k != LAST_MESSAGE}

@@ -80,16 +80,39 @@ def session_context(body: Any) -> dict[str, str] | Problem:
         return Problem(422, str(exc))
 
 
+MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    """One posted message: its text and the client's optional id for safe retries."""
+
+    text: str
+    message_id: str | None = None
+
+
 def message_text(body: Any, limits: Limits) -> str | Problem:
     """`{"text": "..."}` → the text, within the length limit."""
+    message = user_message(body, limits)
+    return message if isinstance(message, Problem) else message.text
+
+
+def user_message(body: Any, limits: Limits) -> UserMessage | Problem:
+    """`{"text": "...", "message_id": "..."}` (the id optional, 1-128 visible ASCII
+    characters): a retry with the id of the last message handled gets that reply again."""
     if not isinstance(body, Mapping):
         return Problem(422, "body must be a JSON object like {\"text\": \"...\"}")
-    extra = sorted(set(body) - {"text"})
+    extra = sorted(set(body) - {"text", "message_id"})
     if extra:
-        return Problem(422, f"unknown field(s) {', '.join(extra)}; expected only \"text\"")
+        return Problem(422, f"unknown field(s) {', '.join(extra)}; expected only \"text\" "
+                       "and \"message_id\"")
     text = body.get("text")
     if not isinstance(text, str):
         return Problem(422, "text is required and must be a string")
     if len(text) > limits.max_text_chars:
         return Problem(422, f"text longer than {limits.max_text_chars} characters")
-    return text
+    message_id = body.get("message_id")
+    if message_id is not None and not (isinstance(message_id, str)
+                                       and MESSAGE_ID.match(message_id)):
+        return Problem(422, "message_id must be 1-128 visible ASCII characters")
+    return UserMessage(text, message_id)
