@@ -17,6 +17,8 @@ from bot.errors import ConfigError
 from bot.interfaces.http import create_app
 from tests.test_http_support import FakeEngine
 
+JSON = {"Content-Type": "application/json"}
+
 
 def _config(tmp_path: Path, extra: str = "") -> Config:
     path = tmp_path / "serve.toml"
@@ -117,7 +119,7 @@ async def test_malformed_or_oversized_messages_are_refused(
     client: httpx.AsyncClient, body: bytes, status: int, words: str
 ) -> None:
     sid = await _start(client)
-    res = await client.post(f"/v1/sessions/{sid}/messages", content=body)
+    res = await client.post(f"/v1/sessions/{sid}/messages", content=body, headers=JSON)
     assert res.status_code == status
     assert words in res.json()["error"]
 
@@ -128,7 +130,7 @@ async def test_deeply_nested_json_within_the_size_limit_is_422_not_500(
     app = create_app(_config(tmp_path, "max_body_bytes = 100000\n"), engine=engine)
     async with _client(app) as c:
         sid = await _start(c)
-        res = await c.post(f"/v1/sessions/{sid}/messages", content=b"[" * 60000)
+        res = await c.post(f"/v1/sessions/{sid}/messages", content=b"[" * 60000, headers=JSON)
     assert res.status_code == 422
 
 

@@ -6,7 +6,11 @@ import argparse
 import asyncio
 import sys
 
+from bot.config import Config
 from bot.interfaces.config_file import load_config
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_HEAD_BYTES = 64 * 1024  # request line and headers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,12 +30,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"deskbot serve: needs the [serve] extra ({exc.name} missing): "
               "pip install 'deskbot[serve]'", file=sys.stderr)
         return 2
-    config = load_config(args.config, serve_mode=True)
+    config = _loopback_hosts(load_config(args.config, serve_mode=True), args.host)
     app = create_app(config)  # checks [serve] and loads the flows: errors before binding
     asyncio.run(check_store(config))
     print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    # client addresses (rate limits, login budget) come from X-Forwarded-For only when the
+    # connection is from one of these proxies (docs/http.md, "Behind a reverse proxy")
+    proxies = config.serve.get("forwarded_allow_ips", ["127.0.0.1", "::1"])
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on",
+                proxy_headers=True, forwarded_allow_ips=proxies,
+                timeout_keep_alive=5, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
     return 0
+
+
+def _loopback_hosts(config: Config, bind: str) -> Config:
+    """Bound to loopback and no `[serve] allowed_hosts`: answer only to loopback names, so a
+    DNS-rebinding page in the local browser cannot reach the service under its own name."""
+    if "allowed_hosts" in config.serve or bind not in LOOPBACK:
+        return config
+    return config.with_overrides(serve={**config.serve,
+                                        "allowed_hosts": ["localhost", "127.0.0.1", "::1"]})
 
 
 def _url_host(host: str) -> str:

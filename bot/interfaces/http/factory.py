@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -10,6 +11,7 @@ from starlette.applications import Starlette
 from bot.config import Config
 from bot.flows.bundled import default_flows_dir
 from bot.interfaces.http.app import build_app
+from bot.interfaces.http.guard import Guard
 from bot.interfaces.http.safety import SafeRunner, SafetySettings
 from bot.interfaces.http.service import ChatService, EngineLike
 from bot.interfaces.http.settings import serve_settings
@@ -38,7 +40,9 @@ def create_app(
     if engine is None:
         engine = _serve_engine(config, store, settings.safety, flows_dir, runner)
     service = ChatService(engine, store, cache_size=settings.cache_sessions)
-    return build_app(service, settings.limits)
+    app = build_app(service, settings.limits)
+    app.add_middleware(Guard, settings=settings.guard, store=store)
+    return app
 
 
 def serve_policy(config: Config, safety: SafetySettings) -> TargetPolicy:
@@ -63,8 +67,22 @@ def _serve_engine(
         from bot.probes.runner import LiveProbeRunner
 
         inner = LiveProbeRunner(config, policy=serve_policy(config, safety))
-    runner = SafeRunner(inner, store, safety)
+    runner = SafeRunner(inner, store, safety, resolve=_resolver(config))
     engine: EngineLike = Engine.load(
         flows_dir or default_flows_dir(), config=config, runner=runner, vantage="server"
     )
     return engine
+
+
+def _resolver(config: Config) -> Callable[[str], Awaitable[str | None]]:
+    """Host name → its first address with the configured nameservers (None: no answer): the
+    login budget counts per server address, whatever name the customer typed."""
+    from bot.probes.dns import make_resolver, resolve_host
+
+    resolver = make_resolver(config)
+
+    async def resolve(host: str) -> str | None:
+        answer = await resolve_host(resolver, host, config.timeout)
+        return answer.records[0] if answer.ok and answer.records else None
+
+    return resolve

@@ -49,7 +49,8 @@ _SESSION_ID = {
     "name": "id", "in": "path", "required": True,
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
 }
-_COMMON_ERRORS = {"413": _error("body too large"), "422": _error("malformed body")}
+_COMMON_ERRORS = {"413": _error("body too large"), "415": _error("body not sent as JSON"),
+                  "421": _error("Host not in allowed_hosts"), "422": _error("malformed body")}
 
 
 def _paths() -> dict[str, Any]:
@@ -63,7 +64,9 @@ def _paths() -> dict[str, Any]:
             "requestBody": {"required": False, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/NewSession"}}}},
             "responses": {"201": _json({"$ref": "#/components/schemas/Session"}, "started"),
-                          **_COMMON_ERRORS},
+                          **_COMMON_ERRORS,
+                          "429": _error("too many new conversations from this address"),
+                          "503": _error("conversation quota reached, or the store is down")},
         }},
         "/v1/sessions/{id}/messages": {"post": {
             "summary": "one user line; handled in order, one at a time per session",
@@ -73,7 +76,8 @@ def _paths() -> dict[str, Any]:
                 "schema": {"$ref": "#/components/schemas/UserMessage"}}}},
             "responses": {"200": _json(turn, "the bot's turn"),
                           "404": _error("unknown session"), **_COMMON_ERRORS,
-                          "503": _error("session busy too long")},
+                          "503": _error("session busy too long, or the store refused the turn "
+                                        "(nothing applied: retry with the same message_id)")},
         }},
         "/v1/sessions/{id}/messages/stream": {"post": {
             "summary": "as /messages, streamed as NDJSON events: check_started, "
@@ -113,7 +117,10 @@ def _schemas() -> dict[str, Any]:
             "context": {"type": ["object", "null"], "additionalProperties": False,
                         "properties": slots}}},
         "UserMessage": {"type": "object", "additionalProperties": False, "required": ["text"],
-                        "properties": {"text": {"type": "string", "maxLength": 4000}}},
+                        "properties": {"text": {"type": "string", "maxLength": 4000},
+                                       "message_id": {"type": "string", "minLength": 1,
+                                                      "maxLength": 128,
+                                                      "pattern": "^[!-~]+$"}}},
         "Session": {"type": "object", "required": ["id", "messages", "outcome"],
                     "properties": {"id": {"type": "string"}, **_TURN_PROPS}},
         "Turn": {"type": "object", "required": ["messages", "outcome"], "properties": _TURN_PROPS},

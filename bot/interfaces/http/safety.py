@@ -13,10 +13,11 @@ import contextvars
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.errors import ProbeRefused
+from bot.interfaces.http.guard import CURRENT_CLIENT
 from bot.probes.model import Check, ProbeObserver, ProbeReport, ProbeRunner
 from bot.sessions import SessionStore
 
@@ -53,6 +54,7 @@ class SafetySettings:
     mail_ports: frozenset[int] = MAIL_PORTS
     logins_per_session: int = 5
     logins_per_target: int = 30
+    logins_per_client: int = 10  # per client address, across all its conversations
     login_window: float = 600.0
     provider_cache_seconds: float = 300.0
 
@@ -61,12 +63,15 @@ class SafeRunner:
     """A ProbeRunner that only lets through what a help-desk server may probe."""
 
     def __init__(
-        self, inner: ProbeRunner, store: SessionStore, settings: SafetySettings | None = None
+        self, inner: ProbeRunner, store: SessionStore, settings: SafetySettings | None = None,
+        resolve: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         self.inner = inner
         self.store = store
         self.settings = settings or SafetySettings()
+        self.resolve = resolve  # host → address, for the per-server login budget
         self._hosts: dict[str, tuple[float, frozenset[str]]] = {}
+        self._first_hosts: dict[tuple[str, str], str] = {}  # (domain, side) → provider host
 
     async def run(
         self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
@@ -105,10 +110,46 @@ class SafeRunner:
             return
         sent = sum(1 for c in report.checks if c.outcome.startswith("login_")
                    and c.outcome != "login_unsafe")
-        target = _login_target(name, params)
+        budgets = await self._budgets(name, params)
         for _ in range(sent - 1):
-            await self.store.hit(f"login:s:{CURRENT_SESSION.get()}", self.settings.login_window)
-            await self.store.hit(f"login:t:{target}", self.settings.login_window)
+            for key, _limit, _which in budgets:
+                await self.store.hit(key, self.settings.login_window)
+
+    async def _budgets(self, name: str, params: Mapping[str, str]) -> list[tuple[str, int, str]]:
+        """(counter key, limit, what it protects) of one login: this conversation, this
+        client address (new conversations do not reset it) and the server's resolved address
+        (whatever name, or none, the customer typed)."""
+        s = self.settings
+        target = await self._login_target(name, params)
+        client = CURRENT_CLIENT.get()
+        return [(f"login:s:{CURRENT_SESSION.get()}", s.logins_per_session, "this conversation"),
+                (f"login:c:{client}", s.logins_per_client, f"this address ({client})"),
+                (f"login:t:{target}", s.logins_per_target, target)]
+
+    async def _login_target(self, name: str, params: Mapping[str, str]) -> str:
+        key = "outgoing_server" if name == "check_outgoing" else "incoming_server"
+        host = params.get(key, "").strip().lower().rstrip(".")
+        if not host:  # no server named: the provider's own, which the sweep logs in to
+            host = await self._provider_host(key, params.get("email", ""))
+        if not host:
+            return "-"
+        address = await self.resolve(host) if self.resolve is not None else None
+        return address or host
+
+    async def _provider_host(self, key: str, email: str) -> str:
+        domain = email.rpartition("@")[2].strip().lower()
+        if not domain:
+            return ""
+        cached = self._first_hosts.get((domain, key))
+        if cached is None:
+            report = await self.inner.run("lookup_provider", {"email": email})
+            p = report.provider
+            servers = (p.outgoing if key == "outgoing_server" else p.incoming) if p else ()
+            cached = servers[0].host.lower().rstrip(".") if servers else ""
+            if len(self._first_hosts) >= 10_000:  # bounded: chat users choose the domains
+                self._first_hosts.clear()
+            self._first_hosts[(domain, key)] = cached
+        return cached
 
     async def _refusal(self, name: str, params: Mapping[str, str]) -> str | None:
         for key in PORT_PARAMS:
@@ -149,22 +190,17 @@ class SafeRunner:
         if name not in LOGIN_PROBES or not params.get("password"):
             return params, None
         s = self.settings
-        target = _login_target(name, params)
-        session_hits = await self.store.hit(f"login:s:{CURRENT_SESSION.get()}", s.login_window)
-        target_hits = await self.store.hit(f"login:t:{target}", s.login_window)
-        if session_hits <= s.logins_per_session and target_hits <= s.logins_per_target:
+        over = None
+        for key, limit, which in await self._budgets(name, params):
+            if await self.store.hit(key, s.login_window) > limit and over is None:
+                over = which
+        if over is None:
             return params, None
-        which = "this conversation" if session_hits > s.logins_per_session else target
+        which = over
         log.warning("login attempt limit reached for %s", which)
         # Probe everything else, but without trying the password again.
         kept = {k: v for k, v in params.items() if k != "password"}
         return kept, f"login not tried: too many login attempts for {which}; try again later"
-
-
-def _login_target(name: str, params: Mapping[str, str]) -> str:
-    key = "outgoing_server" if name == "check_outgoing" else "incoming_server"
-    host = params.get(key) or params.get("email", "").rpartition("@")[2]
-    return host.strip().lower() or "-"
 
 
 def _refused(

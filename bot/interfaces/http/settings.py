@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Config
 from bot.errors import ConfigError
+from bot.interfaces.http.guard import GuardSettings, guard_settings
 from bot.interfaces.http.safety import MAIL_PORTS, SafetySettings
 from bot.interfaces.http.validation import Limits
 
@@ -18,6 +19,7 @@ class ServeSettings:
     limits: Limits
     safety: SafetySettings
     cache_sessions: int
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
 
 def _int(serve: dict[str, Any], name: str, default: int, minimum: int = 1) -> int:
@@ -40,6 +42,9 @@ KNOWN_KEYS = frozenset({
     "store", "sqlite_path", "redis_url", "session_ttl",  # read by bot.sessions
     "max_body_bytes", "max_text_chars", "cache_sessions", "mail_ports",
     "logins_per_session", "logins_per_target", "login_window",
+    # the front door (bot.interfaces.http.guard) and the proxy in front of it
+    "api_key", "allowed_hosts", "sessions_per_client", "session_window", "max_sessions",
+    "logins_per_client", "forwarded_allow_ips",
 })
 
 
@@ -59,6 +64,8 @@ def serve_settings(config: Config) -> ServeSettings:
         mail_ports=_ports(serve),
         logins_per_session=_int(serve, "logins_per_session", 5),
         logins_per_target=_int(serve, "logins_per_target", 30),
+        logins_per_client=_int(serve, "logins_per_client", 10),
         login_window=float(_int(serve, "login_window", 600)),
     )
-    return ServeSettings(limits, safety, _int(serve, "cache_sessions", 1000, minimum=0))
+    return ServeSettings(limits, safety, _int(serve, "cache_sessions", 1000, minimum=0),
+                         guard_settings(serve))

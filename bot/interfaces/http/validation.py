@@ -112,7 +112,7 @@ def user_message(body: Any, limits: Limits) -> UserMessage | Problem:
     if len(text) > limits.max_text_chars:
         return Problem(422, f"text longer than {limits.max_text_chars} characters")
     message_id = body.get("message_id")
-    if message_id is not None and not (isinstance(message_id, str)
-                                       and MESSAGE_ID.match(message_id)):
+    if "message_id" in body and not (isinstance(message_id, str)
+                                     and MESSAGE_ID.match(message_id)):
         return Problem(422, "message_id must be 1-128 visible ASCII characters")
     return UserMessage(text, message_id)
