@@ -64,6 +64,7 @@ def _answer(driver: Any, slot: str, world: MailWorld) -> None:
         next(b for t, b in buttons.items() if wanted[slot].lower() in t.lower()).click()
         return
     typed = {"client": "Thunderbird", "username": world.email, "password": world.password,
+             "email": world.email,
              "message": "I need the settings to set up my e-mail account"}.get(slot, "I don't know")
     box = driver.find_element(By.ID, "text")
     box.send_keys(typed)

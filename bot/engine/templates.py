@@ -52,7 +52,21 @@ class TemplateContext:
             return getattr(self, name) or None
         if name == "client_name":
             return self.lookup("client")
+        if name == "login_servers":
+            return self.login_servers()
         return self.slots.get(name)
+
+    def login_servers(self) -> str:
+        """The servers a login test sends the password to, by name: the ones the customer
+        gave, else the provider's (the consent question names them, issue 15)."""
+        hosts: list[str] = []
+        for side in ("incoming", "outgoing"):
+            given = self.slots.get(f"{side}_server")
+            server = self.server(side)
+            host = given or (server.host if server is not None else None)
+            if host and host not in hosts:
+                hosts.append(host)
+        return " and ".join(hosts) if hosts else "your provider's mail servers"
 
     def server(self, side: str) -> ServerSettings | None:
         """The provider's recommended server for a side (incoming: the customer's protocol)."""

@@ -31,7 +31,7 @@ from bot.slots import SECRET_SLOTS, SLOT_NAMES
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 SERVER_FIELDS = frozenset({"host", "port", "security", "security_label", "username", "protocol"})
 PROVIDER_FIELDS = frozenset({"name", "short_name", "id"})
-EXTRA_NAMES = frozenset({"title", "symptom", "client_name"})
+EXTRA_NAMES = frozenset({"title", "symptom", "client_name", "login_servers"})
 # The answers a typed question can get (None: open-ended).
 ANSWER_VALUES: dict[str, frozenset[str]] = {
     "yesno": frozenset({"yes", "no"}),

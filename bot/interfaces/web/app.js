@@ -132,9 +132,15 @@ function renderTurn(turn) {
   }
 }
 
+const LINK_FIELDS = ["message", "client"];
+
 async function start() {
+  // Only harmless fields come from a link: an address, a server or a password in the URL
+  // would let a crafted link aim the login test at someone else's server (phishing).
   const context = {};
-  new URLSearchParams(location.search).forEach((v, k) => { if (k !== "new") context[k] = v; });
+  new URLSearchParams(location.search).forEach((v, k) => {
+    if (LINK_FIELDS.includes(k)) context[k] = v;
+  });
   const res = await fetch("/v1/sessions", {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ context }),
