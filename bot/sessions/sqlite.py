@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,6 +15,8 @@ from bot.errors import ConfigError, StoreUnavailable
 from bot.sessions.base import LocalLocks, StoredSession, WindowCounters
 
 log = logging.getLogger(__name__)
+
+PURGE_EVERY = 600.0  # seconds between deletions of expired conversations
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -39,6 +42,7 @@ class SqliteStore:
         self._locks = LocalLocks()
         self._counters = WindowCounters()
         self._db: sqlite3.Connection | None = None
+        self._purged = time.monotonic()
         self._connect()  # now, so a bad path is reported at startup, not at the first request
 
     def _connect(self) -> sqlite3.Connection:
@@ -80,6 +84,7 @@ class SqliteStore:
     async def save(self, session_id: str, stored: StoredSession) -> None:
         """Write a session (insert or replace)."""
         text = json.dumps(stored.state, separators=(",", ":"))
+        self._purge_expired()
         try:
             self.db.execute(
                 "INSERT INTO sessions (id, rev, state, updated) VALUES (?, ?, ?, ?) "
@@ -90,6 +95,15 @@ class SqliteStore:
         except sqlite3.Error as exc:  # locked past busy_timeout, read-only, disk full
             raise StoreUnavailable(f"the conversation could not be saved ({exc}); "
                                    "nothing was changed, please send it again") from exc
+
+    def _purge_expired(self) -> None:
+        """Delete conversations past the ttl now and then (not only at start-up): a service
+        that runs for months must not keep every conversation it ever had."""
+        if time.monotonic() - self._purged < PURGE_EVERY:
+            return
+        self._purged = time.monotonic()
+        with contextlib.suppress(sqlite3.Error):  # busy: the next save purges
+            self.db.execute("DELETE FROM sessions WHERE updated < ?", (time.time() - self.ttl,))
 
     async def shred(self) -> None:
         """Copy the WAL into the (secure_delete) database file and truncate it: the old
