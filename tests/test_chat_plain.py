@@ -118,3 +118,14 @@ def test_undecodable_bytes_and_control_characters_never_crash(flows: Path, tmp_p
     assert b"Traceback" not in done.stderr
     assert json.loads(transcript.read_text(encoding="utf-8"))["outcome"]["status"] in (
         "resolved", "handoff")
+
+
+def test_a_line_in_another_language_is_answered_in_english_with_a_person_offered(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "offline.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(config), stdin="no puedo enviar correos desde mi cuenta\nyes\n")
+    assert done.returncode == 0, done.stderr
+    assert "I can only help in English (Spanish detected)" in done.stdout
+    assert "pass you to a person" in done.stdout

@@ -142,3 +142,34 @@ def test_explanation_names_the_winning_terms(matcher: Matcher) -> None:
     assert weights["outbox"] == max(weights.values())
     assert evidence.phrase is not None
     assert "outbox" in result.tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # short lines where one word carries the symptom
+        ("outbox won't empty", "outbox_stuck"),
+        ("bounced again", "outgoing_rejected"),
+        ("quota full", "large_mailbox"),
+        # a contrast between places: the failing side decides
+        ("shows up in webmail but not in my mail app", "cannot_receive"),
+        ("i can get mail but not send it", "outbox_stuck"),
+        # network context inside an e-mail complaint is the setting, not the topic
+        ("can't send emails from the hotel wifi", "outbox_stuck"),
+        ("no new mail while I'm on the vpn", "cannot_receive"),
+        # a line that is only a pasted error
+        ("535 5.7.8 Error: authentication failed: bad credentials", "auth_failed"),
+        ("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown",
+         "outgoing_rejected"),
+    ],
+)
+def test_the_kinds_issue_13_names(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize("text", ["my email is not working", "something wrong with outlook"])
+def test_vague_lines_offer_the_usual_choices_best_first(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.decision == "clarify"
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)

@@ -89,3 +89,35 @@ def test_a_broken_match_block_is_a_one_line_error_naming_the_file(tmp_path: Path
     assert run.returncode == 2
     assert "outbox_stuck.yaml" in run.stderr and "weight must be a number" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def write_two_flows(folder: Path) -> None:
+    """Two small flows and no vocabulary: what a help desk might start a folder with."""
+    outbox = ["mail stuck in the outbox", "cannot send mail", "sending fails", "outbox is full",
+              "my messages never go out", "send button does nothing"]
+    quota = ["mailbox full", "over my storage quota", "mailbox is over its limit",
+             "quota exceeded", "no space left in my mailbox", "storage almost full"]
+    for flow_id, examples in (("outbox_stuck", outbox), ("large_mailbox", quota)):
+        lines = "".join(f"    - {e!r}\n" for e in examples)
+        (folder / f"{flow_id}.yaml").write_text(
+            f"id: {flow_id}\nmatch:\n  examples:\n{lines}", encoding="utf-8"
+        )
+
+
+def test_cv_reports_each_flow_and_the_confusions(tmp_path: Path) -> None:
+    write_two_flows(tmp_path)
+    run = deskbot("--flows", str(tmp_path), "--cv", "3")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert out.startswith("3-fold cross-validation over 12 examples of 2 flows")
+    assert re.search(r"^large_mailbox +\d+/6 ", out, re.MULTILINE)
+    assert re.search(r"^outbox_stuck +\d+/6 ", out, re.MULTILINE)
+    assert re.search(r"^overall +\d+/12 ", out, re.MULTILINE)
+    assert deskbot("--flows", str(tmp_path), "--cv", "3").stdout == out  # deterministic
+
+
+def test_cv_needs_two_folds(tmp_path: Path) -> None:
+    write_two_flows(tmp_path)
+    run = deskbot("--flows", str(tmp_path), "--cv", "1")
+    assert run.returncode == 2
+    assert run.stderr.strip() == "deskbot match: --cv needs at least 2 folds, not 1"

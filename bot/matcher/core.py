@@ -39,7 +39,8 @@ WORKS = "ok:"  # marks the words of the working side of a contrast (see _mark_co
 MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATION = "not"  # the vocabulary's canonical negation
-BACKGROUND_RATIO = 1.0  # background evidence at this share of the best flow's stops routing
+QUESTION = "(question)"  # the term of a line that opens with a question word
+BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -237,11 +238,11 @@ class Matcher:
     def _offer(self, candidates: tuple[Candidate, ...], vague: bool) -> tuple[Candidate, ...]:
         """What "which one?" offers: the real candidates, then the usual suspects.
 
-        A vague text ("my email is not working") gets the usual suspects in their order.
+        A vague text ("my email is not working") gets the usual suspects in their order, at
+        score 0: it names no symptom, whatever its words share with the flows' examples.
         """
         if vague:
-            scores = {c.id: c.score for c in candidates}
-            return tuple(Candidate(f.id, scores.get(f.id, 0.0)) for f in self._fallback)
+            return self._fallback
         offered = [c for c in candidates if c.score >= OFFER_SCORE]
         scores = {c.id: c.score for c in candidates}
         taken = {c.id for c in offered}
@@ -351,9 +352,14 @@ class Matcher:
         return tuple(self.normalize(text))
 
     def _content(self, tokens: Sequence[str]) -> list[str]:
-        """The words that carry meaning, the working side of a contrast marked."""
+        """The words that carry meaning, the working side of a contrast marked; a line that
+        opens with a question word ("what", "which", "how") starts with the QUESTION term, so
+        examples can teach that settings are asked for and symptoms are told."""
         stopwords = self.vocabulary.stopwords
-        return _mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
+        content = _mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
+        if tokens and tokens[0] in self.vocabulary.questions:
+            return [QUESTION, *content]
+        return content
 
 
 def _mark_contrast(content: list[str]) -> list[str]:
@@ -366,7 +372,8 @@ def _mark_contrast(content: list[str]) -> list[str]:
             clauses.append([])
         else:
             clauses[-1].append(token)
-    failing = [NEGATION in c for c in clauses]
+    # "..., but it's not" says nothing about a place or a side: no contrast.
+    failing = [NEGATION in c and len(set(c)) > 1 for c in clauses]
     if len(clauses) < 2 or not any(failing) or all(failing):
         return content
     marked: list[str] = []

@@ -63,6 +63,7 @@ class Vocabulary:
     circumstances: frozenset[tuple[str, ...]] = frozenset()
     background: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
+    questions: frozenset[str] = frozenset()
     circumstances_waived_by: frozenset[tuple[str, ...]] = frozenset()
     foreign: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -95,6 +96,7 @@ class Vocabulary:
             ),
             background=tuple(_text(b, "background") for b in _list(raw, "background")),
             vague=tuple(_text(b, "vague") for b in _list(raw, "vague")),
+            questions=frozenset(_words(raw, "questions")),
             foreign={
                 name: frozenset(tokenize(" ".join(_text(w, f"foreign.{name}") for w in words)))
                 for name, words in _foreign(raw).items()
@@ -169,7 +171,7 @@ class Vocabulary:
         for source, target in self.synonyms.items():
             domain.update(source)
             domain.update(target)
-        common = set(self.protected) | set(self.stopwords)
+        common = set(self.protected) | set(self.stopwords) | set(self.breaks)
         for phrase in self.offtopic:
             common.update(phrase)
         return Speller(frozenset(domain - common), frozenset(common))
