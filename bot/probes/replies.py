@@ -47,9 +47,8 @@ _TABLE: tuple[tuple[re.Pattern[str], Meaning], ...] = tuple(
          "sender_blocklisted",
          "the server refuses your internet address because it is on a spam blocklist"),
         # Dovecot mail_max_userip_connections ([LIMIT], RFC 5530), SMTP 421 4.7.0 variants.
-        (r"maximum number of (simultaneous )?connections|too many (simultaneous |concurrent "
-         r"|open )?((smtp|imap|pop3?) )?(connections|sessions|logins)|\[LIMIT\]|"
-         r"connection limit",
+        (r"maximum number of (simultaneous )?connections|too many ([a-z]+ ){0,2}"
+         r"(connections|sessions|logins)|\[LIMIT\]|connection limit",
          "too_many_connections",
          "the server refuses more sessions: this account (or address) already has too "
          "many connections open"),

@@ -26,7 +26,7 @@ from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint, EndpointResult, Login, LoginResult, Stage
 from bot.probes.model import Check, ProbeObserver, Status
 from bot.probes.replies import meaning
-from bot.probes.tcp import connect
+from bot.probes.tcp import RoundTrips, connect
 from bot.probes.tls import TlsInfo, inspect
 from bot.probes.wire import REFUSED, wire_unsafe
 from bot.scrub import scrub_text
@@ -160,6 +160,7 @@ async def probe_endpoint(
     login: Login | None = None,
     observer: ProbeObserver | None = None,
     action: Action | None = None,
+    rtts: RoundTrips | None = None,
 ) -> EndpointResult:
     """Probe one endpoint as a client set up that way would use it; never raises for outcomes.
 
@@ -169,7 +170,7 @@ async def probe_endpoint(
         action = login_action(login)
     rec = _Recorder(endpoint, observer)
     rec.start("tcp")
-    tcp = await connect(endpoint.ip, endpoint.port, timeout)
+    tcp = await connect(endpoint.ip, endpoint.port, timeout, rtts, endpoint.host)
     status: Status = "ok" if tcp.open else "fail"
     rec.done("tcp", status, f"{endpoint.host} → {tcp.detail}", tcp.outcome, ms=tcp.ms)
     if tcp.sock is None:

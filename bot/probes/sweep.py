@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import dns.asyncresolver
 
 from bot.catalog.model import Provider, Security, ServerSettings
 from bot.catalog.rules import ProviderRule
 from bot.probes.dns import DnsAnswer, resolve_host
+from bot.probes.dualstack import ipv6_address, ipv6_broken, probe_ipv6
 from bot.probes.endpoint import Endpoint, EndpointResult, Login
 from bot.probes.imap import ImapSession
 from bot.probes.model import Check, ProbeObserver
@@ -39,6 +41,7 @@ from bot.probes.pop3 import Pop3Session
 from bot.probes.session import SessionFactory, probe_endpoint
 from bot.probes.settings import ClientSettings, Direction
 from bot.probes.smtp import SmtpSession, relay_action
+from bot.probes.tcp import RoundTrips, TcpResult
 
 FACTORIES: dict[str, SessionFactory] = {
     "smtp": SmtpSession, "pop3": Pop3Session, "imap": ImapSession,
@@ -81,6 +84,8 @@ class Sweep:
     relay_only: bool = False  # check_relay: no login, MAIL/RCPT without AUTH
     rule: ProviderRule | None = None  # curated login/storage rule (bot/data/provider_rules)
     suggest: dict[str, str] = field(default_factory=dict)  # host → catalogue host suggestion
+    _rtts: RoundTrips = field(default_factory=RoundTrips)  # adaptive filtered-port deadlines
+    _v6: TcpResult | None = None  # the client host's IPv6 connect (dual-stack hosts only)
 
     async def run(self) -> SweepResult:
         """Probe and conclude; never raises for network outcomes (ProbeRefused for policy)."""
@@ -90,23 +95,38 @@ class Sweep:
                                ("no server to probe: the provider is unknown and the client's "
                                 "settings were not given",))
         self.policy.check_target(planned[0].host, planned[0].port)
-        answers = await self._resolve({e.host for e in planned})
-        checks = [_dns_check(a) for a in answers.values()]
         primary = planned[0]
+        answers, ip6 = await asyncio.gather(
+            self._resolve({e.host for e in planned}),
+            ipv6_address(self.resolver, primary.host, self.timeout))
+        checks = [_dns_check(a) for a in answers.values()]
         dns_primary = answers[primary.host]
         if not dns_primary.ok:
             return self._dns_failed(primary, dns_primary, checks)
         endpoints, skipped = self._place(planned, answers)
         checks += skipped
-        results = list(await asyncio.gather(*(
-            self._probe(e, self._first_action(e) if i == 0 else None)
-            for i, e in enumerate(endpoints)
-        )))
+        probes = [self._probe(e, self._first_action(e) if i == 0 else None)
+                  for i, e in enumerate(endpoints)]
+        twin = self._ipv6_twin(endpoints[0], ip6)
+        found = await asyncio.gather(*probes, *([twin] if twin is not None else []))
+        results = [r for r in found if isinstance(r, EndpointResult)]
+        for item in found:
+            if isinstance(item, tuple):
+                self._v6, check = item
+                checks.append(check)
         notes: list[str] = []
         results[0] = await self._more_logins(results[0], notes)
         for r in results:
             checks += r.checks
         return self._conclude(results, checks, notes)
+
+    def _ipv6_twin(self, primary: Endpoint, ip6: str | None
+                   ) -> Coroutine[Any, Any, tuple[TcpResult, Check]] | None:
+        """The IPv6 connect of a dual-stack client host (IPv4 is what `primary` uses)."""
+        if ip6 is None or ":" in primary.ip or not self.policy.allows(
+                primary.host, primary.port, ip6):
+            return None
+        return probe_ipv6(primary, ip6, self.timeout, self._rtts, self.observer)
 
     # --- planning ----------------------------------------------------------------------
     def _servers(self) -> tuple[ServerSettings, ...]:
@@ -214,9 +234,11 @@ class Sweep:
         factory = FACTORIES[e.protocol]
         if act == "relay":
             return await probe_endpoint(e, factory, self.ctx, self.timeout,
-                                        observer=self.observer, action=relay_action(self.email))
+                                        observer=self.observer, action=relay_action(self.email),
+                                        rtts=self._rtts)
         login = act if isinstance(act, Login) else None
-        return await probe_endpoint(e, factory, self.ctx, self.timeout, login, self.observer)
+        return await probe_endpoint(e, factory, self.ctx, self.timeout, login, self.observer,
+                                    rtts=self._rtts)
 
     async def _more_logins(self, first: EndpointResult, notes: list[str]) -> EndpointResult:
         """After a rejected login, one attempt per remaining username form, until one works."""
@@ -323,6 +345,8 @@ class Sweep:
         if login is None or login.outcome == "ok":
             if login is not None and login.username != self._forms()[0]:
                 return "auth_username_format"
+            if ipv6_broken(self._v6, primary.answered):
+                return "ipv6_path_broken"
             return "ok"
         if login.outcome == "rejected":
             # A provider that never takes the normal password from mail apps (iCloud, Yahoo,

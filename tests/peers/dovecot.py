@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from tests.peers.certs import CertFiles
+from tests.peers.netns import current_netns
 
 HOST = "127.0.0.2"
 
@@ -198,7 +199,8 @@ _POOL: dict[tuple[str, str], Dovecot] = {}
 def shared_dovecot(cert: CertFiles, username: str, password: str) -> Dovecot:
     """A Dovecot per (certificate kind, account), started once per process and reused:
     start costs ~0.1 s but stop ~1 s, and a changed passwd-file is only noticed after ~1 s."""
-    key = (cert.kind, f"{username}:{password}")
+    # per network namespace too: a world started inside a NetNamespace needs its own
+    key = (cert.kind, f"{username}:{password}:{current_netns()}")
     instance = _POOL.get(key)
     if instance is None or instance.proc is None or instance.proc.poll() is not None:
         instance = Dovecot(cert)

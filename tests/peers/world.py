@@ -30,6 +30,7 @@ from tests.peers.dovecot import HOST as DOVECOT_HOST
 from tests.peers.dovecot import Dovecot, shared_dovecot
 from tests.peers.dovecot_faults import shared_fault_dovecot
 from tests.peers.faults import MisbehavingServer, filtered_port, refused_port
+from tests.peers.netns import BROKEN_V6
 from tests.peers.pop3stub import LockedPop3
 from tests.peers.smtp import RelayPolicy, SmtpPeers, SmtpSettings, UserForm
 
@@ -61,6 +62,7 @@ class WorldOptions:
     timeout: float = 1.5  # [probes] timeout written to config.toml
     slow_delay: float = 0.5  # seconds between bytes on the slow port
     fault_dovecot: bool = False  # also start tests/peers/dovecot_faults (ports "faults_*")
+    ipv6_broken: bool = False  # mail hosts also get AAAA BROKEN_V6 (start it in a NetNamespace)
 
 
 @dataclass
@@ -236,6 +238,9 @@ class MailWorld:
             z.set(f"{name}.{DOMAIN}".lstrip("."), "A", SMTP_HOST)
         for name in ("imap", "pop", "pop3"):
             z.set(f"{name}.{DOMAIN}", "A", DOVECOT_HOST)
+        if self.options.ipv6_broken:  # dual-stack hosts whose IPv6 path drops (netns.py)
+            for name in ("smtp", "mail", "imap", "pop", "pop3"):
+                z.set(f"{name}.{DOMAIN}", "AAAA", BROKEN_V6)
         z.set(DOMAIN, "MX", f"10 mx.{DOMAIN}")
         z.set(f"_submission._tcp.{DOMAIN}", "SRV", f"0 1 {p['submission']} smtp.{DOMAIN}")
         z.set(f"_submissions._tcp.{DOMAIN}", "SRV", f"0 1 {p['smtps']} smtp.{DOMAIN}")
