@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import dns.asyncresolver
 
@@ -96,9 +95,7 @@ class Sweep:
                                 "settings were not given",))
         self.policy.check_target(planned[0].host, planned[0].port)
         primary = planned[0]
-        answers, ip6 = await asyncio.gather(
-            self._resolve({e.host for e in planned}),
-            ipv6_address(self.resolver, primary.host, self.timeout))
+        answers = await self._resolve({e.host for e in planned})
         checks = [_dns_check(a) for a in answers.values()]
         dns_primary = answers[primary.host]
         if not dns_primary.ok:
@@ -107,8 +104,7 @@ class Sweep:
         checks += skipped
         probes = [self._probe(e, self._first_action(e) if i == 0 else None)
                   for i, e in enumerate(endpoints)]
-        twin = self._ipv6_twin(endpoints[0], ip6)
-        found = await asyncio.gather(*probes, *([twin] if twin is not None else []))
+        found = await asyncio.gather(*probes, self._ipv6_twin(endpoints[0]))
         results = [r for r in found if isinstance(r, EndpointResult)]
         for item in found:
             if isinstance(item, tuple):
@@ -120,13 +116,16 @@ class Sweep:
             checks += r.checks
         return self._conclude(results, checks, notes)
 
-    def _ipv6_twin(self, primary: Endpoint, ip6: str | None
-                   ) -> Coroutine[Any, Any, tuple[TcpResult, Check]] | None:
-        """The IPv6 connect of a dual-stack client host (IPv4 is what `primary` uses)."""
-        if ip6 is None or ":" in primary.ip or not self.policy.allows(
-                primary.host, primary.port, ip6):
+    async def _ipv6_twin(self, primary: Endpoint) -> tuple[TcpResult, Check] | None:
+        """The IPv6 connect of a dual-stack client host (IPv4 is what `primary` uses); the
+        AAAA question is asked after the A answers, alongside the probes, so it costs no
+        time and cannot race the A lookup the policy checked."""
+        if ":" in primary.ip:
             return None
-        return probe_ipv6(primary, ip6, self.timeout, self._rtts, self.observer)
+        ip6 = await ipv6_address(self.resolver, primary.host, self.timeout)
+        if ip6 is None or not self.policy.allows(primary.host, primary.port, ip6):
+            return None
+        return await probe_ipv6(primary, ip6, self.timeout, self._rtts, self.observer)
 
     # --- planning ----------------------------------------------------------------------
     def _servers(self) -> tuple[ServerSettings, ...]:
