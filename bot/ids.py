@@ -1,4 +1,4 @@
-"""The shared ids: symptom ids (one per flow) and diagnosis codes, from ../shared (bundled copy)."""
+"""The shared ids: symptom ids (one per flow) and diagnosis codes (typed in bot.diagnoses)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from functools import cache
 from importlib import resources
 
 import yaml
+
+from bot.diagnoses import codes, parse
 
 
 @cache
@@ -27,10 +29,13 @@ def symptom_summary(symptom_id: str) -> str:
 
 
 def diagnosis_codes() -> frozenset[str]:
-    """Every diagnosis code a conversation may record as its outcome."""
-    return frozenset(_load("diagnoses.yaml"))
+    """Every diagnosis code a conversation may record as its outcome (bot.diagnoses)."""
+    return codes()
 
 
 def diagnosis_evidence(code: str) -> str:
-    """What evidence confirms a diagnosis code."""
-    return _load("diagnoses.yaml")[code]["evidence"]
+    """What evidence confirms a diagnosis code; KeyError for an unknown code."""
+    diagnosis = parse(code)
+    if diagnosis is None:
+        raise KeyError(code)
+    return diagnosis.evidence

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.diagnoses import Diagnosis, parse
 from bot.engine.values import HandoffPackage
-from bot.ids import diagnosis_codes, diagnosis_evidence
+from bot.ids import diagnosis_codes
 from bot.probes.model import ProbeReport
 from bot.probes.registry import PROBES
 from bot.slots import SECRET_SLOTS
@@ -42,8 +43,9 @@ def build_package(
          "facts": dict(r.facts)}
         for r in reports
     )
-    found = [c for r in reports for c in (r.outcome, *r.diagnoses)
-             if c in diagnosis_codes() and c != "ok"]
-    fix = f"Evidence points to {found[-1]}: {diagnosis_evidence(found[-1])}" if found else None
+    found = [d for r in reports for c in (r.outcome, *r.diagnoses)
+             if (d := parse(c)) is not None and d != Diagnosis.OK]
+    fix = f"Evidence points to {found[-1]}: {found[-1].evidence}" if found else None
     clean = {k: v for k, v in slots.items() if k not in SECRET_SLOTS}
-    return HandoffPackage(symptom, reason, clean, probes, ruled_out(reports), fix)
+    return HandoffPackage(symptom, reason, clean, probes, ruled_out(reports), fix,
+                          found[-1].headline if found else None)

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 from bot.catalog.model import Provider, ServerSettings
 from bot.engine.values import SettingsRow
-from bot.flows.model import ClientSteps
+from bot.flows.model import PLACEHOLDER, ClientSteps
 from bot.probes.model import ProbeReport
 from bot.slots import SECRET_SLOTS
 
-PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 UNKNOWN = "(unknown)"
 SECURITY_LABELS = {"ssl": "SSL/TLS", "starttls": "STARTTLS", "none": "None"}
 
@@ -98,13 +97,15 @@ class TemplateContext:
         return str(getattr(server, field, "")) or None
 
     def render(self, text: str, *, nested: bool = False) -> str:
-        """Fill every placeholder; unknown values read "(unknown)"."""
+        """Fill every placeholder; `{name|text}` shows text when name has no value."""
 
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             if nested and name.startswith("steps."):
                 return ""  # steps texts do not include other steps
             value = self.lookup(name)
+            if value is None and match.group(2) is not None:
+                return match.group(2)
             return UNKNOWN if value is None else value
 
         return reflow(PLACEHOLDER.sub(fill, text))

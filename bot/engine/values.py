@@ -72,11 +72,12 @@ class HandoffPackage:
     probes: tuple[dict[str, Any], ...]
     ruled_out: tuple[str, ...]
     recommended_fix: str | None = None
+    headline: str | None = None  # the diagnosis table's headline for what the evidence shows
 
     def to_dict(self) -> dict[str, Any]:
         return {"symptom": self.symptom, "reason": self.reason, "slots": dict(self.slots),
                 "probes": [dict(p) for p in self.probes], "ruled_out": list(self.ruled_out),
-                "recommended_fix": self.recommended_fix}
+                "recommended_fix": self.recommended_fix, "headline": self.headline}
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class BotMessage:
     evidence: tuple[ProbeReport, ...] = ()
     handoff: HandoffPackage | None = None
     question: Question | None = None
+    headline: str | None = None  # result: the diagnosis table's one-line "what's wrong"
 
 
 @dataclass(frozen=True)

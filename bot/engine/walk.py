@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.diagnoses import parse as parse_diagnosis
 from bot.engine import texts
 from bot.engine.answers import label_value, store_value
 from bot.engine.handoff import build_package, evidence_codes
@@ -159,7 +160,9 @@ class FlowWalk:
         if not proven:
             log.warning("flow %s node %s resolves %s without that evidence; not recorded",
                         self.current, node.name, node.diagnosis)
-        self._bot("result", text, node=node.name, settings=rows)
+        code = parse_diagnosis(node.diagnosis) if proven else None
+        self._bot("result", text, node=node.name, settings=rows,
+                  headline=code.headline if code else None)
         self._end("resolved", node.diagnosis if proven else None)
 
     def _handoff(self, text: str, *, reason: str) -> None:

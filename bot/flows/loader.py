@@ -22,6 +22,7 @@ from bot.flows.model import (
     NodeKind,
     Rule,
 )
+from bot.flows.params import parse_params
 from bot.flows.yamlsafe import LineDict, LineList, read_yaml
 
 # kind → keys a node of that kind may have (besides `note`, free text for authors)
@@ -32,11 +33,12 @@ NODE_KEYS: dict[str, frozenset[str]] = {
     "branch": frozenset({"branch"}),
     "resolve": frozenset({"resolve", "say", "settings"}),
     "handoff": frozenset({"handoff"}),
-    "call": frozenset({"call", "next"}),
+    "call": frozenset({"call", "next", "with"}),
     "return": frozenset({"return"}),
 }
 FLOW_KEYS = frozenset({"id", "title", "match", "start", "nodes", "slots", "description"})
-SUBFLOW_KEYS = frozenset({"subflow", "title", "start", "nodes", "slots", "description"})
+SUBFLOW_KEYS = frozenset(
+    {"subflow", "title", "start", "nodes", "slots", "description", "params"})
 
 
 class _Shape:
@@ -183,7 +185,8 @@ def parse_node(shape: _Shape, name: str, data: Any, line: int) -> Node | None:
             "settings": shape.text(data, "settings", where) or None,
         },
         "handoff": lambda: {"text": shape.text(data, "handoff", where, required=True)},
-        "call": lambda: {"subflow": shape.text(data, "call", where, required=True)},
+        "call": lambda: {"subflow": shape.text(data, "call", where, required=True),
+                         "params": shape.mapping(data, "with", where)},
         "return": lambda: {},
     }
     return Node(**common, **parsers[kind]())
@@ -213,7 +216,7 @@ def parse_flow(data: Any, label: str) -> tuple[Flow | None, list[FlowProblem]]:
     flow = Flow(
         id=flow_id, title=title, file=label, line=data.line, start=start, nodes=nodes,
         is_subflow=is_sub, match=match, match_line=_line(data, "match"), slots=slots,
-        lines=dict(data.key_lines),
+        lines=dict(data.key_lines), params=parse_params(shape, data) if is_sub else {},
     )
     return flow, shape.problems
 

@@ -6,6 +6,7 @@ Every element remembers the file and line it came from so each problem is `FILE:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,6 +29,8 @@ SETTINGS_TABLES: frozenset[str] = frozenset({"outgoing", "incoming", "both"})
 CONDITION_KEYS: frozenset[str] = frozenset({"known", "unknown", "evidence", "vantage"})
 
 _EMPTY: Mapping[str, Any] = {}  # read-only by convention
+# `{name}` or `{name|text shown when name has no value}` in flow and step texts
+PLACEHOLDER = re.compile(r"\{([^{}\s|]*)(?:\|([^{}]*))?\}")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Node:
     next: str | None = None  # ask/say/call: where to go next
     text: str = ""  # say / probe's optional say / resolve's say / handoff's message
     probe: str = ""  # probe: registry name
-    params: Mapping[str, str] = field(default_factory=dict)  # probe: `with:` overrides (templates)
+    params: Mapping[str, str] = field(default_factory=dict)  # probe/call: `with:` (templates)
     rules: tuple[Rule, ...] = ()  # branch
     diagnosis: str = ""  # resolve
     settings: str | None = None  # resolve: outgoing | incoming | both
@@ -96,6 +99,8 @@ class Flow:
     match_line: int = 0
     slots: frozenset[str] = frozenset()  # flow-local slot names declared in `slots:`
     lines: Mapping[str, int] = field(default_factory=dict)  # top-level key → line
+    # sub-flow `params:`: parameter → allowed value → words `{param.word}` stands for
+    params: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ runs them all. Pure: no I/O, no engine.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from bot.errors import FlowProblem
 from bot.flows.model import (
     ASK_TYPES,
     CONDITION_KEYS,
+    PLACEHOLDER,
     SETTINGS_TABLES,
     STEP_TOPICS,
     ClientSteps,
@@ -22,13 +22,13 @@ from bot.flows.model import (
     FlowSet,
     Node,
 )
+from bot.flows.params import expand
 from bot.flows.paths import cycles, graph_of, reachable
 from bot.flows.yamlsafe import LineDict, LineList, plain
 from bot.ids import diagnosis_codes, symptom_ids
 from bot.probes.registry import PROBES
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
 
-PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 SERVER_FIELDS = frozenset({"host", "port", "security", "security_label", "username", "protocol"})
 PROVIDER_FIELDS = frozenset({"name", "short_name", "id"})
 EXTRA_NAMES = frozenset({"title", "symptom", "client_name", "login_servers"})
@@ -313,10 +313,15 @@ def validate_templates(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
         texts = [("prompt", node.prompt), (_text_key(node), node.text)]
         texts += [("with", v) for v in node.params.values()]
         for key, text in texts:
-            for name in PLACEHOLDER.findall(text):
+            for name in placeholder_names(text):
                 message = placeholder_problem(name, flow.slots)
                 if message:
                     yield _p(flow, node.line_of(key), f"node '{node.name}': {message}")
+
+
+def placeholder_names(text: str) -> list[str]:
+    """The names of a text's `{name}` / `{name|default}` placeholders, in order."""
+    return [m.group(1) for m in PLACEHOLDER.finditer(text)]
 
 
 def _text_key(node: Node) -> str:
@@ -407,7 +412,7 @@ def validate_clients(clients: ClientSteps) -> Iterator[FlowProblem]:
             if topic not in STEP_TOPICS:
                 yield FlowProblem(clients.file, line, f"client '{key}': unknown topic '{topic}' "
                                   f"({', '.join(sorted(STEP_TOPICS))})")
-            for name in PLACEHOLDER.findall(text):
+            for name in placeholder_names(text):
                 message = placeholder_problem(name)
                 if message and not name.startswith("steps."):
                     yield FlowProblem(clients.file, line, f"client '{key}' {topic}: {message}")
@@ -418,6 +423,8 @@ def validate_flowset(
 ) -> tuple[FlowSet, list[FlowProblem]]:
     """Run every rule over every flow; the FlowSet is usable only when no problem came back."""
     problems = list(validate_duplicates(flows))
+    flows, expanded = expand(flows)  # parameterised sub-flows → one instance per value
+    problems += expanded
     by_id = {f.id: f for f in reversed(flows) if not f.is_subflow}
     subs = {f.id: f for f in reversed(flows) if f.is_subflow}
     ctx = Context(by_id, subs, clients)

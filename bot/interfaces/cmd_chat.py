@@ -85,6 +85,10 @@ def _show(reply: Reply, stream: TextIO, session: Session) -> None:
                     say(f"    {check.status:<7} {check.probe} {check.target}: "
                               f"{check.evidence}\n")
             continue
+        if message.headline:
+            ok = reply.outcome is not None and reply.outcome.diagnosis == "ok"
+            label = "Result" if ok else "What's wrong"
+            say(f"{label}: {message.headline}\n")
         say(message.text + "\n\n")
     if reply.outcome is not None:
         o = reply.outcome

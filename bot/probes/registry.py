@@ -1,10 +1,18 @@
-"""The probes a flow may name, and the outcomes each can produce (the flow linter's source)."""
+"""The probes a flow may name, and the outcomes each can produce (the flow linter's source).
+
+A check probe's outcomes come from the diagnosis table (bot/diagnoses.py): every code whose
+direction matches the probe's and whose producing stages the probe runs, plus `inconclusive`
+(the evidence proves no single cause). A new diagnosis thus reaches the right probes by its
+table entry alone.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ids import diagnosis_codes
+from bot.diagnoses import STAGES, Diagnosis, parse
+
+INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -14,29 +22,39 @@ class ProbeInfo:
     name: str
     summary: str
     outcomes: frozenset[str]
+    direction: str = ""  # incoming | outgoing for the check probes
+
+    def guaranteed_facts(self, outcome: str) -> frozenset[str]:
+        """The `{facts.X}` a report with `outcome` is sure to carry (the table's facts)."""
+        code = parse(outcome) if self.direction and outcome in self.outcomes else None
+        return code.facts if code is not None else frozenset()
 
 
-def _diagnoses_except(*excluded: str) -> frozenset[str]:
-    return (diagnosis_codes() - set(excluded)) | {"inconclusive"}
+def check_probe(name: str, summary: str, direction: str,
+                stages: frozenset[str] = STAGES) -> ProbeInfo:
+    """A sweep probe: the table's codes for `direction` that one of `stages` can produce."""
+    codes = {d.value for d in Diagnosis
+             if d.reported_by(direction) and d.info.stages & stages}
+    return ProbeInfo(name, summary, frozenset(codes | {INCONCLUSIVE}), direction)
 
 
 PROBES: dict[str, ProbeInfo] = {
     p.name: p
     for p in (
-        ProbeInfo(
+        check_probe(
             "check_outgoing",
             "SMTP sweep: DNS, every port, TLS mode, certificate, AUTH, login with consent",
-            _diagnoses_except("mailbox_locked"),
+            "outgoing",
         ),
-        ProbeInfo(
+        check_probe(
             "check_incoming",
             "POP3/IMAP sweep: DNS, every port, TLS mode, certificate, login with consent",
-            _diagnoses_except("smtp_auth_required"),
+            "incoming",
         ),
-        ProbeInfo(
+        check_probe(
             "check_relay",
             "SMTP without AUTH up to RCPT (never DATA): does the server demand a login?",
-            frozenset({"ok", "smtp_auth_required", "inconclusive"}),
+            "outgoing", frozenset({"relay"}),
         ),
         ProbeInfo(
             "lookup_provider",

@@ -25,6 +25,7 @@ from bot.errors import EngineError
 from bot.probes.dns import make_resolver
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import TargetPolicy
+from bot.probes.registry import PROBES
 from bot.probes.settings import Direction, client_settings
 from bot.probes.sweep import Sweep, SweepResult
 from bot.probes.tls import client_context
@@ -146,7 +147,7 @@ class LiveProbeRunner:
 def _report(name: str, email: str, result: SweepResult, provider: Provider | None,
             steps: tuple[Check, ...], relay_only: bool) -> ProbeReport:
     outcome = result.outcome
-    if relay_only and outcome not in ("ok", "smtp_auth_required"):
+    if relay_only and outcome not in PROBES["check_relay"].outcomes:
         outcome = "inconclusive"
     target = result.primary.target if result.primary else email
     facts: dict[str, Any] = dict(result.facts)

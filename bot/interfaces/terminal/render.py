@@ -15,6 +15,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.styles import Style
 from wcwidth import wcswidth
 
+from bot.diagnoses import parse
 from bot.interfaces.terminal.commands import COMMANDS
 
 STYLE = Style.from_dict(
@@ -40,28 +41,6 @@ STYLE = Style.from_dict(
         "greeting": "bold",
     }
 )
-
-# Short "what's wrong" headlines per diagnosis code (shared/diagnoses.yaml); the flow's own text
-# follows with the provider-specific fix.
-HEADLINES: dict[str, str] = {
-    "ok": "Your settings work: the network and the server are fine.",
-    "dns_not_found": "The server name in your settings does not exist.",
-    "dns_unavailable": "Server names cannot be looked up from this computer (no DNS answer).",
-    "port_blocked": "Your network blocks the port your mail app uses.",
-    "port_closed": "The server does not accept connections on the port your mail app uses.",
-    "server_unreachable": "The mail server cannot be reached from this computer.",
-    "tls_mode_mismatch": "The security setting (SSL/TLS or STARTTLS) does not match the port.",
-    "certificate_untrusted": "The server's certificate is not from a trusted authority.",
-    "certificate_name_mismatch": "The server's certificate is for a different name.",
-    "certificate_expired": "The server's certificate has expired.",
-    "auth_wrong_password": "The server rejects the password.",
-    "auth_username_format": "The username is in the wrong form.",
-    "auth_oauth_required": "Your provider no longer accepts a plain password from this app.",
-    "auth_mechanism_unsupported": "The login method in your mail app is not one the server offers.",
-    "smtp_auth_required": "The outgoing server needs you to log in before it sends mail.",
-    "mailbox_locked": "Another device or app is using the mailbox right now.",
-}
-
 
 @dataclass(frozen=True)
 class Symbols:
@@ -219,7 +198,8 @@ def headline(diagnosis: str | None, resolved: bool) -> StyleAndTextTuples:
     """The one-line "what's wrong" that opens a final answer."""
     if diagnosis is None:
         return []
-    text = HEADLINES.get(diagnosis, diagnosis.replace("_", " ").capitalize() + ".")
+    code = parse(diagnosis)  # the table's headline (bot/data/diagnoses.yaml)
+    text = code.headline if code else diagnosis.replace("_", " ").capitalize() + "."
     style = "class:headline.ok" if diagnosis == "ok" or not resolved else "class:headline"
     label = "Result: " if diagnosis == "ok" else "What's wrong: "
     return [(style, label + text + "\n")]
