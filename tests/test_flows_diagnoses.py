@@ -294,10 +294,20 @@ def reachable_diagnoses(flowset: FlowSet, flow: Flow, seen: set[str] | None = No
     return out
 
 
+# Codes of issue 12 that no probe produces yet: their fix texts are proven with played-back
+# reports (tests/test_check_server.py) until a real peer produces them and a case joins CASES.
+AWAITING_PRODUCER = frozenset({
+    "auth_app_password_required", "encryption_required", "too_many_connections",
+    "mailbox_over_quota", "sender_blocklisted", "ipv6_path_broken",
+})
+
+
 def test_every_reachable_pair_has_a_case() -> None:
     flowset = load_flows(FLOWS)
+    tested_codes = {c.expected for c in CASES}
     reachable = {(f.id, code) for f in flowset.flows.values()
-                 for code in reachable_diagnoses(flowset, f)}
+                 for code in reachable_diagnoses(flowset, f)
+                 if code not in AWAITING_PRODUCER - tested_codes}
     tested = {(c.flow, c.expected) for c in CASES}
     assert reachable - tested == set(), "pairs without a test"
     assert tested - reachable == set(), "tests for pairs no flow can reach"

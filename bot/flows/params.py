@@ -94,7 +94,7 @@ def _instantiate(template: Flow, values: Mapping[str, str],
                 problems.append(FlowProblem(template.file, node.line_of(key), (
                     f"node '{node.name}': {{{name}.{word}}} is not a word of {name}="
                     f"{values[name]} (words: {', '.join(sorted(words)) or 'none'})")))
-                return match.group(0)
+                return ""  # reported once here, not again as an unknown placeholder
             return words[word]
         return pattern.sub(fill, text)
 
@@ -173,8 +173,10 @@ def _point_calls(flow: Flow, templates: Mapping[str, Flow], flat: set[str],
         bad = _call_problem(node, template)
         if bad:
             problems.append(FlowProblem(flow.file, node.line_of("with"), f"node '{name}': {bad}"))
-            continue
-        values = {p: node.params[p] for p in template.params}
+        # a bad call still names an instance, so the problem is not reported twice
+        values = {p: node.params.get(p, "") for p in template.params}
+        if bad:
+            values = next(_bindings(template))
         nodes[name] = replace(node, subflow=instance_id(template.id, values), params={})
     return replace(flow, nodes=nodes)
 
