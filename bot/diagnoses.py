@@ -23,6 +23,16 @@ import yaml
 
 from bot.errors import DeskbotError
 
+# The codes as a type for values that stay strings (probe results, reply tables): mypy
+# refuses a misspelt literal. Always the values of `Diagnosis` (a test checks).
+Code = Literal[
+    "ok", "dns_not_found", "dns_unavailable", "port_blocked", "port_closed", "server_unreachable",
+    "tls_mode_mismatch", "certificate_untrusted", "certificate_name_mismatch",
+    "certificate_expired", "auth_wrong_password", "auth_username_format", "auth_oauth_required",
+    "auth_app_password_required", "auth_mechanism_unsupported", "smtp_auth_required",
+    "mailbox_locked", "encryption_required", "too_many_connections", "mailbox_over_quota",
+    "sender_blocklisted", "ipv6_path_broken",
+]
 Direction = Literal["incoming", "outgoing", "both"]
 Stage = Literal[
     "dns", "tcp", "tls", "greeting", "starttls", "login", "relay", "quota", "catalogue"
@@ -106,6 +116,11 @@ def parse(code: str) -> Diagnosis | None:
         return Diagnosis(code)
     except ValueError:
         return None
+
+
+def as_code(value: str) -> Code:
+    """A string known to be a diagnosis code, typed; ValueError for one that is not."""
+    return Diagnosis(value).value
 
 
 def codes() -> frozenset[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.catalog.model import Protocol, Security
+from bot.diagnoses import Code
 from bot.probes.model import Check
 from bot.probes.tls import TlsInfo
 
@@ -59,7 +60,7 @@ class LoginResult:
     outcome: LoginOutcome
     reply: str
     username: str = ""
-    diagnosis: str | None = None  # set when the reply itself names a cause (e.g. relay refused)
+    diagnosis: Code | None = None  # set when the reply itself names a cause (e.g. relay refused)
     what: str = ""  # what was attempted, for the evidence (default: "login as USER")
     quota: tuple[int, int] | None = None  # IMAP GETQUOTAROOT STORAGE (used, limit) in KiB
 
@@ -79,7 +80,7 @@ class EndpointResult:
     starttls_offered: bool = False
     login: LoginResult | None = None
     reply: str = ""  # the last notable server reply
-    diagnosis: str | None = None
+    diagnosis: Code | None = None
     problem: str = ""  # timeout | garbage | closed ... when the greeting stage failed
 
     @property

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from bot.catalog.model import Provider
+from bot.diagnoses import Code, as_code
 
 Status = Literal["ok", "fail", "skipped"]
 
@@ -19,7 +20,7 @@ class Check:
     target: str  # host:port (or the name looked up)
     status: Status
     evidence: str  # plain language, never a password
-    diagnosis: str | None = None  # a code from diagnoses.yaml when this check supports one
+    diagnosis: Code | None = None  # the cause this check supports (bot/diagnoses.py)
     ms: float = 0.0
     outcome: str = "ok"  # outcome class: ok refused timeout unreachable nxdomain tls_error ...
 
@@ -34,7 +35,7 @@ class Check:
     def from_dict(cls, data: Mapping[str, Any]) -> Check:
         return cls(
             probe=data["probe"], target=data["target"], status=data["status"],
-            evidence=data.get("evidence", ""), diagnosis=data.get("diagnosis"),
+            evidence=data.get("evidence", ""), diagnosis=_code(data.get("diagnosis")),
             ms=float(data.get("ms", 0.0)), outcome=data.get("outcome", "ok"),
         )
 
@@ -52,7 +53,7 @@ class ProbeReport:
     target: str
     outcome: str
     checks: tuple[Check, ...] = ()
-    diagnoses: tuple[str, ...] = ()
+    diagnoses: tuple[Code, ...] = ()
     facts: Mapping[str, str] = field(default_factory=dict)
     provider: Provider | None = None
     notes: tuple[str, ...] = ()  # e.g. "login attempts capped at one per username form"
@@ -75,10 +76,16 @@ class ProbeReport:
         return cls(
             name=data["name"], target=data.get("target", ""), outcome=data["outcome"],
             checks=tuple(Check.from_dict(c) for c in data.get("checks", ())),
-            diagnoses=tuple(data.get("diagnoses", ())), facts=dict(data.get("facts", {})),
+            diagnoses=tuple(as_code(d) for d in data.get("diagnoses", ())),
+            facts=dict(data.get("facts", {})),
             notes=tuple(data.get("notes", ())),
             provider=Provider.from_dict(provider) if provider else None,
         )
+
+
+def _code(value: Any) -> Code | None:
+    """A recorded diagnosis code (ValueError for one deskbot does not know)."""
+    return None if value is None else as_code(str(value))
 
 
 class ProbeObserver(Protocol):

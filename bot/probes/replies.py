@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.diagnoses import Code, as_code
 from bot.probes.endpoint import LoginOutcome, LoginResult
 
 
@@ -18,12 +19,12 @@ from bot.probes.endpoint import LoginOutcome, LoginResult
 class Meaning:
     """A reply's diagnosis code and the plain words for it."""
 
-    diagnosis: str
+    diagnosis: Code
     explanation: str
 
 
 _TABLE: tuple[tuple[re.Pattern[str], Meaning], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), Meaning(code, words))
+    (re.compile(pattern, re.IGNORECASE), Meaning(as_code(code), words))
     for pattern, code, words in (
         # Gmail/Google Workspace, iCloud, Yahoo: RFC 5530 has no code; Google uses 534 5.7.9
         # (https://support.google.com/a/answer/3726730) and IMAP [ALERT] with the same words.

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.catalog.model import Security
+from bot.diagnoses import Code
 from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint, EndpointResult, Login, LoginResult, Stage
 from bot.probes.model import Check, ProbeObserver, Status
@@ -120,7 +121,7 @@ class _Recorder:
             self.observer.check_started(probe, self.endpoint.target)
 
     def done(self, probe: str, status: Status, evidence: str, outcome: str,
-             diagnosis: str | None = None, ms: float | None = None) -> None:
+             diagnosis: Code | None = None, ms: float | None = None) -> None:
         elapsed = (time.perf_counter() - self._started) * 1000 if ms is None else ms
         check = Check(probe, self.endpoint.target, status, evidence, diagnosis, elapsed, outcome)
         self.checks.append(check)
@@ -299,10 +300,11 @@ async def _act(rec: _Recorder, session: Session, timeout: float, action: Action,
     }
     what = result.what or (f"login as {result.username}" if result.username else "login")
     evidence = f"{what} {words[result.outcome]}: {result.reply}"[:300]
-    diagnosis = result.diagnosis or {
+    named: dict[str, Code] = {
         "oauth_required": "auth_oauth_required", "locked": "mailbox_locked",
         "unsupported": "auth_mechanism_unsupported", "plaintext_refused": "encryption_required",
-    }.get(result.outcome)
+    }
+    diagnosis = result.diagnosis or named.get(result.outcome)
     if result.quota is not None:
         used, limit = result.quota
         full = limit > 0 and used >= limit

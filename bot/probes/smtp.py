@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import aiosmtplib
 
+from bot.diagnoses import Code
 from bot.probes.endpoint import Login, LoginOutcome, LoginResult
 from bot.probes.replies import meaning
 from bot.probes.session import Action, Session, StepFailed, TlsFailed
@@ -33,7 +34,7 @@ OAUTH_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
 class ReplyMeaning:
     """A reply code's diagnosis (if any) and what it means in plain words."""
 
-    diagnosis: str | None
+    diagnosis: Code | None
     explanation: str
 
 

@@ -25,11 +25,13 @@ import asyncio
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import dns.asyncresolver
 
 from bot.catalog.model import Provider, Security, ServerSettings
 from bot.catalog.rules import ProviderRule
+from bot.diagnoses import Code
 from bot.probes.dns import DnsAnswer, resolve_host
 from bot.probes.dualstack import ipv6_address, ipv6_broken, probe_ipv6
 from bot.probes.endpoint import Endpoint, EndpointResult, Login
@@ -57,10 +59,10 @@ LOGIN_CAP_NOTE = "login attempts capped at one per username form ({n} tried: {fo
 class SweepResult:
     """The evidence of one sweep and the diagnosis it supports."""
 
-    outcome: str
+    outcome: Code | Literal["inconclusive"]
     primary: Endpoint | None
     checks: tuple[Check, ...]
-    diagnoses: tuple[str, ...]
+    diagnoses: tuple[Code, ...]
     facts: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     results: tuple[EndpointResult, ...] = ()
@@ -262,7 +264,7 @@ class Sweep:
     # --- concluding --------------------------------------------------------------------
     def _dns_failed(self, primary: Endpoint, answer: DnsAnswer,
                     checks: list[Check]) -> SweepResult:
-        code = "dns_not_found" if answer.outcome in ("nxdomain", "no_answer") else \
+        code: Code = "dns_not_found" if answer.outcome in ("nxdomain", "no_answer") else \
             "dns_unavailable"
         notes = []
         catalogue_hosts = {s.host for s in self._servers()}
@@ -311,8 +313,8 @@ class Sweep:
                          f"apps (source: {self.rule.login.source})")
         if self.rule is not None:
             facts.update(self.rule.facts())
-        diagnoses = [outcome] if outcome != "inconclusive" else []
-        if outcome not in ("ok", "inconclusive"):
+        diagnoses: list[Code] = [outcome] if outcome != "inconclusive" else []
+        if outcome != "inconclusive" and outcome != "ok":
             checks = _tag(checks, primary.endpoint.target, outcome)
         for r in results:
             if r.diagnosis and r.diagnosis not in diagnoses:
@@ -320,7 +322,8 @@ class Sweep:
         return SweepResult(outcome, primary.endpoint, tuple(checks), tuple(diagnoses), facts,
                            tuple(notes), tuple(results))
 
-    def _outcome(self, primary: EndpointResult, results: Sequence[EndpointResult]) -> str:
+    def _outcome(self, primary: EndpointResult,
+                 results: Sequence[EndpointResult]) -> Code | Literal["inconclusive"]:
         same_server = [r for r in results[1:] if r.endpoint.ip == primary.endpoint.ip]
         others_answer = any(r.answered for r in same_server)
         if primary.stage == "tcp" or (primary.stage in ("greeting", "tls")
@@ -391,7 +394,7 @@ def _fill_facts(facts: dict[str, str], primary: EndpointResult,
         facts["address"] = primary.endpoint.ip
 
 
-def _tag(checks: list[Check], target: str, code: str) -> list[Check]:
+def _tag(checks: list[Check], target: str, code: Code) -> list[Check]:
     """Mark the client endpoint's deciding (last failed) check with the sweep's diagnosis."""
     for i in range(len(checks) - 1, -1, -1):
         c = checks[i]

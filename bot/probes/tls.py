@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.diagnoses import Code
+
 TlsOutcome = Literal[
     "ok", "name_mismatch", "expired", "untrusted", "not_tls", "timeout", "error"
 ]
@@ -39,13 +41,14 @@ class TlsInfo:
         return self.outcome == "ok"
 
     @property
-    def diagnosis(self) -> str | None:
+    def diagnosis(self) -> Code | None:
         """The diagnosis code this outcome supports, if it is a certificate fault."""
-        return {
+        faults: dict[str, Code] = {
             "name_mismatch": "certificate_name_mismatch",
             "expired": "certificate_expired",
             "untrusted": "certificate_untrusted",
-        }.get(self.outcome)
+        }
+        return faults.get(self.outcome)
 
 
 @cache
