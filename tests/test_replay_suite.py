@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.flows.loader import load_flows
 from bot.transcripts import Transcript, find_transcripts, read_transcript
 from bot.transcripts.replay import Replayer, replay_files
-from tests.test_flows_diagnoses import reachable_diagnoses
+from tests.test_flows_diagnoses import AWAITING_PRODUCER, CASES, reachable_diagnoses
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "transcripts"
@@ -20,8 +20,9 @@ def _suite() -> dict[Path, Transcript]:
 
 def test_every_reachable_flow_and_diagnosis_has_a_recorded_conversation() -> None:
     flowset = load_flows(ROOT / "flows")
+    waiting = AWAITING_PRODUCER - {c.expected for c in CASES}  # no real peer produces them yet
     reachable = {(f.id, code) for f in flowset.flows.values()
-                 for code in reachable_diagnoses(flowset, f)}
+                 for code in reachable_diagnoses(flowset, f) if code not in waiting}
     recorded = {(t.outcome.symptom, t.outcome.diagnosis) for t in _suite().values()}
     assert reachable - recorded == set(), "run scripts/record-transcripts"
 
@@ -49,9 +50,9 @@ async def test_an_edited_fix_text_fails_exactly_the_conversations_that_show_it(
     before = await replay_files(Replayer(flows), files)
     passing = {r.source for r in before if r.passed}
 
-    # edit the fix text of one resolve node inside the shared outgoing checks
-    node = load_flows(flows).subflows["check_outgoing"].nodes["fix_port_blocked"]
-    sub = flows / "_check_outgoing.yaml"
+    # edit the fix text of one resolve node of the shared check (both directions show it)
+    node = load_flows(flows).subflows["check_server(outgoing)"].nodes["fix_port_blocked"]
+    sub = flows / "_check_server.yaml"
     lines = sub.read_text(encoding="utf-8").split("\n")
     at = node.line_of("say") - 1
     if lines[at].rstrip().endswith(("|", ">", ">-", "|-")):
@@ -63,10 +64,10 @@ async def test_an_edited_fix_text_fails_exactly_the_conversations_that_show_it(
     after = await replay_files(Replayer(flows), files)
     failed = {r.source for r in after if not r.passed} & passing
     showing = {str(p) for p, t in _suite().items()
-               if any(turn.get("node") == "fix_port_blocked" and turn.get("flow") ==
-                      "check_outgoing" for turn in t.turns)}
+               if any(turn.get("node") == "fix_port_blocked" and str(turn.get("flow"))
+                      .startswith("check_server(") for turn in t.turns)}
     assert showing & passing, "no passing transcript shows the edited node"
     assert failed == showing & passing
     diff = next(r for r in after if r.source in failed).divergence
-    assert diff is not None and "check_outgoing/fix_port_blocked" in diff.split
+    assert diff is not None and ")/fix_port_blocked" in diff.split
     assert "EDITED" in diff.diff
