@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.files import UnreadableFile, read_text_bounded
+
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,9 @@ class Config:
             return cls(allow_private=not serve_mode)
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+            data = tomllib.loads(read_text_bounded(path, MAX_CONFIG_BYTES))
+        except UnreadableFile as exc:  # missing, a FIFO or a device, too large, not UTF-8
+            raise ConfigError(f"{path}: cannot read config: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         return _from_dict(data, path, serve_mode)

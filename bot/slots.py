@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 from bot.errors import AnswersError
+from bot.files import UnreadableFile, read_text_bounded
+from bot.flows.yamlsafe import MAX_NODES, YamlProblem, expanded_size
 
 SLOT_NAMES: frozenset[str] = frozenset(
     {
@@ -19,6 +21,7 @@ SLOT_NAMES: frozenset[str] = frozenset(
     }
 )
 SECRET_SLOTS: frozenset[str] = frozenset({"password"})
+MAX_ANSWERS_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 2000  # like a typed line (bot.engine.answers.MAX_LINE)
 
 
@@ -53,22 +56,41 @@ def normalize_slots(values: Mapping[str, Any], *, source: str = "answers") -> di
         elif isinstance(value, int | float):
             out[name] = str(value)
         else:
-            raise AnswersError(f"{source}: slot {name} must be a single value, not {value!r}")
+            kind = type(value).__name__
+            raise AnswersError(f"{source}: slot {name} must be a single value, not a {kind}")
     return out
 
 
 def read_answers(path: str | Path) -> dict[str, str]:
-    """Read an --answers YAML mapping of slot name to value."""
+    """Read an --answers YAML mapping of slot name to value: a regular UTF-8 file of at most
+    MAX_ANSWERS_BYTES whose aliases expand to at most yamlsafe.MAX_NODES nodes (an alias bomb
+    of 300 bytes must not become a gigabyte)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AnswersError(f"{path}: cannot read answers: {exc.strerror or exc}") from exc
+        data = _safe_yaml(read_text_bounded(path, MAX_ANSWERS_BYTES))
+    except UnreadableFile as exc:
+        raise AnswersError(f"{path}: cannot read answers: {exc}") from exc
     except yaml.YAMLError as exc:
         # One line (CONTRACT.md): PyYAML's message spans several with a caret drawing.
-        raise AnswersError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+        raise AnswersError(f"{path}: not valid YAML: {' '.join(str(exc).split())}"[:300]) from exc
+    except (ValueError, RecursionError, YamlProblem) as exc:
+        raise AnswersError(f"{path}: not usable answers: {str(exc)[:120]}") from exc
     if data is None:
         return {}
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise AnswersError(f"{path}: answers must be a mapping of slot name to value")
     return normalize_slots(data, source=str(path))
+
+
+def _safe_yaml(text: str) -> object:
+    """yaml.safe_load, refusing an alias bomb before anything is constructed."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if expanded_size(node) > MAX_NODES:
+            raise ValueError(f"YAML expands to more than {MAX_NODES} nodes (an alias bomb?)")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()

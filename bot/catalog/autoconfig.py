@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.catalog.model import SOCKET_TYPES, Protocol, Provider, ServerSettings
 from bot.errors import CatalogError
+from bot.files import UnreadableFile, read_bounded
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,9 @@ def parse_file(path: str | Path, *, source: str = "catalogue") -> Provider:
     """Parse one autoconfig file from disk (CatalogError names the file and the reason)."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        data = read_bounded(path, MAX_BYTES)  # a FIFO or a device is refused, not read
+    except UnreadableFile as exc:
+        raise CatalogError(f"{path}: cannot read: {exc}") from exc
     return parse_bytes(data, str(path), source=source)
 
 

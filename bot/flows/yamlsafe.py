@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bot.errors import FlowProblem
+from bot.files import UnreadableFile, read_text_bounded
 
 MAX_BYTES = 512 * 1024
 MAX_NODES = 50_000  # YAML nodes after expanding aliases; real flows have a few thousand
@@ -130,16 +131,22 @@ def _expanded_size(root: yaml.Node) -> int:
 
 
 def read_yaml(path: Path, label: str) -> tuple[Any, list[FlowProblem]]:
-    """Read one YAML file safely; returns (data, problems), data None when unreadable."""
+    """Read one YAML file safely; returns (data, problems), data None when unreadable.
+    A FIFO, a device (or a symlink to one) or a file over MAX_BYTES is a problem, not a hang."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            msg = f"file is {size // 1024} KB; flow files may be at most {MAX_BYTES // 1024} KB"
-            return None, [FlowProblem(label, 1, msg)]
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [FlowProblem(label, 1, f"cannot read file: {exc}")]
+        text = read_text_bounded(path, MAX_BYTES)
+    except UnreadableFile as exc:
+        limit = MAX_BYTES // 1024
+        msg = (f"file is over {limit} KB; flow files may be at most {limit} KB"
+               if exc.too_large else f"cannot read file: {exc}")
+        return None, [FlowProblem(label, 1, msg)]
     return parse_yaml(text, label)
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """Nodes `root` expands to with its aliases (capped at MAX_NODES + 1): check it before
+    constructing anything from YAML a user supplied."""
+    return _expanded_size(root)
 
 
 def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
@@ -161,6 +168,8 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
         return None, [FlowProblem(label, line, f"not valid YAML: {exc.problem or exc}")]
     except (yaml.YAMLError, RecursionError) as exc:
         return None, [FlowProblem(label, 1, f"not valid YAML: {exc}")]
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        return None, [FlowProblem(label, 1, f"not usable YAML: {str(exc)[:120]}")]
     finally:
         loader.dispose()
 

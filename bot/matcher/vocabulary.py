@@ -19,7 +19,9 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.matcher.patterns import BREAK
 
-_ADDRESS = re.compile(r"\S+@\S+")
+# An address is a whole word holding an @. Anchored at a word start and possessive, so a long
+# word without one is scanned once, not once per letter (`\S+@\S+` is quadratic there).
+_ADDRESS = re.compile(r"(?<!\S)[^\s@]++@\S+")
 _APOSTROPHE = re.compile(r"['’`´]")
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\s-\s")
@@ -188,10 +190,15 @@ class Speller:
         for word in sorted(domain):
             if len(word) >= _MIN_FUZZY - 1 and word.isalpha():
                 self._targets.setdefault(word[0], []).append(word)
+        # No repair can make a token much longer than every known word into one: cutting
+        # there bounds the work per token (a 100,000-letter "word" once took 8 s to split).
+        self._longest_word = max((len(w) for w in self.words), default=0)
         self.repair = lru_cache(maxsize=65536)(self._repair)
 
     def _repair(self, token: str) -> tuple[str, ...]:
         if token in self.words or len(token) < 3 or not token.isalpha():
+            return (token,)
+        if len(token) > 2 * self._longest_word:  # no split, stem or one-typo match can fit
             return (token,)
         stem = self._strip_inflection(token)
         if stem is not None:

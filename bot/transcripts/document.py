@@ -152,6 +152,12 @@ def _check_turns(turns: Any, source: str) -> tuple[Turn, ...]:
             raise TranscriptError(f"{source}: turn {index} (probe) has no recorded 'report'")
         if turn["role"] == "probe" and not isinstance(turn.get("name"), str):
             raise TranscriptError(f"{source}: turn {index} (probe) has no probe 'name'")
+        params = turn.get("params", {})
+        if not isinstance(params, dict) or not all(
+                isinstance(k, str) and isinstance(v, str | None) for k, v in params.items()):
+            raise TranscriptError(f"{source}: turn {index} 'params' must map names to strings")
+        if not isinstance(turn.get("text"), str | None):
+            raise TranscriptError(f"{source}: turn {index} 'text' must be a string")
     return tuple(turns)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.errors import TranscriptError
+from bot.files import UnreadableFile, read_bounded
 from bot.transcripts.document import Transcript
 
 # A transcript is a few kB; anything this large is not one and is refused before parsing.
@@ -17,11 +18,9 @@ def read_transcript(path: str | Path) -> Transcript:
     """Read and validate one transcript file; TranscriptError if it cannot be used."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise TranscriptError(f"{path}: too large to be a transcript (> {MAX_BYTES} bytes)")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TranscriptError(f"{path}: cannot read transcript: {exc.strerror or exc}") from exc
+        raw = read_bounded(path, MAX_BYTES)  # a FIFO or /dev/zero is refused, not read
+    except UnreadableFile as exc:
+        raise TranscriptError(f"{path}: cannot read transcript: {exc}") from exc
     return parse_transcript(raw, source=str(path))
 
 
@@ -38,6 +37,10 @@ def parse_transcript(raw: bytes | str, *, source: str = "transcript") -> Transcr
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise TranscriptError(_json_message(source, raw, exc)) from exc
+    except RecursionError as exc:
+        raise TranscriptError(f"{source}: JSON nested too deeply to be a transcript") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise TranscriptError(f"{source}: not a transcript: {str(exc)[:80]}") from exc
     return Transcript.from_dict(data, source=source)
 
 

@@ -49,7 +49,9 @@ _SESSION_ID = {
     "name": "id", "in": "path", "required": True,
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
 }
-_COMMON_ERRORS = {"413": _error("body too large"), "415": _error("body not sent as JSON"),
+_COMMON_ERRORS = {"400": _error("client went away mid-body"),
+                  "408": _error("body not received in time"), "413": _error("body too large"),
+                  "415": _error("body not sent as JSON"),
                   "421": _error("Host not in allowed_hosts"), "422": _error("malformed body")}
 
 

@@ -44,7 +44,7 @@ KNOWN_KEYS = frozenset({
     "logins_per_session", "logins_per_target", "login_window",
     # the front door (bot.interfaces.http.guard) and the proxy in front of it
     "api_key", "allowed_hosts", "sessions_per_client", "session_window", "max_sessions",
-    "logins_per_client", "forwarded_allow_ips",
+    "logins_per_client", "forwarded_allow_ips", "body_seconds",
 })
 
 
@@ -59,6 +59,7 @@ def serve_settings(config: Config) -> ServeSettings:
     limits = Limits(
         max_body_bytes=_int(serve, "max_body_bytes", 32 * 1024, minimum=256),
         max_text_chars=_int(serve, "max_text_chars", 4000),
+        body_seconds=float(_int(serve, "body_seconds", 10)),
     )
     safety = SafetySettings(
         mail_ports=_ports(serve),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from bot.errors import AnswersError
 from bot.slots import normalize_slots
@@ -33,6 +34,7 @@ class Limits:
 
     max_body_bytes: int = 32 * 1024  # room for 4000 characters JSON-escaped
     max_text_chars: int = 4000
+    body_seconds: float = 10.0  # the whole body must arrive within this
 
 
 async def read_json(request: Request, limits: Limits) -> Any | Problem:
@@ -40,14 +42,16 @@ async def read_json(request: Request, limits: Limits) -> Any | Problem:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_body_bytes:
         return _too_large(limits)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_body_bytes:
-            return _too_large(limits)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    try:
+        # a body that never finishes must not hold the connection (and a worker slot) forever
+        async with asyncio.timeout(limits.body_seconds):
+            raw = await _body(request, limits)
+    except TimeoutError:
+        return Problem(408, f"the request body did not arrive within {limits.body_seconds:g} s")
+    except ClientDisconnect:  # the client went away mid-body: nobody to answer, no traceback
+        return Problem(400, "the client closed the connection before the body was complete")
+    if raw is None:
+        return _too_large(limits)
     if not raw.strip():
         return {}  # no body at all: the same as an empty object
     try:
@@ -56,6 +60,20 @@ async def read_json(request: Request, limits: Limits) -> Any | Problem:
         return Problem(422, f"body is not valid JSON: {exc}")
     except RecursionError:
         return Problem(422, "body is not valid JSON: nested too deeply")
+    except ValueError:  # an integer of more than 4300 digits (int() refuses to convert it)
+        return Problem(422, "body holds a number too large to be a value")
+
+
+async def _body(request: Request, limits: Limits) -> bytes | None:
+    """The body, or None as soon as it is larger than the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _too_large(limits: Limits) -> Problem:
