@@ -126,7 +126,7 @@ class Matcher:
             word
             for spec in specs.values()
             for text in (*spec.examples, *(k for k, _ in spec.keywords))
-            for word in vocabulary.canonical(tokenize(text))
+            for word in tokenize(text)  # canonical forms are synonym targets: known already
         }
         self._speller = vocabulary.speller(flow_words)
         skip = vocabulary.stopwords
