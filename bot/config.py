@@ -45,7 +45,11 @@ class Config:
     catalog_files: tuple[Path, ...] = ()
     timeout: float = 5.0
     allow_private: bool = True
+    # ports `deskbot probe --join` counts as mail ports ([probes] mail_ports; the customer's
+    # own setting: SMTP 25/465/587/2525, POP3 110/995, IMAP 143/993 by default)
+    mail_ports: frozenset[int] = frozenset({25, 465, 587, 2525, 110, 995, 143, 993})
     serve: dict[str, Any] = field(default_factory=dict)  # [serve] table, read by the service
+    handoff: dict[str, Any] = field(default_factory=dict)  # [handoff] table (the webhook)
     source: Path | None = None
 
     @classmethod
@@ -78,6 +82,7 @@ def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
     base = path.parent
     dns, tls, catalog = (_table(data, n, path) for n in ("dns", "tls", "catalog"))
     probes, serve = _table(data, "probes", path), _table(data, "serve", path)
+    handoff = _table(data, "handoff", path)
     servers = dns.get("nameservers", [])
     files = catalog.get("files", [])
     if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
@@ -90,6 +95,10 @@ def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
     allow_private = probes.get("allow_private", not serve_mode)
     if not isinstance(allow_private, bool):
         raise ConfigError(f"{path}: [probes] allow_private must be true or false")
+    ports = probes.get("mail_ports", sorted(Config.mail_ports))
+    if not isinstance(ports, list) or not all(
+            isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports):
+        raise ConfigError(f"{path}: [probes] mail_ports must be a list of port numbers")
     ca_file = tls.get("ca_file")
     if ca_file is not None and not isinstance(ca_file, str):
         raise ConfigError(f"{path}: [tls] ca_file must be a path")
@@ -107,7 +116,9 @@ def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
         catalog_files=catalog_files,
         timeout=float(timeout),
         allow_private=allow_private,
+        mail_ports=frozenset(ports),
         serve=serve,
+        handoff=handoff,
         source=path,
     )
 

@@ -460,7 +460,9 @@ async def test_turn_shapes_are_json_for_transcripts(flows: Path) -> None:
             assert set(turn) == {"role", "text", "kind", "flow", "node"}
             assert turn["kind"] in ("text", "question", "result", "handoff")
         if turn["role"] == "probe":
-            assert set(turn) == {"role", "name", "target", "params", "report", "flow", "node"}
+            assert set(turn) == {"role", "name", "target", "params", "report", "flow", "node",
+                                 "vantage", "stack", "login"}
+            assert turn["vantage"] == "local"
             assert ProbeReport.from_dict(turn["report"]).outcome == "ok"
     result = [t for t in session.turns if t["role"] == "bot" and t["kind"] == "result"]
     assert result[-1]["flow"] == "outbox_stuck" and result[-1]["node"] == "all_good"

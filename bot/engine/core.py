@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Vantage = Literal["local", "server"]
+Vantage = Literal["local", "server", "customer"]
 
 
 class Engine:
@@ -62,6 +62,13 @@ class Engine:
         twin = copy.copy(self)
         twin._runner = runner
         twin.__dict__.pop("runner", None)  # drop the cached one
+        return twin
+
+    def with_vantage(self, vantage: Vantage) -> Engine:
+        """The same flows, machines and runner, branching as if probing from `vantage`
+        (the service continues a conversation with evidence from the customer's computer)."""
+        twin = copy.copy(self)
+        twin.vantage = vantage
         return twin
 
     # -------------------------------------------------------------- sessions

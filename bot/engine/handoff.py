@@ -40,7 +40,7 @@ def build_package(
     probes = tuple(
         {"name": r.name, "target": r.target, "outcome": r.outcome,
          "diagnoses": list(r.diagnoses), "checks": [c.to_dict() for c in r.checks],
-         "facts": dict(r.facts)}
+         "facts": dict(r.facts), "vantage": r.vantage or "local"}
         for r in reports
     )
     found = [d for r in reports for c in (r.outcome, *r.diagnoses)

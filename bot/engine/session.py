@@ -24,6 +24,7 @@ from bot.engine.answers import (
     parse_yesno,
     repair_of,
 )
+from bot.engine.evidence import CustomerEvidence
 from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply
 from bot.engine.walk import STEP_LIMIT, FlowWalk
 from bot.errors import EngineError
@@ -43,7 +44,7 @@ _STATE_ATTRIBUTES = (
 MAX_MISSES = 3
 
 
-class Session(FlowWalk):
+class Session(CustomerEvidence, FlowWalk):
     """One conversation. Create with `Engine.start` or `Engine.restore`."""
 
     def __init__(self, engine: Engine, context: Mapping[str, str]) -> None:

@@ -85,3 +85,5 @@ def with_choices(prompt: str, choices: Sequence[Choice]) -> str:
         return prompt
     lines = [f"  {i}. {c.label}" for i, c in enumerate(choices, 1)]
     return "\n".join([prompt, *lines])
+
+CUSTOMER_EVIDENCE = "The checks from your computer have arrived. Here is what they show."

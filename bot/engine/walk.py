@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -138,17 +139,22 @@ class FlowWalk:
         params.update({k: self._render(v) for k, v in node.params.items()})
         params["vantage"] = self.engine.vantage
         report = await self.engine.run_probe(node.probe, params, self._observer)
+        self._record_probe(node, params, report, self.engine.vantage)
+        return _probe_label(node, report)
+
+    def _record_probe(self, node: Node, params: dict[str, str], report: ProbeReport,
+                      vantage: str) -> None:
+        """Keep a probe's report as evidence and as a turn (with where it ran and the call
+        stack, so a check repeated from the customer's computer continues from here)."""
+        report = dataclasses.replace(report, vantage=vantage)
         self.evidence.append(report)
         shown = {k: v for k, v in params.items() if k not in SECRET_SLOTS}
         self.turns.append({"role": "probe", "name": node.probe, "target": report.target,
                            "params": shown, "report": report.to_dict(),
-                           "flow": self.current, "node": node.name})
+                           "flow": self.current, "node": node.name, "vantage": vantage,
+                           "stack": [list(s) for s in self.stack],
+                           "login": bool(params.get("password"))})
         self._out.append(BotMessage("probe", _probe_line(report), evidence=(report,)))
-        if report.outcome in node.on:
-            return report.outcome
-        # A runner may report an outcome the registry does not list: take the catch-all.
-        return next((k for k in ("other", "inconclusive", "not_found") if k in node.on),
-                    report.outcome)
 
     def _resolve(self, node: Node) -> None:
         context = self._templates()
@@ -240,6 +246,14 @@ class FlowWalk:
         messages, self._out = self._out, []
         waiting = None if self.outcome is not None else self.question
         return Reply(messages, self.outcome, waiting)
+
+def _probe_label(node: Node, report: ProbeReport) -> str:
+    if report.outcome in node.on:
+        return report.outcome
+    # A runner may report an outcome the registry does not list: take the catch-all.
+    return next((k for k in ("other", "inconclusive", "not_found") if k in node.on),
+                report.outcome)
+
 
 def _probe_line(report: ProbeReport) -> str:
     checks = ", ".join(f"{c.probe} {c.target} {c.status}" for c in report.checks)

@@ -15,9 +15,11 @@ from typing import Any, TextIO
 
 from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
+from bot.errors import AnswersError
 from bot.ids import diagnosis_evidence
 from bot.interfaces.config_file import load_config
 from bot.interfaces.printable import PrintableOut, printable_json
+from bot.interfaces.probe_join import JoinFailed, add_join_arguments, join
 from bot.probes.model import Check, ProbeReport
 from bot.scrub import scrub
 from bot.slots import read_answers
@@ -26,14 +28,23 @@ SECURITY_WORDS = {"ssl": "SSL/TLS", "starttls": "STARTTLS", "none": "none"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("email", help="the e-mail address whose settings to check")
+    parser.add_argument("email", nargs="?",
+                        help="the e-mail address whose settings to check (not with --join)")
     parser.add_argument("--answers", metavar="F",
                         help="YAML of slot values: the client's current settings (and password)")
     parser.add_argument("--config", metavar="F", help="TOML config (CONTRACT.md)")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_join_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.join:
+        if args.email or args.answers or args.json:
+            raise AnswersError("--join takes no e-mail address, --answers or --json: the "
+                               "help desk's link says what to check")
+        return join_link(args)
+    if not args.email:
+        raise AnswersError("give an e-mail address to check, or --join URL")
     config = load_config(args.config)
     params = read_answers(args.answers) if args.answers else {}
     params["email"] = args.email
@@ -46,6 +57,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_report(document, PrintableOut(sys.stdout))
     return 0
+
+
+def join_link(args: argparse.Namespace) -> int:
+    """`--join URL`: bot.interfaces.probe_join; its refusals exit 1 or 3 with one line."""
+    try:
+        return join(args)
+    except JoinFailed as exc:
+        print(f"deskbot probe: {exc}", file=sys.stderr)
+        return exc.code
 
 
 async def probe(config: Config, params: dict[str, str]) -> dict[str, Any]:

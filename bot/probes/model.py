@@ -57,6 +57,7 @@ class ProbeReport:
     facts: Mapping[str, str] = field(default_factory=dict)
     provider: Provider | None = None
     notes: tuple[str, ...] = ()  # e.g. "login attempts capped at one per username form"
+    vantage: str = ""  # where it ran: local | server | customer ("" until the engine knows)
 
     @property
     def ms(self) -> float:
@@ -68,6 +69,7 @@ class ProbeReport:
             "checks": [c.to_dict() for c in self.checks], "diagnoses": list(self.diagnoses),
             "facts": dict(self.facts), "notes": list(self.notes),
             "provider": self.provider.to_dict() if self.provider else None,
+            **({"vantage": self.vantage} if self.vantage else {}),
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class ProbeReport:
             facts=dict(data.get("facts", {})),
             notes=tuple(data.get("notes", ())),
             provider=Provider.from_dict(provider) if provider else None,
+            vantage=str(data.get("vantage") or ""),
         )
 
 

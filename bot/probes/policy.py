@@ -20,11 +20,13 @@ MAIL_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525, 110, 995, 143, 993})
 @dataclass(frozen=True)
 class TargetPolicy:
     """allow_private: loopback/private/link-local targets permitted; ports: allowed ports
-    (None = any); hosts: allowed host names (None = any)."""
+    (None = any); hosts: allowed host names (None = any); private_hosts: host names whose
+    private addresses are permitted anyway (a customer confirmed them by name)."""
 
     allow_private: bool = False
     ports: frozenset[int] | None = MAIL_PORTS
     hosts: frozenset[str] | None = None
+    private_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Config) -> TargetPolicy:
@@ -47,7 +49,7 @@ class TargetPolicy:
     def check_address(self, host: str, address: str) -> None:
         """Refuse a resolved address that is not public unless private targets are allowed
         (bot.addresses: the one policy, shared with the autoconfig fetch)."""
-        if self.allow_private:
+        if self.allow_private or host.strip().lower().rstrip(".") in self.private_hosts:
             return
         why = refusal(address)
         if why is not None:

@@ -42,6 +42,13 @@ class SessionStore(Protocol):
         """Count one event under `key`; returns the count in the current window of seconds."""
         ...
 
+    async def page(self, status: str | None, after: str, limit: int
+                   ) -> list[tuple[str, StoredSession]]:
+        """Up to `limit` conversations with ids greater than `after`, in id order, whose
+        status (`open` while there is no outcome, else the outcome's) is `status` (None:
+        any). Only conversations: the service's other records have a dot in their id."""
+        ...
+
     async def close(self) -> None:
         """Release connections and threads."""
         ...
@@ -90,3 +97,9 @@ class WindowCounters:
         if len(self._counts) > 10_000:  # bounded: forget windows that have ended
             self._counts = {k: v for k, v in self._counts.items() if now - v[0] < window}
         return count + 1
+
+
+def status_of(state: Mapping[str, Any]) -> str:
+    """`open` while a saved conversation has no outcome, else the outcome's status."""
+    outcome = state.get("outcome")
+    return str(outcome.get("status")) if isinstance(outcome, Mapping) else "open"

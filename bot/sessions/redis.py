@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from bot.errors import ConfigError, SessionBusy, StoreUnavailable
-from bot.sessions.base import LocalLocks, StoredSession
+from bot.sessions.base import LocalLocks, StoredSession, status_of
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,27 @@ class RedisStore:
     async def shred(self) -> None:
         """Nothing to do: SET replaces the value in memory (persistence files are Redis's:
         see docs/http.md)."""
+
+    async def page(self, status: str | None, after: str, limit: int
+                   ) -> list[tuple[str, StoredSession]]:
+        """A page of conversations by id (see SessionStore.page).
+
+        Redis has no ordered index of sessions: this SCANs every session key, so it costs
+        O(sessions) per page; fine for an agents' list, not for a hot path.
+        """
+        start = len(self._key("session", ""))
+        ids = sorted([
+            key[start:] async for key in self._redis.scan_iter(
+                match=self._key("session", "*"), count=1000)
+            if key[start:] > after and "." not in key[start:]])
+        found: list[tuple[str, StoredSession]] = []
+        for session_id in ids:
+            stored = await self.load(session_id)
+            if stored is not None and status in (None, status_of(stored.state)):
+                found.append((session_id, stored))
+                if len(found) >= limit:
+                    break
+        return found
 
     def lock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """Local FIFO lock, then the cross-worker lease."""

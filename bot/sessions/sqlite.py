@@ -113,6 +113,22 @@ class SqliteStore:
         except sqlite3.Error as exc:  # busy readers: the next scrubbed save tries again
             log.warning("could not truncate the session store's WAL: %s", exc)
 
+    async def page(self, status: str | None, after: str, limit: int
+                   ) -> list[tuple[str, StoredSession]]:
+        """A page of conversations by id (see SessionStore.page); filtered in SQL."""
+        where = "id > ? AND instr(id, '.') = 0 AND updated >= ?"
+        args: list[object] = [after, time.time() - self.ttl]
+        if status == "open":
+            where += " AND json_extract(state, '$.outcome') IS NULL"
+        elif status is not None:
+            where += " AND json_extract(state, '$.outcome.status') = ?"
+            args.append(status)
+        rows = self.db.execute(
+            f"SELECT id, rev, state FROM sessions WHERE {where} ORDER BY id LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return [(str(r[0]), StoredSession(int(r[1]), json.loads(r[2]))) for r in rows]
+
     def lock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """The in-process FIFO lock of this session."""
         return self._locks.hold(session_id)

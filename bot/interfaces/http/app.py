@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from bot.errors import DeskbotError, SessionBusy, StoreUnavailable
 from bot.interfaces.http.openapi import openapi_document
+from bot.interfaces.http.probe_routes import ProbeRoutes
 from bot.interfaces.http.serialize import to_json
 from bot.interfaces.http.service import ChatService, Turn
 from bot.interfaces.http.validation import (
@@ -68,10 +69,28 @@ class _QueueObserver:
 class Routes:
     """The handlers, sharing one ChatService and the request limits."""
 
-    def __init__(self, service: ChatService, limits: Limits) -> None:
+    def __init__(self, service: ChatService, limits: Limits,
+                 customer: ProbeRoutes | None = None) -> None:
         self.service = service
         self.limits = limits
+        self.customer = customer
         self._background: set[asyncio.Task[None]] = set()
+
+    async def _after(self, base: str, turn: Turn) -> Turn:
+        """A handoff turn may carry a probe link and notify the webhook (probe_routes.py)."""
+        if self.customer is None:
+            return turn
+        return await self.customer.side.after_turn(base, turn)
+
+    async def sessions(self, request: Request) -> Response:
+        """POST starts a conversation; GET lists them for agents (one route, so a 405
+        names both methods in `Allow`)."""
+        if request.method == "GET" and self.customer is not None:
+            return await self.customer.sessions(request)
+        return await self.create(request)
+
+    def _base(self, request: Request) -> str:
+        return self.customer.base(request) if self.customer else ""
 
     async def create(self, request: Request) -> Response:
         body = await read_json(request, self.limits)
@@ -80,6 +99,7 @@ class Routes:
             return _problem(context)
         started = time.perf_counter()
         turn = await self.service.start(context)
+        turn = await self._after(self._base(request), turn)
         response = JSONResponse({"id": turn.session_id, **turn.body}, status_code=201)
         return _timed(response, started, turn)
 
@@ -98,6 +118,7 @@ class Routes:
         turn = await self.service.send(session_id, text.text, message_id=text.message_id)
         if turn is None:
             return _unknown(session_id)
+        turn = await self._after(self._base(request), turn)
         return _timed(JSONResponse(turn.body), started, turn)
 
     async def stream(self, request: Request) -> Response:
@@ -110,13 +131,15 @@ class Routes:
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         # The turn runs as its own task: a client that disconnects mid-probe must not cancel
         # the probes or lose the saved state.
-        task = asyncio.create_task(self._stream_turn(session_id, text, queue))
+        task = asyncio.create_task(
+            self._stream_turn(session_id, text, queue, self._base(request)))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return StreamingResponse(_lines(queue), media_type="application/x-ndjson")
 
     async def _stream_turn(
-        self, session_id: str, text: UserMessage, queue: asyncio.Queue[dict[str, Any] | None]
+        self, session_id: str, text: UserMessage, queue: asyncio.Queue[dict[str, Any] | None],
+        base: str = "",
     ) -> None:
         try:
             turn = await self.service.send(session_id, text.text, _QueueObserver(queue),
@@ -124,6 +147,7 @@ class Routes:
             if turn is None:
                 queue.put_nowait({"event": "error", "status": 404, "error": "unknown session"})
             else:
+                turn = await self._after(base, turn)
                 queue.put_nowait({"event": "reply", **turn.body})
         except DeskbotError as exc:
             status = 503 if isinstance(exc, SessionBusy | StoreUnavailable) else 500
@@ -210,9 +234,12 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "internal error"}, status_code=500)
 
 
-def build_app(service: ChatService, limits: Limits) -> Starlette:
-    """The ASGI app around a ready ChatService; closes its store on shutdown."""
-    routes = Routes(service, limits)
+def build_app(service: ChatService, limits: Limits,
+              customer: ProbeRoutes | None = None) -> Starlette:
+    """The ASGI app around a ready ChatService; closes its store on shutdown. `customer`
+    adds probe links, the probe kit, the session list and the handoff webhook."""
+    routes = Routes(service, limits, customer)
+    extra = customer.routes() if customer is not None else []
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -225,11 +252,13 @@ def build_app(service: ChatService, limits: Limits) -> Starlette:
             Route("/static/{name}", _static, methods=["GET"]),
             Route("/healthz", _health, methods=["GET"]),
             Route("/openapi.json", _openapi, methods=["GET"]),
-            Route("/v1/sessions", routes.create, methods=["POST"]),
+            Route("/v1/sessions", routes.sessions,
+                  methods=["GET", "POST"] if customer is not None else ["POST"]),
             Route("/v1/sessions/{id}", routes.state, methods=["GET"]),
             Route("/v1/sessions/{id}/messages", routes.message, methods=["POST"]),
             Route("/v1/sessions/{id}/messages/stream", routes.stream, methods=["POST"]),
             Route("/v1/sessions/{id}/transcript", routes.transcript, methods=["GET"]),
+            *extra,
         ],
         exception_handlers={
             HTTPException: _http_error,

@@ -11,10 +11,14 @@ from starlette.applications import Starlette
 from bot.config import Config
 from bot.flows.bundled import default_flows_dir
 from bot.interfaces.http.app import build_app
+from bot.interfaces.http.customer import CustomerSide
 from bot.interfaces.http.guard import Guard
+from bot.interfaces.http.probe_routes import ProbeRoutes
+from bot.interfaces.http.probelinks import LinkBook
 from bot.interfaces.http.safety import SafeRunner, SafetySettings
 from bot.interfaces.http.service import ChatService, EngineLike
-from bot.interfaces.http.settings import serve_settings
+from bot.interfaces.http.settings import ServeSettings, serve_settings
+from bot.interfaces.http.webhook import Webhook
 from bot.probes.model import ProbeRunner
 from bot.probes.policy import TargetPolicy
 from bot.sessions import SessionStore, open_store
@@ -40,9 +44,20 @@ def create_app(
     if engine is None:
         engine = _serve_engine(config, store, settings.safety, flows_dir, runner)
     service = ChatService(engine, store, cache_size=settings.cache_sessions)
-    app = build_app(service, settings.limits)
+    app = build_app(service, settings.limits, _customer_side(service, settings, engine))
     app.add_middleware(Guard, settings=settings.guard, store=store)
     return app
+
+
+def _customer_side(service: ChatService, settings: ServeSettings,
+                   engine: EngineLike) -> ProbeRoutes:
+    """Probe links and the webhook; evidence needs an engine that can branch as the customer."""
+    twin = getattr(engine, "with_vantage", None)
+    customer_engine: EngineLike | None = twin("customer") if callable(twin) else None
+    webhook = Webhook(settings.webhook) if settings.webhook else None
+    side = CustomerSide(service, LinkBook(service.store, settings.links), customer_engine,
+                        webhook)
+    return ProbeRoutes(side, settings.links.public_url)
 
 
 def serve_policy(config: Config, safety: SafetySettings) -> TargetPolicy:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.interfaces.http.probe_openapi import probe_paths, session_list_operation
 from bot.slots import SLOT_NAMES
 
 _SCALAR: dict[str, Any] = {"type": ["string", "integer", "number", "boolean", "null"]}
@@ -131,9 +132,11 @@ def _schemas() -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The document: every route, its bodies and every status it answers with."""
+    paths = {**_paths(), **probe_paths()}
+    paths["/v1/sessions"]["get"] = session_list_operation()
     return {
         "openapi": "3.1.0",
         "info": {"title": "deskbot help-desk API", "version": "1"},
-        "paths": _paths(),
+        "paths": paths,
         "components": {"schemas": _schemas()},
     }

@@ -8,8 +8,10 @@ from typing import Any
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.interfaces.http.guard import GuardSettings, guard_settings
+from bot.interfaces.http.probelinks import LinkSettings
 from bot.interfaces.http.safety import MAIL_PORTS, SafetySettings
 from bot.interfaces.http.validation import Limits
+from bot.interfaces.http.webhook import WebhookSettings
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class ServeSettings:
     safety: SafetySettings
     cache_sessions: int
     guard: GuardSettings = field(default_factory=GuardSettings)
+    links: LinkSettings = field(default_factory=LinkSettings)
+    webhook: WebhookSettings | None = None
 
 
 def _int(serve: dict[str, Any], name: str, default: int, minimum: int = 1) -> int:
@@ -45,6 +49,8 @@ KNOWN_KEYS = frozenset({
     # the front door (bot.interfaces.http.guard) and the proxy in front of it
     "api_key", "allowed_hosts", "sessions_per_client", "session_window", "max_sessions",
     "logins_per_client", "forwarded_allow_ips", "body_seconds",
+    "probe_link_ttl", "probe_links_per_session", "probe_links_per_address",
+    "probe_link_window", "max_evidence_bytes", "public_url",
 })
 
 
@@ -69,4 +75,26 @@ def serve_settings(config: Config) -> ServeSettings:
         login_window=float(_int(serve, "login_window", 600)),
     )
     return ServeSettings(limits, safety, _int(serve, "cache_sessions", 1000, minimum=0),
-                         guard_settings(serve))
+                         guard_settings(serve), _links(serve),
+                         WebhookSettings.from_table(config.handoff))
+
+
+def _text(serve: dict[str, Any], name: str) -> str:
+    value = serve.get(name, "")
+    if not isinstance(value, str):
+        raise ConfigError(f"[serve] {name} must be a string")
+    return value
+
+
+def _links(serve: dict[str, Any]) -> LinkSettings:
+    public_url = _text(serve, "public_url").rstrip("/")
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ConfigError("[serve] public_url must start with http:// or https://")
+    return LinkSettings(
+        ttl=float(_int(serve, "probe_link_ttl", 900, minimum=10)),
+        per_session=_int(serve, "probe_links_per_session", 10),
+        per_address=_int(serve, "probe_links_per_address", 60),
+        window=float(_int(serve, "probe_link_window", 3600)),
+        max_evidence_bytes=_int(serve, "max_evidence_bytes", 256 * 1024, minimum=1024),
+        public_url=public_url,
+    )

@@ -95,7 +95,40 @@ function renderMessage(m) {
   const li = el("li", `bot ${m.kind}`, m.text);
   if (m.settings && m.settings.length) li.appendChild(settingsTable(m.settings));
   if (m.kind === "handoff" && m.handoff) li.appendChild(handoffDetails(m.handoff));
+  if (m.probe_link) {
+    li.classList.add("probe-link");
+    li.dataset.url = m.probe_link.url;
+    waitForCustomer(m.probe_link);
+  }
   add(li);
+}
+
+// A probe link was offered: wait for the customer's computer to send its checks (the
+// service's events route answers when they arrive, or "idle" after a while: ask again).
+let delivered = 0;
+let waiting = false;
+
+async function waitForCustomer(link) {
+  if (waiting) return;
+  waiting = true;
+  const until = Date.parse(link.expires_at) + 60000;
+  const rows = new Map();
+  try {
+    while (Date.now() < until) {
+      const res = await fetch(`/v1/sessions/${sessionId}/events?after=${delivered}`);
+      if (!res.ok) return;
+      let replied = false;
+      for (const line of (await res.text()).split("\n")) {
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line);
+        if (ev.event === "reply") { delivered = ev.n; replied = true; }
+        handleEvent(ev, rows);
+      }
+      if (replied) return;
+    }
+  } finally {
+    waiting = false;
+  }
 }
 
 function renderChoices() {
@@ -198,6 +231,10 @@ function handleEvent(ev, rows) {
     const key = `${ev.check.probe} ${ev.check.target}`;
     const li = rows.get(key) || probeRow(ev.check.probe, ev.check.target);
     finishProbe(li, ev.check);
+    if (ev.vantage === "customer") {
+      li.classList.add("customer");
+      li.querySelector(".what").prepend("your computer: ");
+    }
     rows.delete(key);
     shown.set(key, [...(shown.get(key) || []), li]);
   } else if (ev.event === "reply") {
