@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.flows.bundled import default_flows_dir
 from bot.ids import symptom_ids
-from bot.interfaces.cmd_match import default_flows_dir
 from bot.matcher import Matcher, MatchResult
 
 

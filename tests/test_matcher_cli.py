@@ -82,12 +82,18 @@ def test_unreadable_eval_file_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_a_broken_match_block_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
-    (tmp_path / "outbox_stuck.yaml").write_text(
-        "id: outbox_stuck\nmatch: {keywords: {outbox: high}}\n", encoding="utf-8"
+    """A help desk's own flow, complete but for its match block (--flows overlays)."""
+    (tmp_path / "_symptoms.yaml").write_text(
+        "symptoms:\n  autoreply_broken: {summary: The auto-reply does not go out.}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "autoreply_broken.yaml").write_text(
+        "id: autoreply_broken\ntitle: Auto-reply\nmatch: {keywords: {outbox: high}}\n"
+        "start: todo\nnodes:\n  todo: {handoff: Not written yet.}\n", encoding="utf-8"
     )
     run = deskbot("--flows", str(tmp_path), "cant send")
     assert run.returncode == 2
-    assert "outbox_stuck.yaml" in run.stderr and "weight must be a number" in run.stderr
+    assert "autoreply_broken.yaml:3:" in run.stderr and "weight must be a number" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
 
 

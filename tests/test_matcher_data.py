@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.interfaces.cmd_match import default_flows_dir
+from bot.flows.bundled import default_flows_dir
 from bot.matcher import Matcher, MatchSpec, Vocabulary
 
 AUTOREPLY_FLOW = """\

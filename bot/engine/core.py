@@ -14,10 +14,9 @@ from bot.config import Config
 from bot.engine.answers import SLOT_TYPES, parse_answer, store_value
 from bot.engine.machine import CompiledFlow
 from bot.engine.session import Session
-from bot.errors import DeskbotError, EngineError, FlowError, FlowProblem
-from bot.flows.loader import load_flows
+from bot.errors import DeskbotError, EngineError
+from bot.flows.loader import FlowDirs
 from bot.flows.model import FlowSet
-from bot.flows.yamlsafe import plain
 from bot.probes.model import ProbeObserver, ProbeReport, ProbeRunner
 from bot.probes.recorded import fallback_outcome
 
@@ -49,13 +48,19 @@ class Engine:
 
     @classmethod
     def load(
-        cls, flows_dir: str | Path, *, config: Config | None = None,
+        cls, flows_dir: FlowDirs, *, config: Config | None = None,
         runner: ProbeRunner | None = None, vantage: Vantage = "local",
     ) -> Engine:
-        """Load and validate every flow (FlowError lists every problem), compile the machines."""
-        folder = Path(flows_dir)
-        return cls(load_flows(folder), flows_dir=folder, config=config, runner=runner,
-                   vantage=vantage)
+        """Load and validate every flow (FlowError lists every problem), compile the machines.
+
+        `flows_dir`: a folder, or folders as layers (`bot.bundle.flow_folders(DIR)`: the
+        bundled flows with a help desk's own on top).
+        """
+        from bot import bundle  # the one loader (it imports the matcher: not at start-up)
+
+        folders = [flows_dir] if isinstance(flows_dir, str | Path) else list(flows_dir)
+        return cls(bundle.load(folders), flows_dir=Path(folders[-1]), config=config,
+                   runner=runner, vantage=vantage)
 
     def with_runner(self, runner: ProbeRunner) -> Engine:
         """The same flows, machines and matcher, probing through another runner."""
@@ -117,18 +122,10 @@ class Engine:
         return self.matcher.match(text)
 
     def _build_matcher(self) -> Matcher:
-        """The symptom matcher built from the flows' `match:` blocks and `_vocabulary.yaml`."""
-        from bot.matcher import Matcher, MatchSpec, Vocabulary
+        """The symptom matcher of the flow set (its `match:` blocks and vocabulary)."""
+        from bot.bundle import matcher_for
 
-        vocabulary_file = self.flows_dir / "_vocabulary.yaml"
-        try:
-            specs = {
-                fid: MatchSpec.from_mapping(plain(flow.match), title=flow.title)
-                for fid, flow in self.flowset.flows.items()
-            }
-            return Matcher(specs, Vocabulary.load(vocabulary_file))
-        except (ValueError, OSError) as exc:
-            raise FlowError([FlowProblem(str(vocabulary_file), 1, str(exc))]) from exc
+        return matcher_for(self.flowset)
 
     @cached_property
     def runner(self) -> ProbeRunner:

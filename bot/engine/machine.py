@@ -101,7 +101,8 @@ class CompiledFlow:
             auto_transitions=False, send_event=True, ignore_invalid_triggers=True,
             model_attribute="state",
         )
-        self._advance = self.machine.events[TRIGGER]
+        # A flow of one terminal node (a help desk's "call us" flow) has no transition at all.
+        self._advance = self.machine.events.get(TRIGGER)
 
     def node(self, name: str) -> Node:
         """A node by name (EngineError when a saved session names one that is gone)."""
@@ -117,7 +118,8 @@ class CompiledFlow:
         cursor.state = self.node(node).name
         # Firing the shared event on a throw-away cursor: no add_model/remove_model per step
         # (which re-binds every trigger and state helper) and nothing kept per session.
-        moved = self._advance.trigger(cursor, label=label, facts=facts)
+        moved = self._advance is not None and self._advance.trigger(cursor, label=label,
+                                                                    facts=facts)
         if not moved:
             raise EngineError(
                 f"flow '{self.flow.id}': node '{node}' has no way on for {label!r}",

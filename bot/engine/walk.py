@@ -163,6 +163,8 @@ class FlowWalk:
         if rows:
             text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         proven = node.diagnosis == "ok" or node.diagnosis in evidence_codes(self.evidence)
+        # A help desk's own code (its _diagnoses.yaml) rests on the customer's answers.
+        proven = proven or node.diagnosis in self.engine.flowset.diagnoses
         if not proven:
             log.warning("flow %s node %s resolves %s without that evidence; not recorded",
                         self.current, node.name, node.diagnosis)

@@ -29,3 +29,9 @@ def default_flows_dir() -> Path:
         raise ConfigError(f"the bundled flows are not a folder on disk ({root}); "
                           "install deskbot unzipped")
     return root
+
+
+def flow_folders(own: str | Path | None = None) -> tuple[Path, ...]:
+    """The folders to load as layers: the bundled flows, then a help desk's own on top."""
+    bundled = default_flows_dir()
+    return (bundled,) if own is None else (bundled, Path(own))

@@ -8,11 +8,13 @@ reading the files.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.errors import FlowError, FlowProblem
+from bot.flows.clients import parse_clients
 from bot.flows.model import (
     NODE_KINDS,
     ClientSteps,
@@ -22,8 +24,21 @@ from bot.flows.model import (
     NodeKind,
     Rule,
 )
+from bot.flows.overlay import (
+    DECLARATIONS,
+    Declared,
+    layered_files,
+    merge_clients,
+    merge_vocabulary,
+    newest_by_id,
+    parse_declared,
+)
 from bot.flows.params import parse_params
+from bot.flows.shape import Shape as _Shape
+from bot.flows.shape import line_of as _line
+from bot.flows.shape import scalar as _scalar
 from bot.flows.yamlsafe import LineDict, LineList, read_yaml
+from bot.ids import diagnosis_codes, symptom_ids
 
 # kind → keys a node of that kind may have (besides `note`, free text for authors)
 NODE_KEYS: dict[str, frozenset[str]] = {
@@ -39,56 +54,6 @@ NODE_KEYS: dict[str, frozenset[str]] = {
 FLOW_KEYS = frozenset({"id", "title", "match", "start", "nodes", "slots", "description"})
 SUBFLOW_KEYS = frozenset(
     {"subflow", "title", "start", "nodes", "slots", "description", "params"})
-
-
-class _Shape:
-    """Collects problems for one file while converting YAML data to model values."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.problems: list[FlowProblem] = []
-
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(FlowProblem(self.label, line, message))
-
-    def text(self, data: LineDict, key: str, where: str, *, required: bool = False) -> str:
-        value = data.get(key)
-        line = _line(data, key)
-        if value is None:
-            if required:
-                self.error(data.line, f"{where}: `{key}` is missing")
-            return ""
-        if isinstance(value, bool | dict | list):
-            self.error(line, f"{where}: `{key}` must be text")
-            return ""
-        return str(value)
-
-    def mapping(self, data: LineDict, key: str, where: str) -> dict[str, str]:
-        value = data.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.error(_line(data, key), f"{where}: `{key}` must be a mapping")
-            return {}
-        out: dict[str, str] = {}
-        for k, v in value.items():
-            if isinstance(v, dict | list) or v is None:
-                self.error(_line(value, k), f"{where}: `{key}.{k}` must be a single value")
-                continue
-            out[str(k)] = _scalar(v)
-        return out
-
-
-def _line(data: Any, key: Any) -> int:
-    if isinstance(data, LineDict):
-        return data.key_lines.get(key, data.line)
-    return 0
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _parse_choices(shape: _Shape, data: LineDict, where: str) -> tuple[tuple[str, str], ...]:
@@ -244,51 +209,6 @@ def _parse_nodes(shape: _Shape, data: LineDict) -> dict[str, Node]:
     return nodes
 
 
-def parse_clients(data: Any, label: str) -> tuple[ClientSteps, list[FlowProblem]]:
-    """flows/_clients.yaml: `aliases:` (free text → key) and key → {name, TOPIC: text}.
-
-    The clients may also sit under a `clients:` key, each with its topics under `steps:`.
-    """
-    shape = _Shape(label)
-    if not isinstance(data, LineDict):
-        shape.error(1, "_clients.yaml must map client keys to {name, TOPIC: text} and `aliases:`")
-        return ClientSteps(file=label), shape.problems
-    aliases = {k.lower(): v for k, v in shape.mapping(data, "aliases", "clients").items()}
-    clients = data["clients"] if isinstance(data.get("clients"), LineDict) else data
-    steps: dict[str, dict[str, str]] = {}
-    labels: dict[str, str] = {}
-    lines: dict[str, int] = {}
-    for key, body in clients.items():
-        if key in ("aliases", "clients"):
-            continue
-        if not isinstance(body, LineDict):
-            shape.error(_line(clients, key), f"client '{key}' must map topic to steps text")
-            continue
-        labels[key] = shape.text(body, "name", f"client '{key}'") or key
-        topics = body["steps"] if isinstance(body.get("steps"), LineDict) else body
-        steps[key] = _topics(shape, topics, key)
-        lines.update({f"{key}.{t}": _line(topics, t) for t in steps[key]})
-    for alias, key in aliases.items():
-        if key not in steps:
-            shape.error(_line(data, "aliases"), f"alias '{alias}' names unknown client '{key}'")
-    if "default" not in steps:
-        shape.error(data.line, "_clients.yaml needs a `default` client (generic steps)")
-    clients_ = ClientSteps(steps=steps, aliases=aliases, labels=labels, file=label, lines=lines)
-    return clients_, shape.problems
-
-
-def _topics(shape: _Shape, body: LineDict, client: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for topic, text in body.items():
-        if topic in ("name", "steps"):
-            continue
-        if not isinstance(text, str):
-            shape.error(_line(body, topic), f"client '{client}': `{topic}` must be text")
-            continue
-        out[topic] = text
-    return out
-
-
 def _flow_files(root: Path) -> list[Path]:
     files = sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml"))
     files += sorted((root / "_sub").glob("*.y*ml")) if (root / "_sub").is_dir() else []
@@ -302,51 +222,111 @@ def _label(path: Path) -> str:
         return str(path)
 
 
-def read_flow_dir(root: str | Path) -> tuple[FlowSet, list[FlowProblem]]:
-    """Read and validate a flows directory; the set is usable only when no problem came back."""
-    from bot.flows.validate import validate_flowset
+FlowDirs = str | Path | Sequence[str | Path]
 
-    root = Path(root)
-    if not root.is_dir():
-        return FlowSet({}, {}), [FlowProblem(str(root), 1, "not a directory of flow files")]
-    problems: list[FlowProblem] = []
-    flows: list[Flow] = []
-    clients, vocabulary = ClientSteps(), {}
-    digest = hashlib.sha256()
-    for path in _flow_files(root):
+
+def _roots(folders: FlowDirs) -> list[Path]:
+    """The folders as layers, duplicates (the bundled folder named again) once."""
+    listed = [folders] if isinstance(folders, str | Path) else list(folders)
+    out: list[Path] = []
+    for folder in map(Path, listed):
+        if all(folder.resolve() != seen.resolve() for seen in out):
+            out.append(folder)
+    return out
+
+
+class _Reading:
+    """What the files of every layer added up to so far."""
+
+    def __init__(self) -> None:
+        self.problems: list[FlowProblem] = []
+        self.flows: list[tuple[int, Flow]] = []
+        self.clients: list[ClientSteps] = []
+        self.vocabularies: list[tuple[str, LineDict]] = []
+        self.declared: dict[str, dict[str, str]] = {"_symptoms": {}, "_diagnoses": {}}
+        self.digest = hashlib.sha256()
+
+    def add(self, layer: int, path: Path) -> None:
         label = _label(path)
         data, read_problems = read_yaml(path, label)
-        problems += read_problems
-        digest.update(path.name.encode() + b"\0")
-        digest.update(b"" if read_problems else path.read_bytes())
+        self.problems += read_problems
+        self.digest.update(path.name.encode() + b"\0")
+        self.digest.update(b"" if read_problems else path.read_bytes())
         if read_problems:
-            continue
+            return
         if path.name.startswith("_") and not (isinstance(data, dict) and "subflow" in data):
-            if path.stem == "_clients":
-                clients, more = parse_clients(data, label)
-                problems += more
-            elif path.stem == "_vocabulary" and isinstance(data, dict):
-                vocabulary = data
-            continue
+            self._add_shared(layer, path.stem, data, label)
+            return
         flow, more = parse_flow(data, label)
-        problems += more
+        self.problems += more
         if flow is not None:
-            flows.append(flow)
-    flowset, meaning = validate_flowset(flows, clients, vocabulary, digest.hexdigest()[:16])
-    return flowset, problems + meaning
+            self.flows.append((layer, flow))
+
+    def _add_shared(self, layer: int, stem: str, data: Any, label: str) -> None:
+        if stem == "_clients":
+            clients, more = parse_clients(data, label, require_default=layer == 0)
+            self.clients.append(clients)
+            self.problems += more
+        elif stem == "_vocabulary":
+            if isinstance(data, LineDict):
+                self.vocabularies.append((label, data))
+            elif data is not None:
+                self.problems.append(FlowProblem(label, getattr(data, "line", 1) or 1,
+                                                 "_vocabulary.yaml must be a mapping of sections"))
+        elif stem in DECLARATIONS:
+            taken = symptom_ids() if stem == "_symptoms" else diagnosis_codes()
+            ids, more = parse_declared(data, label, stem, taken | set(self.declared[stem]))
+            self.declared[stem].update(ids)
+            self.problems += more
 
 
-def check_flows(root: str | Path) -> list[FlowProblem]:
-    """Every problem of a flows directory, sorted by file and line (empty when all is well)."""
-    _, problems = read_flow_dir(root)
+def read_flow_dirs(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
+    """Read and validate flow folders as layers (bundled first, a help desk's own on top).
+
+    The set is usable only when no problem came back. See bot.flows.overlay for what a later
+    folder adds or replaces.
+    """
+    from bot.flows.validate import validate_flowset
+
+    roots = _roots(folders)
+    missing = [r for r in roots if not r.is_dir()]
+    if missing:
+        return FlowSet({}, {}), [FlowProblem(str(r), 1, "not a directory of flow files")
+                                 for r in missing]
+    reading = _Reading()
+    for layer, path in layered_files(roots, _flow_files):
+        reading.add(layer, path)
+    declared = Declared(reading.declared["_symptoms"], reading.declared["_diagnoses"])
+    vocabulary = merge_vocabulary([data for _, data in reading.vocabularies])
+    flowset, meaning = validate_flowset(
+        newest_by_id(reading.flows), merge_clients(reading.clients or [ClientSteps()]),
+        vocabulary, reading.digest.hexdigest()[:16], declared)
+    flowset = replace(flowset, vocabularies=tuple(reading.vocabularies),
+                      symptoms=declared.symptoms, diagnoses=declared.diagnoses)
+    return flowset, reading.problems + meaning
+
+
+def read_flow_dir(root: str | Path) -> tuple[FlowSet, list[FlowProblem]]:
+    """Read and validate one flows directory (see `read_flow_dirs`)."""
+    return read_flow_dirs([root])
+
+
+def check_flows(folders: FlowDirs) -> list[FlowProblem]:
+    """Every problem of the flow folders, sorted by file and line (empty when all is well)."""
+    _, problems = read_flow_dirs(folders)
+    return sorted_problems(problems)
+
+
+def sorted_problems(problems: list[FlowProblem]) -> list[FlowProblem]:
+    """Each problem once, by file, line and message."""
     return sorted(set(problems), key=lambda p: (p.file, p.line, p.message))
 
 
-def load_flows(root: str | Path) -> FlowSet:
+def load_flows(folders: FlowDirs) -> FlowSet:
     """A validated FlowSet; raises FlowError listing every problem (never half-loaded)."""
-    flowset, problems = read_flow_dir(root)
+    flowset, problems = read_flow_dirs(folders)
     if problems:
-        raise FlowError(sorted(set(problems), key=lambda p: (p.file, p.line, p.message)))
+        raise FlowError(sorted_problems(problems))
     return flowset
 
 

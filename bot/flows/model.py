@@ -113,6 +113,8 @@ class ClientSteps:
     labels: Mapping[str, str] = field(default_factory=dict)  # client key → display name
     file: str = ""
     lines: Mapping[str, int] = field(default_factory=dict)  # "client.topic" → line
+    # "client.topic" → its file, when a help desk's folder merged into the bundled steps
+    files: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, text: str) -> str | None:
         """The client key for free text ("Outlook 2016" → "outlook"), or None."""
@@ -151,6 +153,11 @@ class FlowSet:
     clients: ClientSteps = field(default_factory=ClientSteps)
     vocabulary: Mapping[str, Any] = field(default_factory=dict)
     digest: str = ""  # sha256 over the files, for transcripts
+    # Each `_vocabulary.yaml` read, as (file label, its data), for checks naming FILE:LINE.
+    vocabularies: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    # Symptom ids and diagnosis codes a help desk's folder declared (id → summary/evidence).
+    symptoms: Mapping[str, str] = field(default_factory=dict)
+    diagnoses: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, flow_id: str) -> Flow:
         """A flow or sub-flow by id."""

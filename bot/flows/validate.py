@@ -7,7 +7,7 @@ runs them all. Pure: no I/O, no engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import FlowProblem
@@ -22,6 +22,7 @@ from bot.flows.model import (
     FlowSet,
     Node,
 )
+from bot.flows.overlay import Declared
 from bot.flows.params import expand
 from bot.flows.paths import cycles, graph_of, reachable
 from bot.flows.yamlsafe import LineDict, LineList, plain
@@ -47,6 +48,10 @@ class Context:
     flows: Mapping[str, Flow]
     subflows: Mapping[str, Flow]
     clients: ClientSteps
+    # The shared ids plus those a help desk's folder declared (bot.flows.overlay).
+    symptoms: frozenset[str] = field(default_factory=symptom_ids)
+    diagnoses: frozenset[str] = field(default_factory=diagnosis_codes)
+    declared_diagnoses: frozenset[str] = frozenset()
 
 
 Rule = Callable[[Flow, Context], Iterable[FlowProblem]]
@@ -59,10 +64,11 @@ def _p(flow: Flow, line: int, message: str) -> FlowProblem:
 def validate_flow_id(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
     """A flow answers a symptom id of symptoms.yaml; a sub-flow id is not one."""
     line = flow.lines.get("subflow" if flow.is_subflow else "id", flow.line)
-    if not flow.is_subflow and flow.id and flow.id not in symptom_ids():
-        known = ", ".join(sorted(symptom_ids()))
-        yield _p(flow, line, f"unknown symptom id '{flow.id}' (known: {known})")
-    if flow.is_subflow and flow.id in symptom_ids():
+    if not flow.is_subflow and flow.id and flow.id not in ctx.symptoms:
+        known = ", ".join(sorted(ctx.symptoms))
+        yield _p(flow, line, f"unknown symptom id '{flow.id}' (known: {known}; "
+                 "a help desk's folder declares its own in _symptoms.yaml)")
+    if flow.is_subflow and flow.id in ctx.symptoms:
         yield _p(flow, line, f"sub-flow id '{flow.id}' is a symptom id; pick another name")
 
 
@@ -103,11 +109,11 @@ def validate_slot_refs(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
             yield _p(flow, node.line_of("ask"), f"node '{node.name}' asks for unknown slot "
                      f"'{node.slot}' (declare flow-local slots in `slots:`)")
         for rule in node.rules:
-            yield from _condition_problems(flow, node, rule.when, rule.line)
+            yield from _condition_problems(flow, node, rule.when, rule.line, ctx)
 
 
 def _condition_problems(
-    flow: Flow, node: Node, when: Mapping[str, tuple[str, ...]], line: int
+    flow: Flow, node: Node, when: Mapping[str, tuple[str, ...]], line: int, ctx: Context
 ) -> Iterator[FlowProblem]:
     where = f"node '{node.name}'"
     for key, values in when.items():
@@ -117,7 +123,7 @@ def _condition_problems(
                     yield _p(flow, line, f"{where}: condition on unknown slot '{slot}'")
         elif key == "evidence":
             for code in values:
-                if code not in diagnosis_codes() and code != "inconclusive":
+                if code not in ctx.diagnoses and code != "inconclusive":
                     yield _p(flow, line, f"{where}: unknown diagnosis code '{code}' in evidence")
         elif key == "vantage":
             for value in values:
@@ -233,10 +239,12 @@ def validate_diagnoses(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
         if node.kind != "resolve" or not node.diagnosis:
             continue
         where = f"node '{node.name}'"
-        if node.diagnosis not in diagnosis_codes():
+        if node.diagnosis not in ctx.diagnoses:
             yield _p(flow, node.line_of("resolve"),
                      f"{where}: unknown diagnosis code '{node.diagnosis}'")
-        elif node.diagnosis != "ok" and node.diagnosis not in producible:
+        # A help desk's own code is established by the conversation, not by a bundled probe.
+        elif (node.diagnosis != "ok" and node.diagnosis not in producible
+              and node.diagnosis not in ctx.declared_diagnoses):
             yield _p(flow, node.line_of("resolve"), f"{where} resolves '{node.diagnosis}', "
                      "which no probe of this flow can report")
         if node.settings is not None and node.settings not in SETTINGS_TABLES:
@@ -409,25 +417,32 @@ def validate_clients(clients: ClientSteps) -> Iterator[FlowProblem]:
     for key, topics in clients.steps.items():
         for topic, text in topics.items():
             line = clients.lines.get(f"{key}.{topic}", 1)
+            file = clients.files.get(f"{key}.{topic}", clients.file)
             if topic not in STEP_TOPICS:
-                yield FlowProblem(clients.file, line, f"client '{key}': unknown topic '{topic}' "
+                yield FlowProblem(file, line, f"client '{key}': unknown topic '{topic}' "
                                   f"({', '.join(sorted(STEP_TOPICS))})")
             for name in placeholder_names(text):
                 message = placeholder_problem(name)
                 if message and not name.startswith("steps."):
-                    yield FlowProblem(clients.file, line, f"client '{key}' {topic}: {message}")
+                    yield FlowProblem(file, line, f"client '{key}' {topic}: {message}")
 
 
 def validate_flowset(
-    flows: list[Flow], clients: ClientSteps, vocabulary: Mapping[str, Any], digest: str
+    flows: list[Flow], clients: ClientSteps, vocabulary: Mapping[str, Any], digest: str,
+    declared: Declared | None = None,
 ) -> tuple[FlowSet, list[FlowProblem]]:
-    """Run every rule over every flow; the FlowSet is usable only when no problem came back."""
+    """Run every rule over every flow; the FlowSet is usable only when no problem came back.
+
+    `declared`: the symptom ids and diagnosis codes a help desk's folder adds.
+    """
     problems = list(validate_duplicates(flows))
     flows, expanded = expand(flows)  # parameterised sub-flows → one instance per value
     problems += expanded
     by_id = {f.id: f for f in reversed(flows) if not f.is_subflow}
     subs = {f.id: f for f in reversed(flows) if f.is_subflow}
-    ctx = Context(by_id, subs, clients)
+    declared = declared or Declared()
+    ctx = Context(by_id, subs, clients, symptom_ids() | set(declared.symptoms),
+                  diagnosis_codes() | set(declared.diagnoses), frozenset(declared.diagnoses))
     for flow in flows:
         for rule in RULES:
             problems.extend(rule(flow, ctx))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.engine import Engine, Reply, Session
-from bot.flows.bundled import default_flows_dir
+from bot.flows.bundled import flow_folders
 from bot.interfaces.config_file import load_config
 from bot.interfaces.printable import PrintableOut
 from bot.scrub import scrub_text, session_secrets
@@ -23,13 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML configuration file")
     parser.add_argument("--answers", type=Path, help="YAML mapping of slot name to value")
     parser.add_argument("--transcript", type=Path, help="write the transcript here at the end")
-    parser.add_argument("--flows", type=Path, help="flows folder (default: the bundled flows/)")
+    parser.add_argument("--flows", type=Path, help="your own flows folder, over the bundled flows")
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     context = read_answers(args.answers) if args.answers else {}
-    flows = args.flows or default_flows_dir()
+    flows = flow_folders(args.flows)
     if sys.stdin.isatty() and sys.stdout.isatty():
         terminal = _terminal_chat()
         if terminal is not None:

@@ -7,15 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.flows.bundled import default_flows_dir
-from bot.flows.loader import check_flows
+from bot.flows.bundled import flow_folders
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="flows_command", required=True, metavar="ACTION")
     check = sub.add_parser("check", help="validate flow files", description="validate flow files")
     check.add_argument("dir", nargs="?", type=Path, default=None,
-                       help="flows folder (default: the bundled flows/)")
+                       help="your own flows folder, checked over the bundled flows")
     check.set_defaults(flows_run=run_check)
     add_graph_arguments(sub)
 
@@ -27,15 +26,17 @@ def run(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """Print every problem; exit 0 only when there is none."""
-    folder = args.dir or default_flows_dir()
-    problems = check_flows(folder)
+    from bot import bundle  # the one loader, as the engine and `deskbot match` use it
+
+    folders = flow_folders(args.dir)
+    where = " over ".join(str(f) for f in reversed(folders))
+    flowset, problems = bundle.read(folders)
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {where}", file=sys.stderr)
         return 1
-    count = sum(1 for p in folder.glob("*.yaml") if not p.name.startswith("_"))
-    print(f"{count} flows OK in {folder}", file=sys.stderr)
+    print(f"{len(flowset.flows)} flows OK in {where}", file=sys.stderr)
     return 0
 
 
@@ -50,18 +51,18 @@ def add_graph_arguments(sub: Any) -> None:
     graph.add_argument("--coverage", nargs="+", metavar="PATH",
                        help="shade by what these transcripts exercise when replayed")
     graph.add_argument("--flows", type=Path, default=None, metavar="DIR",
-                       help="flows folder (default: the bundled flows/)")
+                       help="your own flows folder, over the bundled flows")
     graph.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     graph.set_defaults(flows_run=run_graph)
 
 
 def run_graph(args: argparse.Namespace) -> int:
     """Print (or write) the picture; exit 1 when the flow does not exist."""
+    from bot import bundle
     from bot.flows.graph import render
-    from bot.flows.loader import load_flows
 
-    folder = args.flows or default_flows_dir()
-    flowset = load_flows(folder)
+    folder = flow_folders(args.flows)
+    flowset = bundle.load(folder)
     known = {**flowset.subflows, **flowset.flows}
     if args.flow not in known:
         print(f"deskbot: no flow '{args.flow}' in {folder}; flows: {', '.join(sorted(known))}",

@@ -12,14 +12,14 @@ import json
 import sys
 from pathlib import Path
 
-from bot.errors import ConfigError
-from bot.flows.bundled import default_flows_dir
+from bot.flows.bundled import flow_folders
 from bot.matcher import Matcher, MatchResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="*", help="the utterance (default: one per stdin line)")
-    parser.add_argument("--flows", type=Path, default=None, help="flows folder to match against")
+    parser.add_argument("--flows", type=Path, default=None, metavar="DIR",
+                        help="your own flows folder, over the bundled flows")
     parser.add_argument("--explain", action="store_true", help="show which words decided")
     parser.add_argument("--eval", type=Path, metavar="FILE", help="score a labelled YAML set")
     parser.add_argument(
@@ -28,13 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    flows = args.flows or default_flows_dir()
-    if not flows.is_dir():
-        raise ConfigError(f"--flows {flows}: no such folder")
-    try:
-        matcher = Matcher.from_flows_dir(flows)
-    except ValueError as exc:
-        raise ConfigError(f"cannot load the matcher: {exc}") from exc
+    from bot import bundle  # the one loader, as the engine and `flows check` use it
+
+    matcher = bundle.matcher_for(bundle.load(flow_folders(args.flows)))
     if args.cv is not None:
         status = _cross_validate(matcher, args.cv)
         if status or args.eval is None:

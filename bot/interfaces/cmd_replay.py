@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
-from bot.flows.bundled import default_flows_dir
+from bot.flows.bundled import flow_folders
 from bot.interfaces.config_file import load_config
 from bot.interfaces.printable import PrintableOut
 from bot.transcripts import find_transcripts, write_transcript
@@ -25,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--live", action="store_true",
                         help="run the probes again instead of feeding back recorded results")
     parser.add_argument("--config", metavar="F", help="TOML configuration (used with --live)")
-    parser.add_argument("--flows", metavar="DIR", help="flows folder (default: the bundled one)")
+    parser.add_argument("--flows", metavar="DIR",
+                        help="your own flows folder, over the bundled flows")
     parser.add_argument("--update", action="store_true",
                         help="re-record diverged transcripts after showing what changed")
     parser.add_argument("--coverage", action="store_true",
@@ -37,9 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    flows_dir = Path(args.flows) if args.flows else default_flows_dir()
     files = find_transcripts(args.paths)
-    replayer = Replayer(flows_dir, config=config, live=args.live)
+    replayer = Replayer(flow_folders(args.flows), config=config, live=args.live)
     results = asyncio.run(replay_files(replayer, files))
     failed = sum(1 for r in results if not r.passed)
     out = PrintableOut(sys.stdout)  # a transcript's text (and file name) may hold controls

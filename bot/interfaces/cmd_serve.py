@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot.config import Config
 from bot.interfaces.config_file import load_config
@@ -17,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     parser.add_argument("--config", metavar="F", help="TOML config ([serve] table: docs/http.md)")
+    parser.add_argument("--flows", type=Path, metavar="DIR",
+                        help="your own flows folder, over the bundled flows")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
               "pip install 'deskbot[serve]'", file=sys.stderr)
         return 2
     config = _loopback_hosts(load_config(args.config, serve_mode=True), args.host)
-    app = create_app(config)  # checks [serve] and loads the flows: errors before binding
+    # Checks [serve] and loads the flows: errors before binding.
+    app = create_app(config, flows_dir=args.flows)
     asyncio.run(check_store(config))
     print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
     # client addresses (rate limits, login budget) come from X-Forwarded-For only when the

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.flows.graph import Shading
+from bot.flows.loader import FlowDirs
 from bot.flows.model import Flow, FlowSet, Node
 from bot.transcripts.document import Transcript, Turn
 
@@ -312,7 +313,7 @@ def _raw_nodes(file: str) -> Mapping[str, Any]:
 
 
 def coverage_of_paths(
-    flows_dir: str | Path, paths: Iterable[str | Path]
+    flows_dir: FlowDirs, paths: Iterable[str | Path]
 ) -> dict[str, FlowCoverage]:
     """Replay the transcripts under `paths` offline and measure every flow (by flow id)."""
     import asyncio

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.catalog.model import Provider
 from bot.errors import DeskbotError, TranscriptError
+from bot.flows.loader import FlowDirs
 from bot.probes.model import ProbeObserver, ProbeReport
 from bot.slots import SECRET_SLOTS
 from bot.transcripts.document import Transcript, Turn, utc_now
@@ -127,17 +128,18 @@ class Replayer:
     """Replays transcripts through one loaded engine (offline unless `live`)."""
 
     def __init__(
-        self, flows_dir: str | Path, *, config: Any = None, live: bool = False
+        self, flows_dir: FlowDirs, *, config: Any = None, live: bool = False
     ) -> None:
+        from bot import bundle
         from bot.config import Config
-        from bot.flows.loader import load_flows
 
         self.live = live
-        self.flows_dir = Path(flows_dir)
+        folders = [flows_dir] if isinstance(flows_dir, str | Path) else list(flows_dir)
+        self.flows_dir = Path(folders[-1])
         self._config = config if config is not None else Config()
         runner = None if live else RecordedFeedRunner()
         self.engine: Any = _replay_engine_class()(
-            load_flows(self.flows_dir), flows_dir=self.flows_dir, config=self._config,
+            bundle.load(folders), flows_dir=self.flows_dir, config=self._config,
             runner=runner)
         self._engines: dict[str, Any] = {self.engine.vantage: self.engine}
 

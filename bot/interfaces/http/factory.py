@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from bot.config import Config
-from bot.flows.bundled import default_flows_dir
+from bot.flows.bundled import flow_folders
 from bot.interfaces.http.app import build_app
 from bot.interfaces.http.customer import CustomerSide
 from bot.interfaces.http.guard import Guard
@@ -84,7 +84,7 @@ def _serve_engine(
         inner = LiveProbeRunner(config, policy=serve_policy(config, safety))
     runner = SafeRunner(inner, store, safety, resolve=_resolver(config))
     engine: EngineLike = Engine.load(
-        flows_dir or default_flows_dir(), config=config, runner=runner, vantage="server"
+        flow_folders(flows_dir), config=config, runner=runner, vantage="server"
     )
     return engine
 

@@ -1,0 +1,88 @@
+"""The one loader: flow folders → the validated flow set and the matcher built from it.
+
+The engine, `deskbot match`, `deskbot flows check` (and replay, serve, graph) all load through
+here, so they can never disagree about a folder: `.yaml` and `.yml` files, sub-flows, client
+steps, `match:` blocks and `_vocabulary.yaml` are read once, by bot.flows.loader, and checked
+together. Folders are layers: the bundled flows first, a help desk's own `--flows DIR` on top
+(bot.flows.overlay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.errors import FlowError, FlowProblem
+from bot.flows.loader import FlowDirs, read_flow_dirs, sorted_problems
+from bot.flows.model import FlowSet
+from bot.flows.yamlsafe import LineDict, plain
+from bot.matcher import Matcher, MatchSpec, Vocabulary
+
+
+def read(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
+    """The flow set and every problem (flows, client steps, match blocks, vocabulary)."""
+    flowset, problems = read_flow_dirs(folders)
+    for label, data in flowset.vocabularies:
+        problems += _vocabulary_problems(label, data)
+    if not problems:
+        try:
+            _vocabulary(flowset)
+        except FlowError as exc:
+            problems += exc.problems
+    return flowset, sorted_problems(problems)
+
+
+def check(folders: FlowDirs) -> list[FlowProblem]:
+    """Every problem, sorted by file and line (what `deskbot flows check` prints)."""
+    return read(folders)[1]
+
+
+def load(folders: FlowDirs) -> FlowSet:
+    """A flow set that the engine and the matcher can both use; FlowError lists every problem."""
+    flowset, problems = read(folders)
+    if problems:
+        raise FlowError(problems)
+    return flowset
+
+
+def matcher_for(flowset: FlowSet) -> Matcher:
+    """The symptom matcher of a loaded flow set: its flows' `match:` blocks and vocabulary.
+
+    Raises FlowError (FILE:LINE) when a match block or the vocabulary is malformed.
+    """
+    specs: dict[str, MatchSpec] = {}
+    for flow_id, flow in flowset.flows.items():
+        try:
+            specs[flow_id] = MatchSpec.from_mapping(plain(flow.match), title=flow.title)
+        except ValueError as exc:
+            raise FlowError([FlowProblem(flow.file, flow.match_line or flow.line, str(exc))]
+                            ) from exc
+    return Matcher(specs, _vocabulary(flowset))
+
+
+def _vocabulary(flowset: FlowSet) -> Vocabulary:
+    try:
+        return Vocabulary.from_mapping(plain(flowset.vocabulary))
+    except (ValueError, TypeError) as exc:
+        label = flowset.vocabularies[-1][0] if flowset.vocabularies else "_vocabulary.yaml"
+        raise FlowError([FlowProblem(label, 1, f"vocabulary: {exc}")]) from exc
+
+
+def _vocabulary_problems(label: str, data: Mapping[str, Any]) -> list[FlowProblem]:
+    """One file's vocabulary as the matcher reads it: [] or the problem at its line."""
+    try:
+        Vocabulary.from_mapping(plain(data))
+    except (ValueError, TypeError) as exc:
+        return [FlowProblem(label, _line_of_path(data, str(exc)), f"vocabulary: {exc}")]
+    return []
+
+
+def _line_of_path(data: Mapping[str, Any], message: str) -> int:
+    """The line of the `section.key` a matcher message starts with (the file's first line else)."""
+    path = message.split(":", 1)[0].split(".")
+    line, node = 1, data
+    for key in path:
+        if not isinstance(node, LineDict) or key not in node:
+            break
+        line, node = node.key_lines.get(key, line), node[key]
+    return line
