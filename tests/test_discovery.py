@@ -15,8 +15,8 @@ import pytest
 import trustme
 
 from bot.catalog.catalog import Catalog
-from bot.catalog.discovery import Discovery, discover
 from bot.config import Config, Nameserver
+from bot.probes.discovery import Discovery, discover
 from bot.probes.model import Check
 from tests.peers.dnsserver import DnsServer, Zone
 from tests.peers.faults import MisbehavingServer

@@ -1,4 +1,8 @@
-"""Provider settings: the bundled catalogue (Thunderbird ISPDB facts), overrides, discovery."""
+"""Provider settings: the bundled catalogue (Thunderbird ISPDB facts), overrides, rules.
+
+Pure data and parsing; finding a provider on the network (discovery) is a probe:
+bot.probes.discovery.
+"""
 
 from bot.catalog.catalog import Catalog
 from bot.catalog.model import Provider, ServerSettings

@@ -17,11 +17,11 @@ from typing import Any
 import dns.asyncresolver
 
 from bot.catalog.catalog import Catalog
-from bot.catalog.discovery import Discovery, discover
 from bot.catalog.model import Provider
 from bot.catalog.rules import RuleBook
 from bot.config import Config
 from bot.errors import EngineError
+from bot.probes.discovery import Discovery, discover
 from bot.probes.dns import make_resolver
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import TargetPolicy

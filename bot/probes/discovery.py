@@ -22,11 +22,11 @@ import dns.asyncresolver
 
 from bot.catalog.autoconfig import MAX_BYTES, parse_bytes
 from bot.catalog.catalog import Catalog, fill_domain
-from bot.catalog.fetch import allowed, https_get, https_url
 from bot.catalog.model import Protocol, Provider, Security, ServerSettings
 from bot.config import Config
 from bot.errors import CatalogError
 from bot.probes.dns import DnsAnswer, lookup, make_resolver, resolve_host
+from bot.probes.fetch import allowed, https_get, https_url
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 
 PortProbe = Callable[[str, int], Awaitable[bool]]
