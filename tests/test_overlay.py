@@ -38,9 +38,15 @@ AUTOREPLY = """\
     id: autoreply_broken
     title: The out-of-office auto-reply does not go out
     match:
-      keywords:
-        out of office: 4.5
-        autoreply: 4.5
+      examples:
+        - "my out of office reply is not working"
+        - "the vacation responder does not answer people"
+        - "autoreply not sent while I was away"
+        - "people don't get my out of office message"
+        - "my away message isn't going out"
+        - "auto reply stopped working"
+        - "vacation responder is broken"
+        - "how do I fix my out of office"
     slots: [autoreply_on]
     start: ask_rule
     nodes:
@@ -142,7 +148,7 @@ async def test_own_flow_runs_to_its_own_diagnosis(tmp_path: Path) -> None:
     engine = Engine.load(flow_folders(desk))
     session = engine.start()
     await session.open()
-    reply = await session.send("my out of office autoreply is broken")
+    reply = await session.send("the vacation responder is not working")
     assert "switched on" in " ".join(m.text for m in reply.messages)
     reply = await session.send("no")
     assert reply.outcome is not None
@@ -211,7 +217,7 @@ def test_undeclared_ids_and_bad_declarations_are_file_line_problems(tmp_path: Pa
     assert f"{label}:4: 'no_text' needs `evidence:` text" in problems
     flow = str(desk / "autoreply_broken.yaml")
     assert any(p.startswith(f"{flow}:1: unknown symptom id 'autoreply_broken'") for p in problems)
-    assert f"{flow}:16: node 'switch_on': unknown diagnosis code 'autoreply_off'" in problems
+    assert f"{flow}:22: node 'switch_on': unknown diagnosis code 'autoreply_off'" in problems
 
 
 def test_a_missing_folder_is_one_line(tmp_path: Path) -> None:
@@ -240,7 +246,7 @@ async def test_serve_answers_with_the_help_desks_own_flow(tmp_path: Path) -> Non
         created = await client.post("/v1/sessions", json={})
         assert created.status_code == 201
         url = f"/v1/sessions/{created.json()['id']}/messages"
-        first = await client.post(url, json={"text": "my out of office autoreply is broken"})
+        first = await client.post(url, json={"text": "the vacation responder is not working"})
         assert "switched on" in json.dumps(first.json())
         last = await client.post(url, json={"text": "no"})
     assert last.json()["outcome"]["diagnosis"] == "autoreply_off"
