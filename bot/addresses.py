@@ -1,6 +1,6 @@
 """The one address policy: may deskbot connect to this IP address when private targets are not
 allowed (serve mode)? Shared by the probes (bot.probes.policy) and the autoconfig fetch
-(bot.catalog.fetch), so both refuse the same addresses.
+(bot.probes.fetch), so both refuse the same addresses.
 
 An IPv6 address can carry an IPv4 one, which a gateway on the path turns back into IPv4: on a
 NAT64 host `64:ff9b::a9fe:a9fe` reaches 169.254.169.254, the cloud metadata service. So the

@@ -11,9 +11,9 @@ import dataclasses
 
 import pytest
 
-from bot.catalog.fetch import allowed, https_get
 from bot.config import Config
 from bot.probes.dns import make_resolver
+from bot.probes.fetch import allowed, https_get
 from bot.probes.policy import TargetPolicy
 from tests.peers import MailWorld
 
