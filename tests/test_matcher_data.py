@@ -118,3 +118,37 @@ def test_malformed_vocabulary_is_refused() -> None:
         Vocabulary.from_mapping({"synonyms": {"mail": "email"}})
     with pytest.raises(ValueError, match=r"offtopic\.bank"):
         Vocabulary.from_mapping({"offtopic": {"bank": "lots"}})
+
+
+def test_every_bundled_flow_is_taught_by_forty_examples_or_more() -> None:
+    matcher = Matcher.from_flows_dir(default_flows_dir())
+    thin = {i: len(s.examples) for i, s in matcher.specs.items() if len(s.examples) < 40}
+    assert not thin
+    assert all(not s.keywords for s in matcher.specs.values())  # no hand weights left
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"foreign": {"Spanish": "el la"}}, "foreign.Spanish: expected a list"),
+        ({"circumstances": [True]}, "quote the word"),
+        ({"background": "tell me a joke"}, "background: expected a list"),
+    ],
+)
+def test_malformed_vocabulary_sections_are_refused(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Vocabulary.from_mapping(raw)
+
+
+def test_a_pasted_error_the_error_catalogue_knows_routes_to_its_flow() -> None:
+    """The seam for the error catalogue (issue 11): text -> the symptom its error points at."""
+    bundled = Matcher.from_flows_dir(default_flows_dir())
+    line = "XYZ-1234 mailbox locked by another session"
+
+    def catalogue(text: str) -> str | None:
+        return "cannot_receive" if "XYZ-1234" in text else None
+
+    with_catalogue = Matcher(bundled.specs, bundled.vocabulary, errors=catalogue)
+    result = with_catalogue.match(line)
+    assert result.decision == "cannot_receive"
+    assert ("(pasted error)", 4.0) in result.evidence["cannot_receive"].keywords
