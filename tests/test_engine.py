@@ -48,7 +48,7 @@ nodes:
     next: check
   check:
     probe: check_outgoing
-    say: "Testing {email} against {provider.outgoing.host} now."
+    say: "Testing {email|your address} against {provider.outgoing.host|your server} now."
     on:
       ok: all_good
       port_blocked: fix_port
@@ -57,13 +57,13 @@ nodes:
   fix_port:
     resolve: port_blocked
     say: |
-      Port {client.outgoing_port} is blocked. {provider.name} also answers on
+      Port {client.outgoing_port|your port} is blocked. {provider.name|The server} also answers on
       port {facts.working_port}.
       {steps.outgoing_settings}
     settings: outgoing
   fix_password:
     resolve: auth_wrong_password
-    say: "The server refused the password for {provider.outgoing.username}."
+    say: "The server refused the password for {provider.outgoing.username|your username}."
   all_good:
     resolve: ok
     say: "Sending works from here."
@@ -117,7 +117,7 @@ aliases:
   outlook: outlook
 outlook:
   name: Outlook
-  outgoing_settings: "Outlook: File > Account Settings > {provider.outgoing.host}."
+  outgoing_settings: "Outlook: File > Account Settings > {provider.outgoing.host|the server}."
 default:
   name: your mail app
   outgoing_settings: "Open your app's outgoing server settings."
@@ -495,7 +495,7 @@ nodes:
       - else: person
   from_server:
     handoff: "From the help desk's server the port looks blocked; your network may differ."
-  blocked: {resolve: port_blocked, say: "Port blocked on {provider.outgoing.host}."}
+  blocked: {resolve: port_blocked, say: "Port blocked on {provider.outgoing.host|your server}."}
   fine: {resolve: ok}
   person: {handoff: "A person will look."}
 """

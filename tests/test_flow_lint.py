@@ -35,7 +35,7 @@ nodes:
       other: person
   blocked:
     resolve: port_blocked
-    say: "Port {client.outgoing_port} is blocked; use {provider.outgoing.port}."
+    say: "Port {client.outgoing_port|yours} is blocked; use {provider.outgoing.port|another}."
   all_good:
     resolve: ok
     say: "Sending works."

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import FlowProblem
+from bot.flows.facts import analyse, undefaulted_steps, unguaranteed
 from bot.flows.model import (
     ASK_TYPES,
     CONDITION_KEYS,
@@ -398,6 +399,15 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def validate_facts(ctx: Context) -> Iterator[FlowProblem]:
+    """A placeholder is certain wherever it is shown, or names its default (bot.flows.facts)."""
+    known = analyse(ctx.flows, ctx.subflows)
+    for flow_id, state in known.items():
+        yield from unguaranteed(ctx.flows.get(flow_id) or ctx.subflows[flow_id], state,
+                                ctx.clients)
+    yield from undefaulted_steps(ctx.clients)
+
+
 def validate_duplicates(flows: Iterable[Flow]) -> Iterator[FlowProblem]:
     """One file per symptom id, and sub-flow ids unique."""
     first: dict[tuple[bool, str], Flow] = {}
@@ -446,5 +456,6 @@ def validate_flowset(
     for flow in flows:
         for rule in RULES:
             problems.extend(rule(flow, ctx))
+    problems.extend(validate_facts(ctx))
     problems.extend(validate_clients(clients))
     return FlowSet(by_id, subs, clients, vocabulary, digest), problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.diagnoses import STAGES, Diagnosis, parse
+from bot.probes.model import ProbeReport
 
 INCONCLUSIVE = "inconclusive"
 
@@ -28,6 +29,23 @@ class ProbeInfo:
         """The `{facts.X}` a report with `outcome` is sure to carry (the table's facts)."""
         code = parse(outcome) if self.direction and outcome in self.outcomes else None
         return code.facts if code is not None else frozenset()
+
+
+def unkept_promise(report: ProbeReport) -> str | None:
+    """Why a report breaks what its outcome guarantees to fix texts, or None when it keeps it.
+
+    The flow linter lets a fix text use the facts its outcome guarantees (and `{provider.X}`
+    after `lookup_provider` → found); the tests hold every runner's reports to it.
+    """
+    info = PROBES.get(report.name)
+    if info is None or report.outcome not in info.outcomes:
+        return None
+    missing = sorted(info.guaranteed_facts(report.outcome) - set(report.facts))
+    if missing:
+        return f"outcome {report.outcome} without the fact(s) {', '.join(missing)}"
+    if report.name == "lookup_provider" and report.outcome == "found" and not report.provider:
+        return "outcome found without a provider"
+    return None
 
 
 def check_probe(name: str, summary: str, direction: str,

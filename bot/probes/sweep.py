@@ -304,6 +304,8 @@ class Sweep:
         facts = self._base_facts(primary.endpoint)
         _fill_facts(facts, primary, results)
         outcome = self._outcome(primary, results)
+        if outcome in ("port_blocked", "port_closed") and "working_port" not in facts:
+            _answering_port(facts, primary, results)  # the facts this outcome guarantees
         if outcome == "auth_oauth_required" and primary.login is None:
             notes.append("the catalogue says this provider accepts only OAuth2: no password "
                          "login was tried")
@@ -358,6 +360,16 @@ class Sweep:
                 return "auth_app_password_required"
             return "auth_wrong_password"
         return "inconclusive"
+
+
+def _answering_port(facts: dict[str, str], primary: EndpointResult,
+                    results: Sequence[EndpointResult]) -> None:
+    """The port of the same server that answered (what port_blocked/_closed rest on)."""
+    for r in results[1:]:
+        if r.endpoint.ip == primary.endpoint.ip and r.answered:
+            facts.update(working_host=r.endpoint.host, working_port=str(r.endpoint.port),
+                         working_security=r.speaks or r.endpoint.security)
+            return
 
 
 def _fill_facts(facts: dict[str, str], primary: EndpointResult,
