@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import Engine, Question, RecordedProbeRunner
+from bot.catalog.model import Provider
 from bot.probes.model import ProbeReport
 from bot.probes.registry import PROBES
 
@@ -27,12 +28,23 @@ def answer(rng: random.Random, question: Question | None) -> str:
     return rng.choice(LINES)
 
 
-def runner(rng: random.Random) -> RecordedProbeRunner:
-    reports = [ProbeReport(name, "mail.example.com:587", outcome, (), (outcome,))
+def runner(rng: random.Random, provider: Provider | None) -> RecordedProbeRunner:
+    """Random outcomes, each carrying only what the diagnosis table guarantees for it."""
+    reports = [ProbeReport(name, "mail.example.com:587", outcome, (), (outcome,),
+                           {f: f"{f}-value" for f in info.guaranteed_facts(outcome)},
+                           _provider_of(name, outcome, provider, rng))
                for name, info in sorted(PROBES.items())
                for outcome in rng.sample(sorted(info.outcomes), k=min(6, len(info.outcomes)))]
     rng.shuffle(reports)
     return RecordedProbeRunner(reports)
+
+
+def _provider_of(name: str, outcome: str, provider: Provider | None,
+                 rng: random.Random) -> Provider | None:
+    """lookup_provider → found always names one; a check names one only when it knew it."""
+    if name == "lookup_provider":
+        return (provider or CATALOGUED) if outcome == "found" else None
+    return provider if rng.random() < 0.5 else None
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +52,18 @@ def bundled() -> Engine:
     return Engine.load(FLOWS, runner=RecordedProbeRunner())
 
 
+# One address whose provider is in the bundled catalogue, one whose provider is not.
+ADDRESSES = ("bob@centurylink.net", "bob@example.com")
+CATALOGUED = Engine.load(FLOWS, runner=RecordedProbeRunner()).provider_for(ADDRESSES[0])
+
+
 @pytest.mark.parametrize("seed", range(40))
 async def test_random_conversation(bundled: Engine, seed: int) -> None:
     rng = random.Random(seed)
-    engine = bundled.with_runner(runner(rng))
-    session = engine.start({"email": "bob@example.com"} if seed % 2 else {})
+    email = ADDRESSES[seed % 2]
+    provider = bundled.provider_for(email)
+    engine = bundled.with_runner(runner(rng, provider))
+    session = engine.start({"email": email} if seed % 4 < 2 else {})
     reply = await session.open()
     for _ in range(rng.randrange(3, 25)):
         if reply.outcome is not None:
@@ -52,9 +71,11 @@ async def test_random_conversation(bundled: Engine, seed: int) -> None:
         reply = await session.send(answer(rng, reply.question))
         assert reply.messages
     if seed % 3 == 0:  # save and continue elsewhere half-way through
-        session = bundled.with_runner(runner(rng)).restore(
+        session = bundled.with_runner(runner(rng, provider)).restore(
             json.loads(json.dumps(session.to_dict())))
     reply = await session.finish()
     assert session.outcome is not None
     assert session.outcome.status in ("resolved", "handoff", "abandoned")
     assert "s3cret-pass" not in json.dumps(session.turns)
+    said = [t["text"] for t in session.turns if t["role"] == "bot"]
+    assert not [t for t in said if "(unknown)" in t], said

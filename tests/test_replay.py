@@ -49,7 +49,7 @@ nodes:
       port_blocked: fix_port_blocked
       other: handoff_unclear
   all_good: {resolve: ok, say: "Everything works."}
-  fix_port_blocked: {resolve: port_blocked, say: "Your network blocks port {outgoing_port|your port}."}
+  fix_port_blocked: {resolve: port_blocked, say: "Your network blocks port {outgoing_port|yours}."}
   handoff_unclear: {handoff: "A technician should look."}
 """
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +124,8 @@ async def test_changed_fix_text_fails_with_a_unified_diff(
     path = await record(flows, tmp_path / "blocked.json", BLOCKED_TALK, [BLOCKED])
     ok_path = await record(flows, tmp_path / "ok.json", BLOCKED_TALK, [OK])
     assert read_transcript(ok_path).outcome.diagnosis == "ok"
-    edit(flows, "Your network blocks port {outgoing_port|your port}.", "Port {outgoing_port|your port} is filtered.")
+    edit(flows, "Your network blocks port {outgoing_port|yours}.",
+         "Port {outgoing_port|yours} is filtered.")
     code, out = await replay(capsys, str(path), str(ok_path), "--flows", str(flows))
     assert code == 1
     assert f"pass      {ok_path}" in out  # the other conversation is unaffected
@@ -167,7 +168,8 @@ async def test_update_rerecords_after_showing_the_change(
     flows: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = await record(flows, tmp_path / "blocked.json", BLOCKED_TALK, [BLOCKED])
-    edit(flows, "Your network blocks port {outgoing_port|your port}.", "Port {outgoing_port|your port} is filtered.")
+    edit(flows, "Your network blocks port {outgoing_port|yours}.",
+         "Port {outgoing_port|yours} is filtered.")
     code, out = await replay(capsys, str(path), "--flows", str(flows), "--update")
     assert code == 1  # this run still reports the divergence it fixed
     assert out.index("+bot  outbox_stuck/fix_port_blocked") < out.index(f"updated   {path}")

@@ -81,3 +81,20 @@ PROBES: dict[str, ProbeInfo] = {
         ),
     )
 }
+
+
+def facts_table() -> str:
+    """docs/flow-language.md's table of what each check outcome guarantees (Markdown lines).
+
+    Regenerate with `python -c "from bot.probes.registry import facts_table as t; print(t())"`;
+    a test keeps the document equal to it.
+    """
+    checks = [p for p in PROBES.values() if p.direction]
+    base = frozenset.intersection(*(d.facts for d in Diagnosis))
+    lines = ["| outcome | reported by | `{facts.X}` guaranteed besides "
+             + ", ".join(f"`{f}`" for f in sorted(base)) + " |", "|---|---|---|"]
+    for code in Diagnosis:
+        probes = ", ".join(f"`{p.name}`" for p in checks if code in p.outcomes)
+        extra = ", ".join(f"`{f}`" for f in sorted(code.facts - base)) or "—"
+        lines.append(f"| `{code}` | {probes} | {extra} |")
+    return "\n".join(lines)
