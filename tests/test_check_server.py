@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.diagnoses import Diagnosis
+from bot.diagnoses import Diagnosis, as_code, diagnosis
 from bot.engine import Engine
 from bot.probes.model import ProbeReport
 from bot.probes.recorded import RecordedProbeRunner
@@ -53,25 +53,25 @@ def engine() -> Iterator[Engine]:
 def cases() -> Iterator[tuple[str, Diagnosis]]:
     for side in SIDES:
         for code in sorted(PROBES[f"check_{side}"].outcomes - {"ok", "inconclusive"}):
-            yield side, Diagnosis(code)
+            yield side, diagnosis(as_code(code))
 
 
 @pytest.mark.parametrize(("side", "code"), list(cases()))
 async def test_every_reported_code_ends_in_its_fix(engine: Engine, side: str,
                                                    code: Diagnosis) -> None:
     facts = {k: v for k, v in FAKE_FACTS.items() if k in code.facts}
-    _RUNNER.reports = [ProbeReport(f"check_{side}", "mail.x.test:587", code, facts=facts)]
+    _RUNNER.reports = [ProbeReport(f"check_{side}", "mail.x.test:587", code.code, facts=facts)]
     session, replies = await converse(engine, SIDES[side])
     assert session.outcome is not None
     results = [m for r in replies for m in r.messages if m.kind in ("result", "handoff")]
     assert results, [m.text for r in replies for m in r.messages]
     if session.outcome.status == "resolved":
-        assert session.outcome.diagnosis == code
+        assert session.outcome.diagnosis == code.code
         assert results[-1].headline == code.headline
     else:  # only a cause no setting of the customer's can fix is handed to a person
-        assert code == Diagnosis.AUTH_MECHANISM_UNSUPPORTED and side == "incoming"
-    if code.value in WHO_ACTS:
-        assert WHO_ACTS[code.value] in results[-1].text
+        assert code.code == "auth_mechanism_unsupported" and side == "incoming"
+    if code.code in WHO_ACTS:
+        assert WHO_ACTS[code.code] in results[-1].text
 
 
 async def test_the_plain_chat_shows_the_tables_headline(engine: Engine) -> None:
@@ -80,7 +80,7 @@ async def test_the_plain_chat_shows_the_tables_headline(engine: Engine) -> None:
     from bot.interfaces.cmd_chat import plain_chat
 
     _RUNNER.reports = [ProbeReport("check_outgoing", "mail.x.test:587",
-                                   Diagnosis.SENDER_BLOCKLISTED, facts=FAKE_FACTS)]
+                                   "sender_blocklisted", facts=FAKE_FACTS)]
     out = io.StringIO()
     await plain_chat(engine, SIDES["outgoing"], io.StringIO(""), out)
-    assert f"What's wrong: {Diagnosis.SENDER_BLOCKLISTED.headline}\n" in out.getvalue()
+    assert f"What's wrong: {diagnosis('sender_blocklisted').headline}\n" in out.getvalue()

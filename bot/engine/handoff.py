@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.diagnoses import Diagnosis, parse
+from bot.diagnoses import parse
 from bot.engine.values import HandoffPackage
 from bot.ids import diagnosis_codes
 from bot.probes.model import ProbeReport
@@ -44,8 +44,8 @@ def build_package(
         for r in reports
     )
     found = [d for r in reports for c in (r.outcome, *r.diagnoses)
-             if (d := parse(c)) is not None and d != Diagnosis.OK]
-    fix = f"Evidence points to {found[-1]}: {found[-1].evidence}" if found else None
+             if (d := parse(c)) is not None and d.code != "ok"]
+    fix = f"Evidence points to {found[-1].code}: {found[-1].evidence}" if found else None
     clean = {k: v for k, v in slots.items() if k not in SECRET_SLOTS}
     return HandoffPackage(symptom, reason, clean, probes, ruled_out(reports), fix,
                           found[-1].headline if found else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.diagnoses import STAGES, Diagnosis, parse
+from bot.diagnoses import STAGES, parse, table
 from bot.probes.model import ProbeReport
 
 INCONCLUSIVE = "inconclusive"
@@ -51,8 +51,8 @@ def unkept_promise(report: ProbeReport) -> str | None:
 def check_probe(name: str, summary: str, direction: str,
                 stages: frozenset[str] = STAGES) -> ProbeInfo:
     """A sweep probe: the table's codes for `direction` that one of `stages` can produce."""
-    codes = {d.value for d in Diagnosis
-             if d.reported_by(direction) and d.info.stages & stages}
+    codes = {d.code for d in table().values()
+             if d.reported_by(direction) and d.stages & stages}
     return ProbeInfo(name, summary, frozenset(codes | {INCONCLUSIVE}), direction)
 
 
@@ -90,11 +90,11 @@ def facts_table() -> str:
     a test keeps the document equal to it.
     """
     checks = [p for p in PROBES.values() if p.direction]
-    base = frozenset.intersection(*(d.facts for d in Diagnosis))
+    base = frozenset.intersection(*(d.facts for d in table().values()))
     lines = ["| outcome | reported by | `{facts.X}` guaranteed besides "
              + ", ".join(f"`{f}`" for f in sorted(base)) + " |", "|---|---|---|"]
-    for code in Diagnosis:
-        probes = ", ".join(f"`{p.name}`" for p in checks if code in p.outcomes)
-        extra = ", ".join(f"`{f}`" for f in sorted(code.facts - base)) or "—"
-        lines.append(f"| `{code}` | {probes} | {extra} |")
+    for row in table().values():
+        probes = ", ".join(f"`{p.name}`" for p in checks if row.code in p.outcomes)
+        extra = ", ".join(f"`{f}`" for f in sorted(row.facts - base)) or "—"
+        lines.append(f"| `{row.code}` | {probes} | {extra} |")
     return "\n".join(lines)
