@@ -18,7 +18,8 @@ from bot.probes.recorded import RecordedProbeRunner
 from bot.probes.registry import PROBES
 from tests.test_flows_dialogue import FLOWS, converse
 
-EMAIL = "alice@centurylink.net"
+EMAIL = "alice@centurylink.net"  # in the bundled catalogue
+UNCATALOGUED = "alice@mail.x.test"  # a provider the catalogue does not know
 SIDES = {
     "outgoing": {"message": "my emails are stuck in the outbox", "email": EMAIL,
                  "client": "Thunderbird", "password": "pw", "outgoing_server": "smtp.x.test",
@@ -50,18 +51,21 @@ def engine() -> Iterator[Engine]:
     yield Engine.load(FLOWS, runner=_RUNNER)
 
 
-def cases() -> Iterator[tuple[str, Diagnosis]]:
+def cases() -> Iterator[tuple[str, Diagnosis, str]]:
     for side in SIDES:
         for code in sorted(PROBES[f"check_{side}"].outcomes - {"ok", "inconclusive"}):
-            yield side, diagnosis(as_code(code))
+            for email in (EMAIL, UNCATALOGUED):
+                yield side, diagnosis(as_code(code)), email
 
 
-@pytest.mark.parametrize(("side", "code"), list(cases()))
+@pytest.mark.parametrize(("side", "code", "email"), list(cases()))
 async def test_every_reported_code_ends_in_its_fix(engine: Engine, side: str,
-                                                   code: Diagnosis) -> None:
+                                                   code: Diagnosis, email: str) -> None:
     facts = {k: v for k, v in FAKE_FACTS.items() if k in code.facts}
-    _RUNNER.reports = [ProbeReport(f"check_{side}", "mail.x.test:587", code.code, facts=facts)]
-    session, replies = await converse(engine, SIDES[side])
+    provider = engine.provider_for(email)
+    _RUNNER.reports = [ProbeReport(f"check_{side}", "mail.x.test:587", code.code, facts=facts,
+                                   provider=provider)]
+    session, replies = await converse(engine, {**SIDES[side], "email": email})
     assert session.outcome is not None
     results = [m for r in replies for m in r.messages if m.kind in ("result", "handoff")]
     assert results, [m.text for r in replies for m in r.messages]
@@ -72,6 +76,8 @@ async def test_every_reported_code_ends_in_its_fix(engine: Engine, side: str,
         assert code.code == "auth_mechanism_unsupported" and side == "incoming"
     if code.code in WHO_ACTS:
         assert WHO_ACTS[code.code] in results[-1].text
+    said = [m.text for r in replies for m in r.messages]
+    assert not [t for t in said if "(unknown)" in t]
 
 
 async def test_the_plain_chat_shows_the_tables_headline(engine: Engine) -> None:
