@@ -44,7 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     # `deskbot match` must start fast: import only the chosen subcommand's module.
     chosen = next((w for w in words if not w.startswith("-")), None)
-    args = build_parser(chosen if chosen in COMMANDS else None).parse_args(argv)
+    try:  # a subcommand's import may load package data (the diagnosis table) and refuse it
+        args = build_parser(chosen if chosen in COMMANDS else None).parse_args(argv)
+    except DeskbotError as exc:
+        print(f"deskbot: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
