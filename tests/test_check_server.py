@@ -90,3 +90,20 @@ async def test_the_plain_chat_shows_the_tables_headline(engine: Engine) -> None:
     out = io.StringIO()
     await plain_chat(engine, SIDES["outgoing"], io.StringIO(""), out)
     assert f"What's wrong: {diagnosis('sender_blocklisted').headline}\n" in out.getvalue()
+
+
+async def test_http_json_and_the_handoff_package_carry_the_tables_headline(
+        engine: Engine) -> None:
+    from bot.interfaces.http.serialize import reply_json
+
+    _RUNNER.reports = [ProbeReport("check_outgoing", "mail.x.test:587", "port_closed",
+                                   facts=FAKE_FACTS)]
+    _, replies = await converse(engine, SIDES["outgoing"])
+    bodies = [m for r in replies for m in reply_json(r)["messages"] if m["kind"] == "result"]
+    assert bodies[-1]["headline"] == diagnosis("port_closed").headline
+    from bot.engine.handoff import build_package
+
+    report = ProbeReport("check_outgoing", "mail.x.test:587", "port_blocked",
+                         diagnoses=("port_blocked",), facts=FAKE_FACTS)
+    package = build_package("outbox_stuck", "server vantage", {}, [report])
+    assert package.to_dict()["headline"] == diagnosis("port_blocked").headline
