@@ -91,6 +91,8 @@ class CustomerNetwork:
 def _filtered(host: str, port: int) -> list[socket.socket]:
     """A backlog-0 listener whose one queue slot is held: further connects time out."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # an earlier customer network's connections may still linger in TIME_WAIT on this port
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     listener.listen(0)
     filler = socket.create_connection((host, port), timeout=2.0)
