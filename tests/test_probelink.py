@@ -167,3 +167,18 @@ def test_the_probe_kit_runs_in_a_clean_interpreter_and_joins(
         assert "port_blocked" in run.stdout
         outcome = http.get(f"/v1/sessions/{sid}").json()["outcome"]
         assert outcome["status"] == "resolved" and outcome["diagnosis"] == "port_blocked"
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (["--join", "ftp://desk.example/x"], 1, "not a probe link"),
+    (["--join", "http://127.0.0.1:9/v1/probe-links/AAAAAAAAAAAAAAAAAAAA"], 3,
+     "cannot reach the help desk"),
+    (["--join", "http://127.0.0.1:9/v1/probe-links/AAAAAAAAAAAAAAAAAAAA", "a@b.example"], 2,
+     "--join takes no e-mail address"),
+    ([], 2, "give an e-mail address"),
+])
+def test_join_refusals_are_one_line(args: list[str], code: int, words: str) -> None:
+    run = subprocess.run(["deskbot", "probe", *args], capture_output=True, text=True,
+                         timeout=60, stdin=subprocess.DEVNULL)
+    assert run.returncode == code and words in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
