@@ -162,10 +162,12 @@ class FlowWalk:
         rows = context.settings_rows(node.settings) if node.settings else ()
         if rows:
             text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
-        proven = node.diagnosis == "ok" or node.diagnosis in evidence_codes(self.evidence)
+        # diagnoses.yaml: no evidence, no code. Even `ok` needs a probe that found every
+        # check passing; an advice-only ending records no diagnosis (null).
+        proven = node.diagnosis in evidence_codes(self.evidence)
         # A help desk's own code (its _diagnoses.yaml) rests on the customer's answers.
         proven = proven or node.diagnosis in self.engine.flowset.diagnoses
-        if not proven:
+        if not proven and node.diagnosis != "ok":
             log.warning("flow %s node %s resolves %s without that evidence; not recorded",
                         self.current, node.name, node.diagnosis)
         code = parse_diagnosis(node.diagnosis) if proven else None
