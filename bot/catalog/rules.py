@@ -92,8 +92,9 @@ class ProviderRule:
         out = {
             "rule_provider": self.name, "rule_source": login.source,
             "app_password": login.app_password,
-            "oauth_only": "true" if login.oauth_only else "false",
         }
+        if login.oauth_only:
+            out["oauth_only"] = "true"
         if login.app_password != "never":
             out.update(app_password_name=login.app_password_name,
                        app_password_url=login.app_password_url,

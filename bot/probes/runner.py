@@ -105,6 +105,12 @@ class LiveProbeRunner:
                          found_by=found.found_by or "")
             if found.provider.oauth_only:
                 facts["oauth_only"] = "true"
+        rule = RuleBook.load().for_address(email, found.provider.id if found.provider else None)
+        if rule is not None:  # login and storage rules, and the one protocol if only one
+            facts.update(rule.facts())
+            facts["rule_protocols"] = " ".join(rule.protocols)
+            if rule.single_protocol:
+                facts["single_protocol"] = rule.single_protocol
         return ProbeReport("lookup_provider", email, outcome, found.steps, (), facts,
                            found.provider)
 
@@ -120,6 +126,7 @@ class LiveProbeRunner:
             policy=self.policy, observer=observer, relay_only=relay_only,
             suggest=self._suggestions(client.host if client else None),
             rule=RuleBook.load().for_address(email, provider.id if provider else None),
+            protocol=_stated_protocol(values) if direction == "incoming" else None,
         )
         result = await sweep.run()
         return _report(name, email, result, provider, steps, relay_only)
@@ -152,4 +159,11 @@ def _report(name: str, email: str, result: SweepResult, provider: Provider | Non
     target = result.primary.target if result.primary else email
     facts: dict[str, Any] = dict(result.facts)
     return ProbeReport(name, target, outcome, steps + result.checks, result.diagnoses,
-                       {k: str(v) for k, v in facts.items()}, provider, result.notes)
+                       {k: str(v) for k, v in facts.items()}, result.provider or provider,
+                       result.notes)
+
+
+def _stated_protocol(values: dict[str, str]) -> str | None:
+    """The incoming protocol the customer stated (slot `incoming_protocol`), if any."""
+    stated = values.get("incoming_protocol", "").strip().lower()
+    return "pop3" if stated.startswith("pop") else "imap" if stated.startswith("imap") else None

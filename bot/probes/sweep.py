@@ -32,9 +32,15 @@ import dns.asyncresolver
 from bot.catalog.model import Provider, Security, ServerSettings
 from bot.catalog.rules import ProviderRule
 from bot.diagnoses import Code
+from bot.probes.certnames import advice as cert_advice
+from bot.probes.certnames import working_name
 from bot.probes.dns import DnsAnswer, resolve_host
 from bot.probes.dualstack import ipv6_address, ipv6_broken, probe_ipv6
 from bot.probes.endpoint import Endpoint, EndpointResult, Login
+from bot.probes.evidence import dns_check as _dns_check
+from bot.probes.evidence import fill_facts as _fill_facts
+from bot.probes.evidence import observed
+from bot.probes.evidence import tag as _tag
 from bot.probes.imap import ImapSession
 from bot.probes.model import Check, ProbeObserver
 from bot.probes.policy import TargetPolicy
@@ -66,6 +72,7 @@ class SweepResult:
     facts: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     results: tuple[EndpointResult, ...] = ()
+    provider: Provider | None = None  # the catalogue's, security corrected by what was seen
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Sweep:
     observer: ProbeObserver | None = None
     relay_only: bool = False  # check_relay: no login, MAIL/RCPT without AUTH
     rule: ProviderRule | None = None  # curated login/storage rule (bot/data/provider_rules)
+    protocol: str | None = None  # the incoming protocol the customer stated (pop3|imap)
     suggest: dict[str, str] = field(default_factory=dict)  # host → catalogue host suggestion
     _rtts: RoundTrips = field(default_factory=RoundTrips)  # adaptive filtered-port deadlines
     _v6: TcpResult | None = None  # the client host's IPv6 connect (dual-stack hosts only)
@@ -116,7 +124,22 @@ class Sweep:
         results[0] = await self._more_logins(results[0], notes)
         for r in results:
             checks += r.checks
-        return self._conclude(results, checks, notes)
+        found_result = self._conclude(results, checks, notes)
+        if found_result.outcome == "certificate_name_mismatch":
+            await self._certificate_names(results[0], found_result.facts)
+        return replace(found_result, provider=observed(self.provider, self.direction, results))
+
+    async def _certificate_names(self, primary: EndpointResult, facts: dict[str, str]) -> None:
+        """Probe the names the certificate covers; advise one that works, or the admin."""
+        names = primary.tls.names if primary.tls is not None else ()
+        ep = primary.endpoint
+        working = await working_name(ep, names, FACTORIES[ep.protocol], self.ctx,
+                                     self.timeout, self.resolver, self.policy)
+        facts["cert_advice"] = cert_advice(ep.host, ep.port, names, working)
+        if working is not None:
+            facts["cert_suggested_host"] = facts["suggested_host"] = working
+        elif facts.get("suggested_host") == ep.host:
+            del facts["suggested_host"]  # never advise the very name that fails
 
     async def _ipv6_twin(self, primary: Endpoint) -> tuple[TcpResult, Check] | None:
         """The IPv6 connect of a dual-stack client host (IPv4 is what `primary` uses); the
@@ -131,9 +154,15 @@ class Sweep:
 
     # --- planning ----------------------------------------------------------------------
     def _servers(self) -> tuple[ServerSettings, ...]:
+        """The catalogue's servers for the direction; incoming ones of the protocol the
+        customer stated first (a POP3 customer is tested on POP3, not the first IMAP)."""
         if self.provider is None:
             return ()
-        return self.provider.outgoing if self.direction == "outgoing" else self.provider.incoming
+        if self.direction == "outgoing":
+            return self.provider.outgoing
+        stated = self.client.protocol if self.client is not None else self.protocol
+        first = self.provider.incoming_for(stated) if stated else ()
+        return first + tuple(s for s in self.provider.incoming if s not in first)
 
     def plan(self) -> list[Endpoint]:
         """The client's endpoint first, then every alternative, one per host:port."""
@@ -370,54 +399,3 @@ def _answering_port(facts: dict[str, str], primary: EndpointResult,
             facts.update(working_host=r.endpoint.host, working_port=str(r.endpoint.port),
                          working_security=r.speaks or r.endpoint.security)
             return
-
-
-def _fill_facts(facts: dict[str, str], primary: EndpointResult,
-                results: Sequence[EndpointResult]) -> None:
-    healthy = [r for r in results if r.healthy] or [
-        r for r in results if r.stage in ("done", "login") and r.tls is not None and r.tls.ok]
-    # the fix should keep the client's protocol and host when they work somewhere
-    healthy.sort(key=lambda r: (r.endpoint.protocol != primary.endpoint.protocol,
-                                r.endpoint.host != primary.endpoint.host))
-    if primary.speaks:
-        e = primary.endpoint
-        facts.update(working_host=e.host, working_port=str(e.port),
-                     working_security=primary.speaks)
-    elif healthy:
-        e = healthy[0].endpoint
-        facts.update(working_host=e.host, working_port=str(e.port), working_security=e.security,
-                     working_protocol=e.protocol)
-    if primary.tls is not None:
-        if primary.tls.names:
-            facts["cert_names"] = ", ".join(primary.tls.names)
-        if primary.tls.version:
-            facts["tls_version"] = primary.tls.version
-        if primary.tls.not_after:
-            facts["cert_not_after"] = primary.tls.not_after
-    if primary.mechanisms:
-        facts["offered_auth"] = " ".join(dict.fromkeys(primary.mechanisms))
-    if primary.login is not None:
-        facts["server_reply"] = primary.login.reply
-        if primary.login.outcome == "ok" and primary.login.username:
-            facts["accepted_username"] = primary.login.username
-    elif primary.reply:
-        facts["server_reply"] = primary.reply
-    if primary.endpoint.ip:
-        facts["address"] = primary.endpoint.ip
-
-
-def _tag(checks: list[Check], target: str, code: Code) -> list[Check]:
-    """Mark the client endpoint's deciding (last failed) check with the sweep's diagnosis."""
-    for i in range(len(checks) - 1, -1, -1):
-        c = checks[i]
-        if c.target == target and c.status == "fail":
-            if c.diagnosis is None:
-                checks[i] = replace(c, diagnosis=code)
-            break
-    return checks
-
-
-def _dns_check(answer: DnsAnswer) -> Check:
-    evidence = f"{answer.name} → {', '.join(answer.records)}" if answer.ok else answer.detail
-    return Check("dns", answer.name, "ok" if answer.ok else "fail", evidence, None, answer.ms,
-                 answer.outcome)

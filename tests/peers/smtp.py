@@ -43,6 +43,7 @@ class SmtpSettings:
     basic_auth_disabled: bool = False  # every password login gets 535 5.7.139
     app_password_required: bool = False  # the correct password gets 534 5.7.9 (Gmail)
     blocklisted: bool = False  # MAIL FROM gets a DNSBL refusal (Postfix + Spamhaus)
+    relay_starttls: bool = True  # the relay (port 25 style) listener offers STARTTLS
     local_domain: str = "example.test"
     greeting_host: str = "smtp.example.test"  # the name in the 220 greeting and EHLO reply
     echo_auth: bool = False  # a failed AUTH's 535 quotes the login back (base64 PLAIN blob)
@@ -154,7 +155,9 @@ class SmtpPeers:
         self.ports.smtps = await self._listen(
             self.tls, auth_require_tls=False, tls_context=None
         )
-        self.ports.relay = await self._listen(None)
+        # port-25 style; without STARTTLS when settings.relay_starttls is off (old servers)
+        self.ports.relay = await self._listen(
+            None, **({} if self.settings.relay_starttls else {"tls_context": None}))
 
     async def stop(self) -> None:
         for server in self._servers:

@@ -55,6 +55,7 @@ class WorldOptions:
     basic_auth_disabled: bool = False  # SMTP AUTH answers 535 5.7.139
     app_password_required: bool = False  # SMTP AUTH answers the right password 534 5.7.9
     blocklisted: bool = False  # SMTP MAIL FROM answers a Spamhaus DNSBL refusal
+    relay_starttls: bool = True  # False: the relay port speaks plain SMTP only (no STARTTLS)
     pop3_locked: bool = False  # the catalogue's POP3S entry is a server whose mailbox is in use
     oauth_only: bool = False  # the XML lists only OAuth2 authentication
     dovecot: bool = True  # False: no POP3/IMAP (faster start, no Dovecot needed)
@@ -137,6 +138,7 @@ class MailWorld:
         self.smtp.basic_auth_disabled = self.options.basic_auth_disabled
         self.smtp.app_password_required = self.options.app_password_required
         self.smtp.blocklisted = self.options.blocklisted
+        self.smtp.relay_starttls = self.options.relay_starttls
         self.zone.down = self.options.dns_down
         if self.options.dovecot:
             self.dovecot = shared_dovecot(
