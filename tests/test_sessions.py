@@ -169,3 +169,23 @@ async def test_a_turn_longer_than_the_lease_keeps_its_lock(redis_url: str) -> No
     finally:
         await slow.close()
         await other.close()
+
+
+async def test_pages_list_conversations_by_status_and_skip_other_records(
+    store: SessionStore,
+) -> None:
+    """The agents' list (GET /v1/sessions) reads these pages, in both stores."""
+    states = {"a" * 24: None, "b" * 24: "handoff", "c" * 24: "resolved", "d" * 24: "handoff"}
+    for sid, status in states.items():
+        outcome = {"status": status, "symptom": "outbox_stuck", "diagnosis": None} \
+            if status else None
+        await store.save(sid, StoredSession(rev=1, state={"outcome": outcome}))
+    await store.save("plink.0123abcd", StoredSession(rev=1, state={"session": "a" * 24}))
+    handoff = await store.page("handoff", "", 10)
+    assert [sid for sid, _ in handoff] == ["b" * 24, "d" * 24]
+    assert [sid for sid, _ in await store.page("open", "", 10)] == ["a" * 24]
+    everything = [sid for sid, _ in await store.page(None, "", 10)]
+    assert everything == sorted(states)  # never the probe-link record
+    first = await store.page(None, "", 2)
+    rest = await store.page(None, first[-1][0], 10)
+    assert [s for s, _ in first + rest] == everything
