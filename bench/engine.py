@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot import Engine, Question, RecordedProbeRunner
 from bot.probes.model import ProbeReport
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 MESSAGES = [

@@ -14,14 +14,16 @@ from typing import Any
 
 from bot.errors import FlowError, FlowProblem
 from bot.flows.loader import FlowDirs, read_flow_dirs, sorted_problems
-from bot.flows.model import FlowSet
-from bot.flows.yamlsafe import LineDict, plain
+from bot.flows.model import Flow, FlowSet
+from bot.flows.yamlsafe import LineDict, LineList, plain
 from bot.matcher import Matcher, MatchSpec, Vocabulary
 
 
 def read(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
     """The flow set and every problem (flows, client steps, match blocks, vocabulary)."""
     flowset, problems = read_flow_dirs(folders)
+    for flow in flowset.flows.values():
+        problems += _match_problems(flow)
     for label, data in flowset.vocabularies:
         problems += _vocabulary_problems(label, data)
     if not problems:
@@ -55,9 +57,36 @@ def matcher_for(flowset: FlowSet) -> Matcher:
         try:
             specs[flow_id] = MatchSpec.from_mapping(plain(flow.match), title=flow.title)
         except ValueError as exc:
-            raise FlowError([FlowProblem(flow.file, flow.match_line or flow.line, str(exc))]
+            raise FlowError([FlowProblem(flow.file, _match_line(flow, exc), str(exc))]
                             ) from exc
     return Matcher(specs, _vocabulary(flowset))
+
+
+def _match_problems(flow: Flow) -> list[FlowProblem]:
+    """A flow's `match:` block as the matcher reads it: [] or the problem at its line."""
+    try:
+        MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
+    except ValueError as exc:
+        return [FlowProblem(flow.file, _match_line(flow, exc), str(exc))]
+    return []
+
+
+def _match_line(flow: Flow, exc: ValueError) -> int:
+    """The line of the bad example or keyword when the matcher says which (MatchSpecError)."""
+    line = flow.match_line or flow.line
+    key, index = getattr(exc, "key", None), getattr(exc, "index", None)
+    block = flow.match
+    if key is None or not isinstance(block, LineDict) or key not in block:
+        return line
+    line = int(block.key_lines.get(key, line))
+    value = block[key]
+    if index is None:
+        return line
+    if isinstance(value, LineList) and index < len(value.item_lines):
+        return int(value.item_lines[index])
+    if isinstance(value, LineDict) and index < len(value.key_lines):
+        return int(list(value.key_lines.values())[index])
+    return line
 
 
 def _vocabulary(flowset: FlowSet) -> Vocabulary:

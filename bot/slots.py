@@ -11,7 +11,7 @@ import yaml
 
 from bot.errors import AnswersError
 from bot.files import UnreadableFile, read_text_bounded
-from bot.flows.yamlsafe import MAX_NODES, YamlProblem, expanded_size
+from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size
 
 SLOT_NAMES: frozenset[str] = frozenset(
     {
@@ -63,7 +63,7 @@ def normalize_slots(values: Mapping[str, Any], *, source: str = "answers") -> di
 
 def read_answers(path: str | Path) -> dict[str, str]:
     """Read an --answers YAML mapping of slot name to value: a regular UTF-8 file of at most
-    MAX_ANSWERS_BYTES whose aliases expand to at most yamlsafe.MAX_NODES nodes (an alias bomb
+    MAX_ANSWERS_BYTES whose aliases expand to at most yamlguard.MAX_NODES nodes (an alias bomb
     of 300 bytes must not become a gigabyte)."""
     path = Path(path)
     try:

@@ -15,7 +15,7 @@ from bot.diagnoses import Diagnosis, as_code, diagnosis
 from bot.engine import Engine
 from bot.probes.model import ProbeReport
 from bot.probes.recorded import RecordedProbeRunner
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 from tests.test_flows_dialogue import FLOWS, converse
 
 EMAIL = "alice@centurylink.net"  # in the bundled catalogue

@@ -9,7 +9,7 @@ import yaml
 
 from bot.diagnoses import CODES, STAGES, DiagnosisTableError, build_table, diagnosis, table
 from bot.ids import diagnosis_codes, diagnosis_evidence
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 
 NEW_CODES = {"auth_app_password_required", "encryption_required", "too_many_connections",
              "mailbox_over_quota", "sender_blocklisted", "ipv6_path_broken"}

@@ -11,7 +11,7 @@ import pytest
 from bot import Engine, Question, RecordedProbeRunner
 from bot.catalog.model import Provider
 from bot.probes.model import ProbeReport
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 LINES = [

@@ -159,7 +159,7 @@ def test_each_checks_outcome_guarantees_the_tables_facts(code: Code) -> None:
 
 
 def test_the_documented_facts_table_is_the_registrys() -> None:
-    from bot.probes.registry import facts_table
+    from bot.registry import facts_table
 
     doc = (ROOT / "docs" / "flow-language.md").read_text(encoding="utf-8")
     inside = doc.split("<!-- facts-table:start -->\n")[1].split("\n<!-- facts-table:end -->")[0]

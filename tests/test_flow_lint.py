@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.bundle import check as check_flows  # what `deskbot flows check` runs
 from bot.engine import Engine
 from bot.errors import FlowError
-from bot.flows.loader import check_flows
 
 GOOD = """\
 id: outbox_stuck

@@ -8,7 +8,7 @@ from bot.diagnoses import parse
 from bot.engine.values import HandoffPackage
 from bot.ids import diagnosis_codes
 from bot.probes.model import ProbeReport
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 from bot.slots import SECRET_SLOTS
 
 

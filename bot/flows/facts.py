@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.errors import FlowProblem
 from bot.flows.model import PLACEHOLDER, ClientSteps, Flow, Node
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 from bot.slots import SLOT_NAMES
 
 Known = frozenset[str]  # "facts.X", "provider", "slot.S"

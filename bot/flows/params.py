@@ -24,7 +24,7 @@ from bot.errors import FlowProblem
 from bot.flows.model import Flow, Node, Rule
 from bot.flows.paths import graph_of, reachable
 from bot.flows.yamlsafe import LineDict
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 
 Params = Mapping[str, Mapping[str, Mapping[str, str]]]
 

@@ -26,9 +26,8 @@ from bot.flows.model import (
 from bot.flows.overlay import Declared
 from bot.flows.params import expand
 from bot.flows.paths import cycles, graph_of, reachable
-from bot.flows.yamlsafe import LineDict, LineList, plain
 from bot.ids import diagnosis_codes, symptom_ids
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
 
 SERVER_FIELDS = frozenset({"host", "port", "security", "security_label", "username", "protocol"})
@@ -359,43 +358,10 @@ def _provider_field(rest: str) -> bool:
         side in ("incoming", "outgoing") and field in SERVER_FIELDS)
 
 
-def validate_match(flow: Flow, ctx: Context) -> Iterator[FlowProblem]:
-    """The `match:` block is what the matcher accepts (bot.matcher.MatchSpec)."""
-    if flow.is_subflow:
-        return
-    try:
-        from bot.matcher import MatchSpec
-    except ImportError:  # the matcher is optional for the linter
-        return
-    try:
-        MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
-    except ValueError as exc:
-        yield _p(flow, _match_line(flow, exc), str(exc))
-
-
-def _match_line(flow: Flow, exc: ValueError) -> int:
-    """The line of the bad example or keyword when the matcher says which (MatchSpecError)."""
-    line = flow.match_line or flow.line
-    key, index = getattr(exc, "key", None), getattr(exc, "index", None)
-    block = flow.match
-    if key is None or not isinstance(block, LineDict) or key not in block:
-        return line
-    line = int(block.key_lines.get(key, line))
-    value = block[key]
-    if index is None:
-        return line
-    if isinstance(value, LineList) and index < len(value.item_lines):
-        return int(value.item_lines[index])
-    if isinstance(value, LineDict) and index < len(value.key_lines):
-        return int(list(value.key_lines.values())[index])
-    return line
-
-
 RULES: tuple[Rule, ...] = (
     validate_flow_id, validate_node_refs, validate_slot_refs, validate_ask,
     validate_branch_else, validate_dead_ends, validate_probes, validate_diagnoses,
     validate_reachable, validate_cycles, validate_secret_consent, validate_templates,
-    validate_match,
 )
 
 

@@ -15,9 +15,9 @@ import yaml
 
 from bot.errors import FlowProblem
 from bot.files import UnreadableFile, read_text_bounded
+from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size
 
 MAX_BYTES = 512 * 1024
-MAX_NODES = 50_000  # YAML nodes after expanding aliases; real flows have a few thousand
 
 try:
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -98,38 +98,6 @@ class _Loader(_Parser, _Constructor, _Resolver):
         _Resolver.__init__(self)
 
 
-class YamlProblem(Exception):
-    """Raised inside this module only; turned into a FlowProblem by `read_yaml`."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-def _expanded_size(root: yaml.Node) -> int:
-    """Nodes after alias expansion, computed without expanding (memo by identity)."""
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            raise YamlProblem(node.start_mark.line + 1, "a YAML alias refers to itself")
-        active.add(key)
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        active.discard(key)
-        sizes[key] = min(total, MAX_NODES + 1)
-        return sizes[key]
-
-    return size(root)
-
-
 def read_yaml(path: Path, label: str) -> tuple[Any, list[FlowProblem]]:
     """Read one YAML file safely; returns (data, problems), data None when unreadable.
     A FIFO, a device (or a symlink to one) or a file over MAX_BYTES is a problem, not a hang."""
@@ -143,12 +111,6 @@ def read_yaml(path: Path, label: str) -> tuple[Any, list[FlowProblem]]:
     return parse_yaml(text, label)
 
 
-def expanded_size(root: yaml.Node) -> int:
-    """Nodes `root` expands to with its aliases (capped at MAX_NODES + 1): check it before
-    constructing anything from YAML a user supplied."""
-    return _expanded_size(root)
-
-
 def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
     """Parse YAML text safely (see `read_yaml`)."""
     loader = _Loader(text)
@@ -156,7 +118,7 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
         node = loader.get_single_node()
         if node is None:
             return None, []
-        if _expanded_size(node) > MAX_NODES:
+        if expanded_size(node) > MAX_NODES:
             msg = f"YAML expands to more than {MAX_NODES} nodes (an alias bomb?); refused"
             return None, [FlowProblem(label, node.start_mark.line + 1, msg)]
         return loader.construct_document(node), []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from bot.probes.model import ProbeObserver, ProbeReport
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 
 
 def fallback_outcome(name: str) -> str:

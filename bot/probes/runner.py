@@ -25,10 +25,10 @@ from bot.probes.discovery import Discovery, discover
 from bot.probes.dns import make_resolver
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import TargetPolicy
-from bot.probes.registry import PROBES
 from bot.probes.settings import Direction, client_settings
 from bot.probes.sweep import Sweep, SweepResult
 from bot.probes.tls import client_context
+from bot.registry import PROBES
 
 log = logging.getLogger(__name__)
 

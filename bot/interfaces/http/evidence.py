@@ -24,7 +24,7 @@ from bot.ids import diagnosis_codes
 from bot.interfaces.http.validation import Problem
 from bot.probes.job import ProbeJob, foreign_targets, job_hosts, job_targets
 from bot.probes.model import Check, ProbeReport
-from bot.probes.registry import PROBES
+from bot.registry import PROBES
 
 REPORT_KEYS = frozenset({"name", "target", "outcome", "checks", "diagnoses", "facts", "notes",
                          "provider", "vantage"})
