@@ -26,6 +26,7 @@ import yaml
 from bot.flows.loader import load_flows
 from bot.flows.model import Flow, FlowSet
 from tests.peers import MailWorld, WorldOptions
+from tests.peers.dovecot_faults import APPPW, BUSY, FULL
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
@@ -57,6 +58,11 @@ WORLDS: dict[str, dict[str, Any]] = {
     "cram_md5": {"smtp_mechanisms": ("CRAM-MD5",)},
     "relay_open": {"relay": "open"},
     "pop3_locked": {"pop3_locked": True},
+    # issue 12: real peers with the new faults (tests/peers/dovecot_faults.py, smtp.py)
+    "app_password": {"app_password_required": True, "fault_dovecot": True},
+    "faults": {"fault_dovecot": True},
+    "blocklisted": {"blocklisted": True},
+    "too_many": {"smtp_too_many": True},
 }
 
 # Answers that point the client at a fault of the healthy world ("$name" = world.ports[name]).
@@ -77,6 +83,12 @@ POP3_LOCKED = {"incoming_protocol": "pop3", "incoming_server": "pop.example.test
 POP3_OK = {"incoming_protocol": "pop3", "incoming_server": "pop.example.test",
            "incoming_port": "$pop3s", "incoming_security": "ssl"}
 NO_AUTH = {"outgoing_auth": "false"}
+# the fault Dovecot's accounts: app-password reason, full quota, connection limit reached
+IN_APPPW = {"email": APPPW, "username": APPPW, "incoming_port": "$faults_imaps"}
+IN_FULL = {"email": FULL, "username": FULL, "incoming_port": "$faults_imaps"}
+IN_BUSY = {"email": BUSY, "username": BUSY, "incoming_port": "$faults_imaps"}
+OUT_PLAIN = {"outgoing_security": "none"}  # the submission port wants STARTTLS first
+IN_PLAIN = {"incoming_port": "$imap", "incoming_security": "none"}  # LOGINDISABLED
 
 
 @dataclass(frozen=True)
@@ -114,8 +126,39 @@ def _side_cases(flow: str, side: str, stdin_in: str = "", stdin_out: str = "") -
     ]
 
 
+def _new_fault_cases(flow: str, receiving: str = "", sending: str = "",
+                     sides: str = "both") -> list[Case]:
+    """Issue 12's faults: incoming ones on the receiving side, the DNSBL on sending."""
+    if sides == "out":
+        return [
+            Case(flow, "auth_app_password_required", "app_password", stdin=sending),
+            Case(flow, "encryption_required", answers=OUT_PLAIN, stdin=sending),
+            Case(flow, "sender_blocklisted", "blocklisted", stdin=sending),
+            Case(flow, "too_many_connections", "too_many", stdin=sending),
+        ]
+    cases = [
+        Case(flow, "auth_app_password_required", "app_password", answers=IN_APPPW,
+             stdin=receiving),
+        Case(flow, "encryption_required", answers=IN_PLAIN, stdin=receiving),
+        Case(flow, "mailbox_over_quota", "faults", answers=IN_FULL, stdin=receiving),
+        Case(flow, "too_many_connections", "faults", answers=IN_BUSY, stdin=receiving),
+    ]
+    if sides == "both":
+        cases.append(Case(flow, "sender_blocklisted", "blocklisted", stdin=sending))
+    return cases
+
+
 def _cases() -> list[Case]:
     cases: list[Case] = []
+    cases += _new_fault_cases("outbox_stuck", sides="out")
+    cases += _new_fault_cases("cannot_receive", sides="in")
+    for flow, receiving, sending in (
+        ("auth_failed", "receiving\n", "sending\n"),
+        ("connection_timeout", "receiving\n", "sending\n"),
+        ("certificate_warning", "receiving\n", "sending\n"),
+        ("account_setup", "yes\n", "yes\n"),
+    ):
+        cases += _new_fault_cases(flow, receiving, sending)
     # outgoing-only flow
     cases += _side_cases("outbox_stuck", "out")
     cases += [
@@ -296,10 +339,9 @@ def reachable_diagnoses(flowset: FlowSet, flow: Flow, seen: set[str] | None = No
 
 # Codes of issue 12 that no probe produces yet: their fix texts are proven with played-back
 # reports (tests/test_check_server.py) until a real peer produces them and a case joins CASES.
-AWAITING_PRODUCER = frozenset({
-    "auth_app_password_required", "encryption_required", "too_many_connections",
-    "mailbox_over_quota", "sender_blocklisted", "ipv6_path_broken",
-})
+# ipv6_path_broken is produced by a real peer inside a network namespace the test creates
+# (tests/test_ipv6_path.py); the chat matrix runs in the host namespace, so it waits here.
+AWAITING_PRODUCER = frozenset({"ipv6_path_broken"})
 
 
 def test_every_reachable_pair_has_a_case() -> None:

@@ -225,6 +225,12 @@ async def _read_caps(rec: _Recorder, session: Session, timeout: float, base: dic
     except (StepFailed, TimeoutError) as exc:
         what = "capabilities" if stage == "greeting" else "capabilities after STARTTLS"
         failure = _as_step(exc, what, timeout)
+        named = meaning(failure.detail) if failure.kind == "refused" else None
+        if named is not None:  # e.g. EHLO answered 421 "too many connections"
+            rec.done(session.protocol, "fail", f"{failure.detail} ({named.explanation})",
+                     failure.kind, named.diagnosis)
+            return _result(rec, stage, base, problem=failure.kind, reply=failure.detail,
+                           diagnosis=named.diagnosis)
         rec.done(session.protocol, "fail", failure.detail, failure.kind)
         return _result(rec, stage, base, problem=failure.kind)
 

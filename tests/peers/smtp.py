@@ -26,6 +26,8 @@ BASIC_AUTH_DISABLED = "535 5.7.139 Authentication unsuccessful, basic authentica
 # Gmail's reply to a correct password on an account with 2-step verification
 APP_PASSWORD_REQUIRED = ("534 5.7.9 Application-specific password required. Learn more at "
                          "https://support.google.com/mail/?p=InvalidSecondFactor")
+# a server over its per-client connection limit (Postfix smtpd_client_connection_count_limit)
+TOO_MANY = "421 4.7.0 Too many concurrent SMTP connections from this IP; try again later"
 # Postfix `reject_rbl_client zen.spamhaus.org` as seen by a listed client
 DNSBL_REPLY = ("554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using "
                "zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1")
@@ -44,6 +46,7 @@ class SmtpSettings:
     app_password_required: bool = False  # the correct password gets 534 5.7.9 (Gmail)
     blocklisted: bool = False  # MAIL FROM gets a DNSBL refusal (Postfix + Spamhaus)
     relay_starttls: bool = True  # the relay (port 25 style) listener offers STARTTLS
+    too_many: bool = False  # EHLO answered 421 4.7.0 too many connections (aiosmtpd EHLO hook)
     local_domain: str = "example.test"
     greeting_host: str = "smtp.example.test"  # the name in the 220 greeting and EHLO reply
     echo_auth: bool = False  # a failed AUTH's 535 quotes the login back (base64 PLAIN blob)
@@ -90,6 +93,14 @@ class _Handler:
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
         self.settings.auth_attempts.append("<xoauth2>")
         return AuthResult(success=False, handled=False, message="535 5.7.3 Bad token")
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        # aiosmtpd's documented EHLO hook: a server over its per-IP connection limit
+        if self.settings.too_many:
+            return [TOO_MANY]
+        session.host_name = hostname
+        return responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

@@ -56,6 +56,7 @@ class WorldOptions:
     app_password_required: bool = False  # SMTP AUTH answers the right password 534 5.7.9
     blocklisted: bool = False  # SMTP MAIL FROM answers a Spamhaus DNSBL refusal
     relay_starttls: bool = True  # False: the relay port speaks plain SMTP only (no STARTTLS)
+    smtp_too_many: bool = False  # SMTP EHLO answers 421 4.7.0 too many connections
     pop3_locked: bool = False  # the catalogue's POP3S entry is a server whose mailbox is in use
     oauth_only: bool = False  # the XML lists only OAuth2 authentication
     dovecot: bool = True  # False: no POP3/IMAP (faster start, no Dovecot needed)
@@ -139,6 +140,7 @@ class MailWorld:
         self.smtp.app_password_required = self.options.app_password_required
         self.smtp.blocklisted = self.options.blocklisted
         self.smtp.relay_starttls = self.options.relay_starttls
+        self.smtp.too_many = self.options.smtp_too_many
         self.zone.down = self.options.dns_down
         if self.options.dovecot:
             self.dovecot = shared_dovecot(
