@@ -17,6 +17,7 @@ from bot.flows.loader import FlowDirs, read_flow_dirs, sorted_problems
 from bot.flows.model import Flow, FlowSet
 from bot.flows.yamlsafe import LineDict, LineList, plain
 from bot.matcher import Matcher, MatchSpec, Vocabulary
+from bot.reading import error_symptom, pasted_symptom
 
 
 def read(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
@@ -59,7 +60,9 @@ def matcher_for(flowset: FlowSet) -> Matcher:
         except ValueError as exc:
             raise FlowError([FlowProblem(flow.file, _match_line(flow, exc), str(exc))]
                             ) from exc
-    return Matcher(specs, _vocabulary(flowset))
+    # The error catalogue (bot/data/errors.yaml): a pasted error counts for its flow, and a
+    # line that is only a pasted error goes to it.
+    return Matcher(specs, _vocabulary(flowset), errors=error_symptom, pasted=pasted_symptom)
 
 
 def _match_problems(flow: Flow) -> list[FlowProblem]:

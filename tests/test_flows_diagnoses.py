@@ -35,7 +35,7 @@ DESKBOT = [sys.executable, "-m", "bot"]
 # What a customer would first type, per flow (the matcher picks the flow from it).
 MESSAGES: dict[str, str] = {
     "outbox_stuck": "my emails are stuck in the outbox and will not send",
-    "outgoing_rejected": "my emails bounce back saying relay access denied",
+    "outgoing_rejected": "my emails bounce back as undeliverable",
     "auth_failed": "my mail app keeps asking for my password",
     "connection_timeout": "my mail app says the connection to the server timed out",
     "cannot_receive": "I am not receiving any new emails in my inbox",

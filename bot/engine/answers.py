@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
+from importlib import resources
 from typing import Literal
+
+import yaml
+from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.flows.model import ClientSteps
 
@@ -31,9 +36,12 @@ _REPAIR_INDEX = {phrase: kind for kind, phrases in _REPAIRS.items() for phrase i
 
 _YES = frozenset({"yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "right",
                   "true", "affirmative", "certainly", "absolutely", "definitely", "please",
-                  "si", "sí", "ja", "oui", "da", "👍", "✅", "yess", "yea", "ya", "go"})
+                  "si", "sí", "ja", "oui", "da", "👍", "✅", "yess", "yea", "ya", "go",
+                  # a setting's state: "it's on", "enabled", "ticked"
+                  "on", "enabled", "checked", "ticked", "yesss", "ofc", "indeed"})
 _NO = frozenset({"no", "n", "nope", "nah", "false", "negative", "never", "not", "don't",
-                 "dont", "nein", "non", "👎", "❌", "nö"})
+                 "dont", "nein", "non", "👎", "❌", "nö", "off", "disabled", "unchecked",
+                 "unticked", "nop", "noo"})
 _PROTOCOLS = {"pop": "pop3", "pop3": "pop3", "imap": "imap", "imap4": "imap", "imaps": "imap",
               "pop3s": "pop3", "pops": "pop3"}
 # Mail apps label implicit TLS "SSL", "SSL/TLS" or "TLS/SSL", and STARTTLS "STARTTLS" or just
@@ -93,7 +101,7 @@ def parse_yesno(text: str) -> str | None:
     words = words_of(text).replace("n't", " not").split()
     yes = any(w in _YES for w in words[:3])
     no = any(w in _NO for w in words[:3])
-    if words[:2] in (["of", "course"], ["go", "ahead"]):
+    if words[:2] in (["of", "course"], ["go", "ahead"]) or words[:3] == ["i", "think", "so"]:
         yes = True
     if yes == no:
         return None
@@ -148,18 +156,107 @@ def parse_protocol(text: str) -> str | None:
 
 
 def parse_choice(text: str, choices: Sequence[tuple[str, str]]) -> str | None:
-    """A choice by number, value, label or synonym."""
+    """A choice in the customer's words: its number or an ordinal ("the first one", "2nd"),
+    its value or label, any phrase of its label or of its synonyms (bot/data/choice-words.yaml),
+    or the content words of its label, with light typos forgiven. None when no option, or
+    more than one equally, fits."""
     words = words_of(text)
-    digits = words.rstrip(")").lstrip("#")
-    if digits.isdigit() and 1 <= int(digits) <= len(choices):
-        return choices[int(digits) - 1][0]
+    if (index := _ordinal(words, len(choices))) is not None:
+        return choices[index][0]
     for value, label in choices:
-        if words in (value.lower(), words_of(label)) or words in _SYNONYMS.get(value, ()):
+        if words in (value.lower(), words_of(label)) or words in _synonyms(value):
             return value
-    hits = {value for value, label in choices
-            if _inside(words_of(label), words) or _inside(value.lower(), words)
-            or any(_inside(s, words) for s in _SYNONYMS.get(value, ()))}
-    return hits.pop() if len(hits) == 1 else None
+    repaired = _repair_typos(words, choices)
+    spans = {v: _phrase_span(repaired, v, label) for v, label in choices}
+    hits = {v: span for v, span in spans.items() if span is not None}
+    if hits:
+        # The longest phrase wins when it covers the others ("sending and receiving" → both);
+        # options named side by side ("spam or relay") are no answer.
+        best = max(hits, key=lambda v: hits[v][1] - hits[v][0])
+        start, end = hits[best]
+        if all(s >= start and e <= end for v, (s, e) in hits.items() if v != best):
+            return best
+        return None
+    return _best(repaired, choices, _word_score)
+
+
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+             "4th": 4, "fifth": 5, "5th": 5, "one": 1, "two": 2, "three": 3, "four": 4}
+_ORDINAL = re.compile(r"^(?:(?:the|option|number|no|choice|nr|#)\s*)*(\d+|[a-z0-9]+)"
+                      r"(?:\s*(?:one|option|choice|\)|\.))?$")
+_FILLER = frozenset({"the", "a", "an", "it", "its", "it's", "is", "says", "say", "said", "was",
+                     "i", "my", "when", "or", "and", "of", "to", "for", "on", "in", "with",
+                     "that", "this", "one", "just", "mostly", "like", "something", "am",
+                     "error", "message", "bounce", "about", "/", "-", "server"})
+
+
+def _ordinal(words: str, count: int) -> int | None:
+    found = _ORDINAL.match(words.rstrip(")").lstrip("#").strip())
+    if found is None:
+        return None
+    token = found.group(1)
+    number = int(token) if token.isdigit() else _ORDINALS.get(token)
+    if words.startswith("the last") or words == "last":
+        number = count
+    return number - 1 if number is not None and 1 <= number <= count else None
+
+
+@cache
+def _choice_words() -> dict[str, tuple[str, ...]]:
+    text = resources.files("bot.data").joinpath("choice-words.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)["choices"]
+    return {str(k): tuple(words_of(str(w)) for w in v) for k, v in data.items()}
+
+
+def _synonyms(value: str) -> tuple[str, ...]:
+    return _SYNONYMS.get(value, ()) + _choice_words().get(value, ())
+
+
+def _phrases(value: str, label: str) -> tuple[str, ...]:
+    parts = re.split(r"\s*(?:/|,|\(|\)|\bor\b)\s*", words_of(label))
+    return tuple(p for p in (*parts, value.lower(), *_synonyms(value)) if p and p not in _FILLER)
+
+
+def _phrase_span(words: str, value: str, label: str) -> tuple[int, int] | None:
+    """Where the longest phrase of an option occurs in the words (None: nowhere)."""
+    best: tuple[int, int] | None = None
+    for phrase in _phrases(value, label):
+        found = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", words) if phrase else None
+        if found and (best is None or found.end() - found.start() > best[1] - best[0]):
+            best = (found.start(), found.end())
+    return best
+
+
+def _word_score(words: str, value: str, label: str) -> float:
+    mine = {w for p in _phrases(value, label) for w in p.split()} - _FILLER
+    return len(mine & set(words.split()))
+
+
+def _best(words: str, choices: Sequence[tuple[str, str]],
+          score: Callable[[str, str, str], float]) -> str | None:
+    scored = sorted(((score(words, v, label), v) for v, label in choices), reverse=True)
+    if not scored or scored[0][0] <= 0:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None
+    return scored[0][1]
+
+
+def _repair_typos(words: str, choices: Sequence[tuple[str, str]]) -> str:
+    """Each word of five or more letters that is one edit (two from nine letters) from a word
+    of the options, replaced by it ("recieving" → "receiving", "blacklsited" → "blacklisted")."""
+    known = {w for v, label in choices for p in _phrases(v, label) for w in p.split()}
+    out = []
+    for word in words.split():
+        if len(word) >= 5 and word.isalpha() and word not in known:
+            limit = 2 if len(word) >= 9 else 1
+            near = sorted((DamerauLevenshtein.distance(word, k, score_cutoff=limit), k)
+                          for k in known if len(k) >= 5 and k[0] == word[0])
+            near = [(d, k) for d, k in near if d <= limit]
+            if near and (len(near) == 1 or near[0][0] < near[1][0]):
+                word = near[0][1]
+        out.append(word)
+    return " ".join(out)
 
 
 def _inside(phrase: str, words: str) -> bool:

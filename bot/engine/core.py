@@ -159,6 +159,33 @@ class Engine:
         domain = email.rpartition("@")[2].lower()
         return self._catalog.lookup(domain) if self._catalog else None
 
+    def provider_stated(self, slots: Mapping[str, str]) -> Provider | None:
+        """The provider the customer named without an address: by a server host name they
+        gave ("smtp.centurylink.net"), or by name ("my CenturyLink account", "my Gmail")."""
+        if self._catalog is None:
+            return None
+        for slot in ("outgoing_server", "incoming_server"):
+            if (host := slots.get(slot)) and (found := self._catalog.provider_for_host(host)):
+                return found
+        name = slots.get("said.provider_name", "").lower()
+        if not name:
+            return None
+        for tld in ("com", "net"):
+            if found := self._catalog.lookup(f"{name}.{tld}"):
+                return found
+        return self._names.get(name)
+
+    @cached_property
+    def _names(self) -> dict[str, Provider]:
+        """Providers by their short name, lower case ("centurylink", "gmail")."""
+        catalog = self._catalog
+        names: dict[str, Provider] = {}
+        for provider in catalog.providers if catalog else ():
+            key = provider.short_name.lower().replace(" ", "")
+            if len(key) >= 3:
+                names.setdefault(key, provider)
+        return names
+
     @cached_property
     def _catalog(self) -> Catalog | None:
         try:

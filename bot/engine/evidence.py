@@ -80,7 +80,7 @@ class CustomerEvidence(_Base):
                     for c in report.checks:
                         observer.check_finished(c)
                 params = {**check.params, "vantage": "customer"}
-                self._record_probe(node, params, report, "customer")
+                report = self._record_probe(node, params, report, "customer")
                 from bot.engine.walk import _probe_label
 
                 await self._advance(_probe_label(node, report))

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bot.engine import texts
+from bot.engine import listen, secrets, texts
 from bot.engine.answers import (
     MAX_LINE,
     clean_line,
@@ -65,6 +65,7 @@ class Session(CustomerEvidence, FlowWalk):
         self.history: list[dict[str, Any]] = []
         self.pending: dict[str, Any] = {}
         self.input_ended = False
+        self.forgot_secret = False  # this turn redacted an earlier line (stores erase copies)
         self._out: list[BotMessage] = []
         self._lock = asyncio.Lock()
         self._observer: ProbeObserver | None = None
@@ -139,7 +140,7 @@ class Session(CustomerEvidence, FlowWalk):
             "outcome": self.outcome.to_dict() if self.outcome else None,
             "question": _question_dict(self.question), "misses": self.misses,
             "history": list(self.history), "pending": dict(self.pending),
-            "input_ended": self.input_ended,
+            "input_ended": self.input_ended, "forgot_secret": self.forgot_secret,
         }
 
     def _snapshot(self) -> dict[str, Any]:
@@ -170,7 +171,14 @@ class Session(CustomerEvidence, FlowWalk):
 
     async def _handle(self, raw: str) -> None:
         secret = self.question is not None and self.question.secret and self.phase == "flow"
+        self.forgot_secret = False
         text, cut = clean_line(raw)
+        if not secret and secrets.matches(raw, self._secrets.values()):
+            # The password again, where no password was asked: never kept, never read.
+            self.turns.append(dict(secrets.REDACTED_TURN))
+            self._bot("text", texts.SECRET_NOT_KEPT)
+            self._reask()
+            return
         if secret:
             self.turns.append({"role": "user", "text": None, "redacted": True})
         else:
@@ -187,6 +195,8 @@ class Session(CustomerEvidence, FlowWalk):
             self._bot("text", texts.EMPTY)
             self._reask()
             return
+        if not secret and repair is None:
+            self._hear(text)
         handlers = {"describe": self._on_describe, "clarify": self._on_clarify,
                     "flow": self._on_flow, "switch": self._on_switch,
                     "offer_human": self._on_offer_human}
@@ -197,6 +207,10 @@ class Session(CustomerEvidence, FlowWalk):
             await self._go_back()
             return
         await handlers[self.phase](raw if secret else text, repair == "unknown")
+
+    def _hear(self, text: str) -> None:
+        asked = self.question.slot if self.question is not None and self.phase == "flow" else None
+        listen.hear(self.slots, text, self.engine.clients.aliases, asked)
 
     async def _after_end(self, repair: str | None) -> None:
         if repair == "restart":

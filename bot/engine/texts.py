@@ -41,6 +41,11 @@ TAKING_UNKNOWN = "No problem, I'll work it out without that."
 CANNOT_GO_BACK = "There is no earlier question to go back to."
 GOING_BACK = "Going back to the previous question."
 RESTART = "Let's start over. What is going wrong with your e-mail?"
+ALSO_NOTICED = "Also noticed, comparing your app's settings with {name}'s:"
+SECRET_NOT_KEPT = (
+    "That looks like your password, so I did not keep it. Please don't type it here unless I "
+    "ask for it (then the input is hidden)."
+)
 HUMAN_ASKED = "I'll pass you to a person."
 HANDOFF_TAIL = (
     "A support agent will take over; they will see what we covered and every check I ran, "

@@ -11,12 +11,20 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.diagnoses import parse as parse_diagnosis
-from bot.engine import texts
+from bot.engine import compare, listen, secrets, texts
 from bot.engine.answers import label_value, store_value
 from bot.engine.handoff import build_package, evidence_codes
 from bot.engine.machine import Facts
 from bot.engine.templates import TemplateContext, settings_table
-from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply, Status
+from bot.engine.values import (
+    BotMessage,
+    Choice,
+    Outcome,
+    Question,
+    Reply,
+    SettingsRow,
+    Status,
+)
 from bot.errors import EngineError
 from bot.flows.model import Node
 from bot.probes.model import ProbeObserver, ProbeReport
@@ -48,6 +56,8 @@ class FlowWalk:
     misses: int
     history: list[dict[str, Any]]
     pending: dict[str, Any]
+    context: dict[str, str]
+    forgot_secret: bool
     _out: list[BotMessage]
     _observer: ProbeObserver | None
 
@@ -129,23 +139,27 @@ class FlowWalk:
     def _fill(self, node: Node, value: str) -> None:
         if node.slot in SECRET_SLOTS:
             self._secrets[node.slot] = value
+            if secrets.forget(value, self.turns, self.slots, self.history, self.context):
+                self.forgot_secret = True  # the next save must erase older copies
         else:
             self.slots[node.slot] = store_value(node.slot, node.type, value)
 
     async def _probe(self, node: Node) -> str:
         if node.text:
             self._bot("text", self._render(node.text))
-        params = {**self.slots, **self._secrets}
+        params = {**listen.probe_params(self.slots), **self._secrets}
         params.update({k: self._render(v) for k, v in node.params.items()})
         params["vantage"] = self.engine.vantage
         report = await self.engine.run_probe(node.probe, params, self._observer)
-        self._record_probe(node, params, report, self.engine.vantage)
+        report = self._record_probe(node, params, report, self.engine.vantage)
         return _probe_label(node, report)
 
     def _record_probe(self, node: Node, params: dict[str, str], report: ProbeReport,
-                      vantage: str) -> None:
+                      vantage: str) -> ProbeReport:
         """Keep a probe's report as evidence and as a turn (with where it ran and the call
-        stack, so a check repeated from the customer's computer continues from here)."""
+        stack, so a check repeated from the customer's computer continues from here).
+        Returns the evidence: the report, or the customer's pasted reply where the report
+        could not decide (bot.engine.listen)."""
         report = dataclasses.replace(report, vantage=vantage)
         self.evidence.append(report)
         shown = {k: v for k, v in params.items() if k not in SECRET_SLOTS}
@@ -155,11 +169,22 @@ class FlowWalk:
                            "stack": [list(s) for s in self.stack],
                            "login": bool(params.get("password"))})
         self._out.append(BotMessage("probe", _probe_line(report), evidence=(report,)))
+        entry = listen.reply_decides(node.probe, report.outcome, self.slots, vantage,
+                                     frozenset(node.on), "password" in self._secrets)
+        if entry is not None:  # the probe could not decide; the customer's pasted reply does
+            report = listen.as_reply_evidence(report, entry, self.slots.get(listen.QUOTE, ""))
+            self.evidence[-1] = report
+        return report
 
     def _resolve(self, node: Node) -> None:
         context = self._templates()
         text = context.render(node.text) if node.text else texts.RESOLVED_DEFAULT
+        reply_based = any(r.facts.get("basis") == "reply" and r.outcome == node.diagnosis
+                          for r in self.evidence)
+        if lead := listen.lead(node.diagnosis, reply_based, self.slots):
+            text = f"{lead}\n\n{text}"
         rows = context.settings_rows(node.settings) if node.settings else ()
+        text, rows = self._also_noticed(context, text, rows, node.diagnosis)
         if rows:
             text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         # diagnoses.yaml: no evidence, no code. Even `ok` needs a probe that found every
@@ -175,7 +200,27 @@ class FlowWalk:
                   headline=code.headline if code else None)
         self._end("resolved", node.diagnosis if proven else None)
 
+    def _also_noticed(self, context: TemplateContext, text: str, rows: tuple[SettingsRow, ...],
+                      diagnosis: str | None = None) -> tuple[str, tuple[SettingsRow, ...]]:
+        """The customer's settings against the catalogue: each difference the fix does not
+        already name, as "also noticed", with the provider's table for that side."""
+        found = compare.also_noticed(self.slots, context.provider, diagnosis)
+        if not found or context.provider is None:
+            return text, rows
+        name = context.provider.short_name or context.provider.name
+        text += "\n\n" + texts.ALSO_NOTICED.format(name=name) + "\n" + "\n".join(
+            f"- {d.sentence}" for d in found)
+        have = {row.side.lower() for row in rows}
+        for side in dict.fromkeys(d.side for d in found):
+            if side not in have:
+                rows += context.settings_rows(side)
+        return text, rows
+
     def _handoff(self, text: str, *, reason: str) -> None:
+        context = self._templates()
+        text, rows = self._also_noticed(context, text, ())
+        if rows:
+            text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         package = build_package(self.flow_id, reason, self.slots, self.evidence)
         self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package)
         self._end("handoff", None)
@@ -188,7 +233,7 @@ class FlowWalk:
 
     def _ask(self, node: Node, *, record: bool = True) -> None:
         choices = tuple(Choice(v, label) for v, label in node.choices)
-        prompt = self._render(node.prompt)
+        prompt = listen.confirm_prompt(node.slot, self.slots) or self._render(node.prompt)
         question = Question(node.slot, node.type, prompt, choices, node.type == "secret")
         if record and (not self.history or self.history[-1]["node"] != node.name
                        or self.history[-1]["current"] != self.current):
@@ -229,6 +274,8 @@ class FlowWalk:
         provider = next((r.provider for r in reversed(self.evidence) if r.provider), None)
         if provider is None and self.slots.get("email"):
             provider = self.engine.provider_for(self.slots["email"])
+        if provider is None and not self.slots.get("email"):
+            provider = self.engine.provider_stated(self.slots)
         title = self.engine.title(self.flow_id) if self.flow_id else ""
         return TemplateContext(self.slots, provider, self.evidence, self.engine.clients,
                                title, self.flow_id or "")

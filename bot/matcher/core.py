@@ -35,6 +35,7 @@ FULL_CONTEXT = 0.5  # e-mail words weighing this much keep all of it
 SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem ("outbox")
 WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
+PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
 WORKS = "ok:"  # marks the words of the working side of a contrast (see _mark_contrast)
 MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
@@ -117,11 +118,15 @@ class Matcher:
         specs: Mapping[str, MatchSpec],
         vocabulary: Vocabulary,
         errors: ErrorLookup | None = None,
+        pasted: ErrorLookup | None = None,
     ) -> None:
         self.vocabulary = vocabulary
         self.specs: Mapping[str, MatchSpec] = dict(specs)
         self.ids: tuple[str, ...] = tuple(sorted(specs))
         self._errors = errors
+        # A line that is ONLY a pasted error (no words of the customer's own): its flow, as
+        # the error catalogue says, decides (bot/data/errors.yaml).
+        self._pasted_only = pasted
         flow_words = {
             word
             for spec in specs.values()
@@ -168,7 +173,8 @@ class Matcher:
         )[:MAX_CANDIDATES]
 
     @classmethod
-    def from_flows_dir(cls, path: Path | str, errors: ErrorLookup | None = None) -> Matcher:
+    def from_flows_dir(cls, path: Path | str, errors: ErrorLookup | None = None,
+                       pasted: ErrorLookup | None = None) -> Matcher:
         """Read `id`, `title` and `match` of every flow in a folder, plus `_vocabulary.yaml`.
 
         Raises ValueError naming the file when a match block or the vocabulary is malformed.
@@ -186,7 +192,7 @@ class Matcher:
                 specs[str(raw["id"])] = MatchSpec.from_mapping(raw.get("match") or {}, title=title)
             except ValueError as exc:
                 raise ValueError(f"{file}: {exc}") from exc
-        return cls(specs, Vocabulary.load(folder / "_vocabulary.yaml"), errors)
+        return cls(specs, Vocabulary.load(folder / "_vocabulary.yaml"), errors, pasted)
 
     def normalize(self, text: str) -> list[str]:
         """Canonical tokens: spelling repaired, synonyms applied."""
@@ -195,6 +201,10 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """Classify one utterance."""
+        pasted = self._pasted_only(text) if self._pasted_only is not None else None
+        if pasted in self.specs:
+            assert pasted is not None
+            return MatchResult(text, pasted, (Candidate(pasted, PASTED_SCORE),))
         language = self.vocabulary.language(tokenize(text))
         if language is not None:
             return MatchResult(text, "none", (), language=language)

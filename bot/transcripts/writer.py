@@ -100,7 +100,8 @@ def _context_secrets(session: Any) -> list[str]:
     if not isinstance(held, Mapping):
         return []
     turns = plain_turns(getattr(session, "turns", ()))
-    if any(t.get("redacted") for t in turns):
+    # A password typed where none was asked ("misplaced") is no answer to the question.
+    if any(t.get("redacted") and not t.get("misplaced") for t in turns):
         return []
     return sorted(k for k in held if k in SECRET_SLOTS and held[k])
 

@@ -188,7 +188,9 @@ class ChatService:
         state = scrub(raw, session_secrets(session))
         saved = {**state, LAST_MESSAGE: last} if last is not None else state
         await self.store.save(session_id, StoredSession(rev=rev, state=saved))
-        if state is not raw:  # a secret learnt late was in an earlier version: shred it
+        # a secret learnt late was in an earlier version (scrubbed now, or a misplaced line
+        # the engine forgot this turn): shred it
+        if state is not raw or raw.get("forgot_secret"):
             await self.store.shred()
         if getattr(session, "outcome", None) is None:
             self.live.put(session_id, rev, session)

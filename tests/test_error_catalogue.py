@@ -1,0 +1,147 @@
+"""The error catalogue (bot/data/errors.yaml): validated data, a pure reader, matcher routing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.errors import FlowError
+from bot.ids import diagnosis_codes, symptom_ids
+from bot.reading import load_errors, pasted_error, read_errors
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED = ROOT / "bench" / "data" / "pasted-errors.yaml"
+
+
+def test_bundled_catalogue_has_80_sourced_patterns() -> None:
+    catalogue = load_errors()
+    assert len(catalogue) >= 80
+    for entry in catalogue.entries:
+        assert entry.source.strip() and entry.meaning.strip()
+        assert entry.symptom in symptom_ids()
+        assert set(entry.hypotheses) <= diagnosis_codes()
+
+
+@pytest.mark.parametrize(
+    ("text", "diagnosis"),
+    [
+        ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+         "auth_oauth_required"),
+        ("534-5.7.9 Application-specific password required. Learn more at "
+         "https://support.google.com/mail/?p=InvalidSecondFactor", "auth_app_password_required"),
+        ("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+         "sender_blocklisted"),
+        ("-ERR [IN-USE] Unable to lock maildrop: Mailbox is locked by POP server",
+         "mailbox_locked"),
+        ("530 5.7.0 Must issue a STARTTLS command first", "encryption_required"),
+        ("NO [OVERQUOTA] Quota exceeded (mailbox for user is full)", "mailbox_over_quota"),
+    ],
+)
+def test_decisive_texts_prove_their_diagnosis(text: str, diagnosis: str) -> None:
+    best = load_errors().best(text)
+    assert best is not None and best.decisive
+    assert best.entry.diagnosis == diagnosis
+
+
+def test_a_wrong_password_reply_is_a_hypothesis_not_a_proof() -> None:
+    best = load_errors().best("535 5.7.139 Authentication unsuccessful, the user credentials "
+                              "were incorrect.")
+    assert best is not None and not best.decisive
+    assert best.entry.hypotheses[0] == "auth_wrong_password"
+
+
+def test_ordinary_sentences_match_nothing() -> None:
+    catalogue = load_errors()
+    for text in ("my mail is stuck in the outbox", "how do I set up my new iPhone",
+                 "it worked yesterday", ""):
+        assert catalogue.find(text) == ()
+
+
+def test_every_example_and_labelled_text_survives_the_literal_prefilter() -> None:
+    """The fast path (substring pre-filter) must never hide a regex match."""
+    catalogue = load_errors()
+    texts = [str(i["text"]) for i in yaml.safe_load(LABELLED.read_text())["items"]]
+    raw = yaml.safe_load((ROOT / "bot" / "data" / "errors.yaml").read_text())["errors"]
+    texts += [str(item["example"]) for item in raw]
+    for text in texts:
+        slow = [e.id for e in catalogue.entries if e.pattern.search(text)]
+        assert [m.entry.id for m in catalogue.find(text)] == slow, text
+
+
+BAD = """\
+errors:
+  - id: fine
+    pattern: 'Relaying denied'
+    symptom: outgoing_rejected
+    hypotheses: [smtp_auth_required]
+    meaning: "m"
+    source: "RFC 5321"
+    example: "550 5.7.1 Relaying denied"
+  - id: broken_regex
+    pattern: '5\\.7\\.(139'
+    symptom: auth_failed
+    hypotheses: []
+    meaning: "m"
+    source: "s"
+    example: "x"
+  - id: wrong_ids
+    pattern: 'zzz'
+    symptom: no_such_symptom
+    hypotheses: [auth_wrong_passwrd]
+    meaning: "m"
+    source: "s"
+    example: "does not match"
+  - id: no_source
+    pattern: 'yyy'
+    symptom: auth_failed
+    hypotheses: []
+    meaning: "m"
+    example: "yyy"
+"""
+
+
+def test_a_bad_entry_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "errors.yaml"
+    path.write_text(BAD, encoding="utf-8")
+    with pytest.raises(FlowError) as caught:
+        read_errors(path)
+    lines = str(caught.value).splitlines()
+    assert any(line.startswith(f"{path}:10: ") and "not a valid regex" in line
+               for line in lines), lines
+    assert any(line.startswith(f"{path}:18: ") and "no_such_symptom" in line for line in lines)
+    assert any(line.startswith(f"{path}:19: ") and "auth_wrong_passwrd" in line
+               for line in lines)
+    assert any("does not match the pattern" in line for line in lines)
+    assert any(line.startswith(f"{path}:23: ") and "missing key 'source'" in line
+               for line in lines)
+    assert not any("'fine'" in line for line in lines)
+
+
+def test_a_pasted_error_alone_is_recognised_but_a_story_is_not() -> None:
+    assert pasted_error("550 5.7.1 Relaying denied") is not None
+    assert pasted_error("I get 550 5.7.1 Relaying denied when I send") is None
+
+
+def match(*texts: str) -> list[dict[str, object]]:
+    run = subprocess.run([sys.executable, "-m", "bot", "match"], input="\n".join(texts),
+                         capture_output=True, text=True, timeout=60, check=True)
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+def test_deskbot_match_routes_a_line_that_is_only_a_pasted_error() -> None:
+    results = match(
+        "550 5.7.1 Relaying denied",
+        "-ERR [IN-USE] Unable to lock maildrop",
+        "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+        "Cannot Verify Server Identity",
+        "0x800CCC0E",
+    )
+    assert [r["decision"] for r in results] == [
+        "outgoing_rejected", "cannot_receive", "auth_failed", "certificate_warning",
+        "connection_timeout",
+    ]
