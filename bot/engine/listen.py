@@ -36,9 +36,11 @@ _SIDE_SLOTS = {"outgoing": ("outgoing_server", "outgoing_port", "outgoing_securi
 
 
 def hear(slots: MutableMapping[str, str], text: str, apps: Mapping[str, str],
-         asked: str | None = None) -> None:
+         asked: str | None = None, choosing: bool = False) -> None:
     """Fill `slots` from one customer line (never the slot being asked: its answer parser
-    reads it). `apps` maps lower-case app aliases to client keys."""
+    reads it). `apps` maps lower-case app aliases to client keys. `choosing`: the line
+    answers a choice question, where an option's words ("relay denied") are a pick, not a
+    pasted reply; only a quoted code counts there."""
     found = extract(text, apps)
     for slot, value in found.slots.items():
         if slot != asked and slot not in slots:
@@ -49,7 +51,7 @@ def hear(slots: MutableMapping[str, str], text: str, apps: Mapping[str, str],
             slots[DOUBT + slot] = " or ".join(values)
     for fact, value in found.facts.items():
         slots.setdefault(SAID + fact, value)
-    evidence = [m for m in found.errors if m.quoted]
+    evidence = [m for m in found.errors if (m.coded if choosing else m.quoted)]
     if evidence and PASTED not in slots:
         slots[PASTED] = evidence[0].entry.id
         slots[QUOTE] = evidence[0].quote

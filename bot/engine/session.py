@@ -209,8 +209,9 @@ class Session(CustomerEvidence, FlowWalk):
         await handlers[self.phase](raw if secret else text, repair == "unknown")
 
     def _hear(self, text: str) -> None:
-        asked = self.question.slot if self.question is not None and self.phase == "flow" else None
-        listen.hear(self.slots, text, self.engine.clients.aliases, asked)
+        asked = self.question if self.question is not None and self.phase == "flow" else None
+        listen.hear(self.slots, text, self.engine.clients.aliases,
+                    asked.slot if asked else None, asked is not None and asked.type == "choice")
 
     async def _after_end(self, repair: str | None) -> None:
         if repair == "restart":

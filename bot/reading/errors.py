@@ -71,8 +71,12 @@ class ErrorMatch:
         """True when this reads as a message an app or server showed, not the customer's own
         description: decisive wording, a code, or a long stretch of an app's own sentence
         ("552 5.2.2 Mailbox full" is a reply, "my mailbox is full" a description)."""
-        return (self.decisive or self.length >= QUOTE_LENGTH
-                or _REPLY_MARK.search(self.quote) is not None)
+        return self.decisive or self.length >= QUOTE_LENGTH or self.coded
+
+    @property
+    def coded(self) -> bool:
+        """True when the quote carries a reply or error code (550, 5.7.1, 0x800CCC0E, [IN-USE])."""
+        return _REPLY_MARK.search(self.quote) is not None
 
 
 class ErrorCatalogue:
