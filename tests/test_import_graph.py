@@ -1,6 +1,6 @@
 """The package-level import graph follows the layering (STYLE.md, BRIEF):
 
-    interfaces → transcripts → engine → bundle → (flows, matcher, probes, catalog) → base
+    interfaces → transcripts → engine → bundle → (flows, matcher, probes, catalog, reading) → base
 
 Every `import bot.X` / `from bot.X import` in the source, lazy ones inside functions included,
 is an edge between two units (a sub-package of bot, or a top-level module); each edge must be
@@ -37,8 +37,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "flows": frozenset(),
     "probes": frozenset({"catalog"}),
     "sessions": frozenset(),
-    "bundle": frozenset({"flows", "matcher"}),
-    "engine": frozenset({"bundle", "flows", "matcher", "probes", "catalog"}),
+    # what customers type: the error catalogue and slot extraction (pure, data only)
+    "reading": frozenset(),
+    "bundle": frozenset({"flows", "matcher", "reading"}),
+    "engine": frozenset({"bundle", "flows", "matcher", "probes", "catalog", "reading"}),
     "transcripts": frozenset({"engine", "bundle", "flows", "matcher", "probes", "catalog"}),
     "interfaces": frozenset({"transcripts", "engine", "bundle", "flows", "matcher", "probes",
                              "catalog", "sessions"}),

@@ -16,9 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bot.errors import FlowError, FlowProblem
-from bot.flows.yamlsafe import LineDict, LineList, parse_yaml
 from bot.ids import diagnosis_codes, symptom_ids
+from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size
 
 # Slots an entry may fill: the flows' own choice slots and one CONTRACT slot.
 ENTRY_SLOTS: Mapping[str, frozenset[str]] = {
@@ -223,17 +225,11 @@ def read_errors(path: str | Path) -> ErrorCatalogue:
 
 def parse_errors(text: str, label: str) -> ErrorCatalogue:
     """Parse and validate catalogue YAML; every problem is reported, not only the first."""
-    data, problems = parse_yaml(text, label)
-    if problems:
-        raise FlowError(problems)
-    items = data.get("errors") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise FlowError([FlowProblem(label, 1, "expected a top-level `errors:` list")])
+    items, problems = _items(text, label)
     entries: list[ErrorEntry] = []
     seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        line = item.line if isinstance(item, LineDict) else _item_line(items, index)
-        entry, found = _entry(item, line, label)
+    for item, line, key_lines in items:
+        entry, found = _entry(item, line, label, key_lines)
         problems.extend(found)
         if entry is None:
             continue
@@ -247,7 +243,46 @@ def parse_errors(text: str, label: str) -> ErrorCatalogue:
     return ErrorCatalogue(entries)
 
 
-def _entry(item: Any, line: int, label: str) -> tuple[ErrorEntry | None, list[FlowProblem]]:
+Item = tuple[Any, int, dict[str, int]]  # an entry, its line, the line of each of its keys
+
+
+def _items(text: str, label: str) -> tuple[list[Item], list[FlowProblem]]:
+    """The `errors:` entries with their lines (safe YAML, alias bombs refused first)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None and expanded_size(root) > MAX_NODES:
+            raise YamlProblem(1, f"YAML expands to more than {MAX_NODES} nodes; refused")
+        data = yaml.safe_load(text)
+    except YamlProblem as exc:
+        raise FlowError([FlowProblem(label, exc.line, str(exc))]) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise FlowError([FlowProblem(label, line, f"not valid YAML: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise FlowError([FlowProblem(label, 1, f"not valid YAML: {exc}")]) from exc
+    nodes = _errors_node(root)
+    if not isinstance(data, dict) or not isinstance(data.get("errors"), list) or nodes is None:
+        raise FlowError([FlowProblem(label, 1, "expected a top-level `errors:` list")])
+    items: list[Item] = []
+    for item, node in zip(data["errors"], nodes.value, strict=True):
+        keys = {str(k.value): k.start_mark.line + 1 for k, _ in node.value} if isinstance(
+            node, yaml.MappingNode) else {}
+        items.append((item, node.start_mark.line + 1, keys))
+    return items, []
+
+
+def _errors_node(root: yaml.Node | None) -> yaml.SequenceNode | None:
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if key.value == "errors" and isinstance(value, yaml.SequenceNode):
+            return value
+    return None
+
+
+def _entry(item: Any, line: int, label: str,
+           key_lines: dict[str, int]) -> tuple[ErrorEntry | None, list[FlowProblem]]:
     if not isinstance(item, dict):
         return None, [FlowProblem(label, line, "an entry must be a mapping")]
     problems = [FlowProblem(label, line, msg) for msg in _shape_problems(item)]
@@ -257,7 +292,7 @@ def _entry(item: Any, line: int, label: str) -> tuple[ErrorEntry | None, list[Fl
     try:
         pattern = re.compile(str(item["pattern"]), re.IGNORECASE)
     except re.error as exc:
-        return None, [FlowProblem(label, _line(item, "pattern", line),
+        return None, [FlowProblem(label, key_lines.get("pattern", line),
                                   f"entry '{name}': pattern is not a valid regex: {exc}")]
     entry = ErrorEntry(
         name, pattern, str(item["symptom"]), tuple(str(h) for h in item["hypotheses"]),
@@ -265,7 +300,7 @@ def _entry(item: Any, line: int, label: str) -> tuple[ErrorEntry | None, list[Fl
         str(item["diagnosis"]) if item.get("diagnosis") else None,
         tuple((str(k), str(v)) for k, v in (item.get("slots") or {}).items()), line,
     )
-    problems = [FlowProblem(label, _line(item, key, line), f"entry '{name}': {msg}")
+    problems = [FlowProblem(label, key_lines.get(key, line), f"entry '{name}': {msg}")
                 for key, msg in _meaning_problems(entry, str(item["example"]))]
     return (entry if not problems else None), problems
 
@@ -305,15 +340,6 @@ def _meaning_problems(entry: ErrorEntry, example: str) -> list[tuple[str, str]]:
     if entry.pattern.search("") is not None:
         out.append(("pattern", "the pattern matches empty text"))
     return out
-
-
-def _item_line(items: list[Any], index: int) -> int:
-    return int(items.item_lines[index]) if isinstance(items, LineList) else 1
-
-
-def _line(item: Mapping[str, Any], key: str, default: int) -> int:
-    lines = getattr(item, "key_lines", {})
-    return int(lines.get(key, default))
 
 
 # Words of a customer's own story: a line with any of them is not only a pasted error, and
