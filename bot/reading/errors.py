@@ -37,7 +37,7 @@ MAX_SCAN = 4000  # characters of a line searched; a pasted log beyond that adds 
 # an IMAP/POP3 response code, or the words apps put around errors.
 _REPLY_MARK = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|0x[0-9a-f]{8}|"
                          r"\[[A-Z/-]{2,}\]|-ERR\b|\bNO \[")
-QUOTE_LENGTH = 24  # a match this long is an app's or server's sentence, not a description
+QUOTE_LENGTH = 32  # a match this long is an app's or server's sentence, not a description
 
 
 @dataclass(frozen=True)
