@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.core import Engine
 from bot.engine.session import Session
+from bot.engine.transcript import Role, Transcript, Turn
 from bot.engine.values import (
     BotMessage,
     Choice,
@@ -22,6 +23,9 @@ __all__ = [
     "Outcome",
     "Question",
     "Reply",
+    "Role",
     "Session",
     "SettingsRow",
+    "Transcript",
+    "Turn",
 ]

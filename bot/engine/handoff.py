@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.diagnoses import parse
-from bot.engine.values import HandoffPackage
+from bot.engine.values import Basis, HandoffPackage
 from bot.ids import diagnosis_codes
 from bot.probes.model import ProbeReport
 from bot.registry import PROBES
@@ -20,6 +20,32 @@ def evidence_codes(reports: Sequence[ProbeReport]) -> frozenset[str]:
         codes.update(report.diagnoses)
         codes.update(c.diagnosis for c in report.checks if c.diagnosis)
     return frozenset(codes)
+
+
+def basis_of(diagnosis: str | None, reports: Sequence[ProbeReport]) -> Basis | None:
+    """What established `diagnosis`: the latest report that produced it says (CONTRACT.md).
+
+    A report's `basis` fact marks a diagnosis the probe took from the provider catalogue
+    (e.g. "OAuth2 only" with no login tried); `lookup_provider` is the catalogue itself. An
+    `ok` no probe reported rests on the catalogue when it found the provider, else on nothing.
+    """
+    if diagnosis is None:
+        return None
+    for report in reversed(reports):
+        if diagnosis in _codes_of(report):
+            return _report_basis(report)
+    found = any(r.name == "lookup_provider" and r.provider is not None for r in reports)
+    return "catalogue" if diagnosis == "ok" and found else None
+
+
+def _report_basis(report: ProbeReport) -> Basis:
+    if report.name == "lookup_provider" or report.facts.get("basis") == "catalogue":
+        return "catalogue"
+    return "probe"
+
+
+def _codes_of(report: ProbeReport) -> set[str]:
+    return {report.outcome, *report.diagnoses, *(c.diagnosis for c in report.checks if c.diagnosis)}
 
 
 def ruled_out(reports: Sequence[ProbeReport]) -> tuple[str, ...]:

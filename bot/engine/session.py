@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot import __version__
 from bot.engine import texts
 from bot.engine.answers import (
     MAX_LINE,
@@ -25,6 +26,7 @@ from bot.engine.answers import (
     repair_of,
 )
 from bot.engine.evidence import CustomerEvidence
+from bot.engine.transcript import Role, Transcript, Turn
 from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply
 from bot.engine.walk import STEP_LIMIT, FlowWalk
 from bot.errors import EngineError
@@ -58,7 +60,7 @@ class Session(CustomerEvidence, FlowWalk):
         self.node: str | None = None
         self.stack: list[tuple[str, str]] = []  # (flow, call node) to return to
         self.evidence: list[ProbeReport] = []
-        self.turns: list[dict[str, Any]] = []
+        self.turns: list[Turn] = []
         self.outcome: Outcome | None = None
         self.question: Question | None = None
         self.misses = 0
@@ -135,12 +137,46 @@ class Session(CustomerEvidence, FlowWalk):
             "context": dict(self.context), "slots": dict(self.slots), "phase": self.phase,
             "flow": self.flow_id, "current": self.current, "node": self.node,
             "stack": [list(s) for s in self.stack],
-            "evidence": [r.to_dict() for r in self.evidence], "turns": list(self.turns),
+            "evidence": [r.to_dict() for r in self.evidence],
+            "turns": [t.to_dict() for t in self.turns],
             "outcome": self.outcome.to_dict() if self.outcome else None,
             "question": _question_dict(self.question), "misses": self.misses,
             "history": list(self.history), "pending": dict(self.pending),
             "input_ended": self.input_ended,
         }
+
+    def transcript(self) -> Transcript:
+        """The conversation so far as a transcript (CONTRACT.md); no secret in it."""
+        outcome = self.outcome or Outcome("incomplete", self.flow_id)
+        return Transcript(
+            turns=tuple(self.turns), outcome=outcome, flows_hash=self.engine.flows_hash,
+            deskbot=__version__, symptom=outcome.symptom, context=dict(self.context),
+            redacted=self._context_secrets(), input_ended=self.input_ended,
+            vantage=self.engine.vantage, providers=self._providers(),
+        )
+
+    def held_secrets(self) -> tuple[str, ...]:
+        """Secret values held in memory (for writers to scrub, never to write)."""
+        return tuple(v for v in self._secrets.values() if v)
+
+    def _context_secrets(self) -> tuple[str, ...]:
+        # A secret known without any hidden answer in the turns came with the context (a help
+        # desk's ticket, --answers): replay must pass it in again rather than expect a question.
+        if any(t.redacted for t in self.turns):
+            return ()
+        return tuple(sorted(k for k, v in self._secrets.items() if v))
+
+    def _providers(self) -> dict[str, dict[str, Any]]:
+        """The catalogue's provider for each address of the conversation, by domain."""
+        addresses = {self.context.get("email", ""), self.slots.get("email", "")}
+        addresses |= {t.text.strip() for t in self.turns if t.role is Role.USER and t.text
+                      and "@" in t.text and " " not in t.text.strip()}
+        found: dict[str, dict[str, Any]] = {}
+        for address in sorted(a for a in addresses if "@" in a):
+            provider = self.engine.provider_for(address)
+            if provider is not None:
+                found[address.rpartition("@")[2].lower()] = provider.to_dict()
+        return found
 
     def _snapshot(self) -> dict[str, Any]:
         """A cheap copy of the mutable state (lists and dicts copied one level deep)."""
@@ -156,7 +192,7 @@ class Session(CustomerEvidence, FlowWalk):
         self.current, self.node = data.get("current"), data.get("node")
         self.stack = [(str(f), str(n)) for f, n in data.get("stack", ())]
         self.evidence = [ProbeReport.from_dict(r) for r in data.get("evidence", ())]
-        self.turns = [dict(t) for t in data.get("turns", ())]
+        self.turns = [Turn.from_dict(t) for t in data.get("turns", ())]
         self.outcome = Outcome.from_dict(data["outcome"]) if data.get("outcome") else None
         self.question = _question_from(data.get("question"))
         self.misses = int(data.get("misses", 0))
@@ -172,11 +208,11 @@ class Session(CustomerEvidence, FlowWalk):
         secret = self.question is not None and self.question.secret and self.phase == "flow"
         text, cut = clean_line(raw)
         if secret:
-            self.turns.append({"role": "user", "text": None, "redacted": True})
+            self.turns.append(Turn.hidden())
         else:
             # Lone surrogates (undecodable input) cannot be written as UTF-8 later.
             kept = raw[: MAX_LINE + 1].encode("utf-8", "replace").decode("utf-8")
-            self.turns.append({"role": "user", "text": kept})
+            self.turns.append(Turn.user(kept))
         repair = repair_of(text) if not secret or len(text) < 30 else None
         if self.outcome is not None:
             await self._after_end(repair)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -9,6 +10,9 @@ from bot.probes.model import ProbeReport
 
 MessageKind = Literal["text", "question", "result", "handoff", "probe"]
 Status = Literal["resolved", "handoff", "abandoned", "incomplete"]
+# What established a diagnosis (CONTRACT.md): a probe, a server reply the customer pasted, or
+# the provider catalogue; None when there is no diagnosis.
+Basis = Literal["probe", "reply", "catalogue"]
 
 
 @dataclass(frozen=True)
@@ -32,18 +36,21 @@ class Question:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a conversation ended (the transcript's `outcome`)."""
+    """How a conversation ended: the transcript's, the reply's and the HTTP API's `outcome`."""
 
     status: Status
     symptom: str | None = None
     diagnosis: str | None = None
+    basis: Basis | None = None  # None exactly when `diagnosis` is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "symptom": self.symptom, "diagnosis": self.diagnosis}
+        return {"status": self.status, "symptom": self.symptom, "diagnosis": self.diagnosis,
+                "basis": self.basis}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        return cls(data["status"], data.get("symptom"), data.get("diagnosis"))
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(data["status"], data.get("symptom"), data.get("diagnosis"),
+                   data.get("basis"))
 
 
 @dataclass(frozen=True)

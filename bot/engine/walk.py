@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from bot.diagnoses import parse as parse_diagnosis
 from bot.engine import texts
 from bot.engine.answers import label_value, store_value
-from bot.engine.handoff import build_package, evidence_codes
+from bot.engine.handoff import basis_of, build_package, evidence_codes
 from bot.engine.machine import Facts
 from bot.engine.templates import TemplateContext, settings_table
+from bot.engine.transcript import Turn
 from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply, Status
 from bot.errors import EngineError
 from bot.flows.model import Node
@@ -42,7 +43,7 @@ class FlowWalk:
     node: str | None
     stack: list[tuple[str, str]]
     evidence: list[ProbeReport]
-    turns: list[dict[str, Any]]
+    turns: list[Turn]
     outcome: Outcome | None
     question: Question | None
     misses: int
@@ -149,11 +150,9 @@ class FlowWalk:
         report = dataclasses.replace(report, vantage=vantage)
         self.evidence.append(report)
         shown = {k: v for k, v in params.items() if k not in SECRET_SLOTS}
-        self.turns.append({"role": "probe", "name": node.probe, "target": report.target,
-                           "params": shown, "report": report.to_dict(),
-                           "flow": self.current, "node": node.name, "vantage": vantage,
-                           "stack": [list(s) for s in self.stack],
-                           "login": bool(params.get("password"))})
+        self.turns.append(Turn.probe(report, shown, flow=self.current, node=node.name,
+                                     vantage=vantage, stack=tuple(self.stack),
+                                     login=bool(params.get("password"))))
         self._out.append(BotMessage("probe", _probe_line(report), evidence=(report,)))
 
     def _resolve(self, node: Node) -> None:
@@ -181,7 +180,8 @@ class FlowWalk:
         self._end("handoff", None)
 
     def _end(self, status: Status, diagnosis: str | None) -> None:
-        self.outcome = Outcome(status, self.flow_id, diagnosis)
+        self.outcome = Outcome(status, self.flow_id, diagnosis,
+                               basis_of(diagnosis, self.evidence))
         self.phase, self.question, self.pending = "done", None, {}
 
     # ------------------------------------------------------------------ questions
@@ -240,7 +240,7 @@ class FlowWalk:
         in_flow = self.phase == "flow" or kind in ("result", "handoff")
         flow = self.current if in_flow else None
         node = node or (self.node if flow else None)
-        self.turns.append({"role": "bot", "text": text, "kind": kind, "flow": flow, "node": node})
+        self.turns.append(Turn.bot(text, kind, flow, node))
         question = extra.pop("question", None)
         if question is not None:
             self.question = question

@@ -26,6 +26,8 @@ _OUTCOME = {
         "status": {"type": "string"},
         "symptom": {"type": ["string", "null"]},
         "diagnosis": {"type": ["string", "null"]},
+        "basis": {"type": ["string", "null"], "enum": ["probe", "reply", "catalogue", None],
+                  "description": "what established the diagnosis; null without one"},
     },
 }
 _TURN_PROPS = {
