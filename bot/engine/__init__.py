@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.core import Engine
 from bot.engine.session import Session
+from bot.engine.state import ConversationState, Phase
 from bot.engine.transcript import Role, Transcript, Turn
 from bot.engine.values import (
     BotMessage,
@@ -18,9 +19,11 @@ from bot.engine.values import (
 __all__ = [
     "BotMessage",
     "Choice",
+    "ConversationState",
     "Engine",
     "HandoffPackage",
     "Outcome",
+    "Phase",
     "Question",
     "Reply",
     "Role",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.engine import texts
+from bot.engine.state import Phase
 from bot.engine.transcript import Role, Turn
 from bot.engine.values import Reply
 from bot.errors import EngineError
@@ -89,8 +90,9 @@ class CustomerEvidence(_Base):
             return self._reply()
 
     def _reopen(self, check: CustomerCheck) -> None:
-        self.outcome, self.question, self.pending = None, None, {}
-        self.phase, self.misses = "flow", 0
+        self.outcome, self.question = None, None
+        self.state.clear_offers()
+        self.phase, self.misses = Phase.FLOW, 0
         self.current, self.node = check.flow, check.node
         self.stack = [(f, n) for f, n in check.stack]
 

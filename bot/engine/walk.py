@@ -15,6 +15,7 @@ from bot.engine import texts
 from bot.engine.answers import label_value, store_value
 from bot.engine.handoff import basis_of, build_package, evidence_codes
 from bot.engine.machine import Facts
+from bot.engine.state import ConversationState, InState, Phase, Waypoint
 from bot.engine.templates import TemplateContext, settings_table
 from bot.engine.transcript import Turn
 from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply, Status
@@ -32,23 +33,25 @@ STEP_LIMIT = 200  # node visits without asking the user
 
 
 class FlowWalk:
-    """Conversation state and the moves through a flow (the base of `Session`)."""
+    """The moves through a flow (the base of `Session`); the state is `self.state`."""
 
     engine: Engine
+    state: ConversationState
     _secrets: dict[str, str]
-    slots: dict[str, str]
-    phase: str
-    flow_id: str | None
-    current: str | None
-    node: str | None
-    stack: list[tuple[str, str]]
-    evidence: list[ProbeReport]
-    turns: list[Turn]
-    outcome: Outcome | None
-    question: Question | None
-    misses: int
-    history: list[dict[str, Any]]
-    pending: dict[str, Any]
+    # Views of `state` (one typed object that is copied, saved and restored as a whole).
+    slots = InState[dict[str, str]]()
+    phase = InState[Phase]()
+    flow_id = InState[str | None]()
+    current = InState[str | None]()
+    node = InState[str | None]()
+    stack = InState[list[tuple[str, str]]]()
+    evidence = InState[list[ProbeReport]]()
+    turns = InState[list[Turn]]()
+    outcome = InState[Outcome | None]()
+    question = InState[Question | None]()
+    misses = InState[int]()
+    history = InState[list[Waypoint]]()
+    input_ended = InState[bool]()
     _out: list[BotMessage]
     _observer: ProbeObserver | None
 
@@ -56,7 +59,8 @@ class FlowWalk:
 
     async def _start_flow(self, flow_id: str) -> None:
         self.flow_id, self.current, self.stack = flow_id, flow_id, []
-        self.phase, self.misses, self.pending = "flow", 0, {}
+        self.phase, self.misses = Phase.FLOW, 0
+        self.state.clear_offers()
         compiled = self.engine.compiled(flow_id)
         self.node = compiled.flow.start
         self._bot("text", texts.STARTING.format(title=compiled.flow.title))
@@ -182,7 +186,8 @@ class FlowWalk:
     def _end(self, status: Status, diagnosis: str | None) -> None:
         self.outcome = Outcome(status, self.flow_id, diagnosis,
                                basis_of(diagnosis, self.evidence))
-        self.phase, self.question, self.pending = "done", None, {}
+        self.phase, self.question = Phase.DONE, None
+        self.state.clear_offers()
 
     # ------------------------------------------------------------------ questions
 
@@ -190,25 +195,24 @@ class FlowWalk:
         choices = tuple(Choice(v, label) for v, label in node.choices)
         prompt = self._render(node.prompt)
         question = Question(node.slot, node.type, prompt, choices, node.type == "secret")
-        if record and (not self.history or self.history[-1]["node"] != node.name
-                       or self.history[-1]["current"] != self.current):
-            self.history.append({
-                "current": self.current, "node": node.name,
-                "stack": [list(s) for s in self.stack], "slots": dict(self.slots),
-                "evidence": len(self.evidence), "secret": node.type == "secret",
-            })
-        self.phase = "flow"
+        assert self.current is not None
+        if record and (not self.history or self.history[-1].node != node.name
+                       or self.history[-1].current != self.current):
+            self.history.append(Waypoint(self.current, node.name, tuple(self.stack),
+                                         dict(self.slots), len(self.evidence),
+                                         node.type == "secret"))
+        self.phase = Phase.FLOW
         self._bot("question", texts.with_choices(prompt, choices), node=node.name,
                   question=question)
 
     def _ask_describe(self, prompt: str) -> None:
-        self.phase = "describe"
+        self.phase = Phase.DESCRIBE
         question = Question("message", "text", prompt)
         self._bot("question", prompt, question=question)
 
     def _ask_clarify(self, ids: list[str]) -> None:
-        self.phase = "clarify"
-        self.pending["candidates"] = ids
+        self.phase = Phase.CLARIFY
+        self.state.candidates = ids
         choices = tuple(Choice(i, self.engine.title(i)) for i in ids)
         choices += (Choice("other", texts.SOMETHING_ELSE),)
         question = Question("symptom", "choice", texts.CLARIFY, choices)
@@ -237,7 +241,7 @@ class FlowWalk:
         return self._templates().render(text)
 
     def _bot(self, kind: str, text: str, *, node: str | None = None, **extra: Any) -> None:
-        in_flow = self.phase == "flow" or kind in ("result", "handoff")
+        in_flow = self.phase is Phase.FLOW or kind in ("result", "handoff")
         flow = self.current if in_flow else None
         node = node or (self.node if flow else None)
         self.turns.append(Turn.bot(text, kind, flow, node))
