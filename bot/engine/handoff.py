@@ -1,13 +1,13 @@
-"""The package a human agent receives, and which diagnoses the evidence supports."""
+"""What the evidence supports: the diagnosis, its basis, headline and proof; the agent's package."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from bot.diagnoses import parse
-from bot.engine.values import Basis, HandoffPackage
+from bot.engine.values import Basis, HandoffPackage, Headline
 from bot.ids import diagnosis_codes
-from bot.probes.model import ProbeReport
+from bot.probes.model import Check, ProbeReport
 from bot.registry import PROBES
 from bot.slots import SECRET_SLOTS
 
@@ -20,6 +20,31 @@ def evidence_codes(reports: Sequence[ProbeReport]) -> frozenset[str]:
         codes.update(report.diagnoses)
         codes.update(c.diagnosis for c in report.checks if c.diagnosis)
     return frozenset(codes)
+
+
+MAX_PROOF = 6  # checks shown as the evidence of a final answer
+
+def headline(diagnosis: str | None) -> Headline | None:
+    """The one-line "what's wrong" for a recorded diagnosis (None without one)."""
+    if diagnosis is None:
+        return None
+    code = parse(diagnosis)
+    # the diagnosis table's headline (bot/data/diagnoses.yaml); a help desk's own code may lack one
+    text = code.headline if code else diagnosis.replace("_", " ").capitalize() + "."
+    return Headline(diagnosis, text)
+
+
+def proof(reports: Sequence[ProbeReport], diagnosis: str | None) -> tuple[Check, ...]:
+    """The few checks that prove the diagnosis (for `ok`, those that passed)."""
+    if diagnosis is None:
+        return ()
+    checks = [c for r in reports for c in r.checks]
+    if diagnosis == "ok":
+        chosen = [c for c in checks if c.status == "ok"]
+    else:
+        chosen = [c for c in checks if c.diagnosis == diagnosis] or [
+            c for c in checks if c.status == "fail"]
+    return tuple(chosen[:MAX_PROOF])
 
 
 def basis_of(diagnosis: str | None, reports: Sequence[ProbeReport]) -> Basis | None:

@@ -10,15 +10,22 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.diagnoses import parse as parse_diagnosis
 from bot.engine import texts
 from bot.engine.answers import label_value, store_value
-from bot.engine.handoff import basis_of, build_package, evidence_codes
+from bot.engine.handoff import basis_of, build_package, evidence_codes, headline, proof
 from bot.engine.machine import Facts
 from bot.engine.state import ConversationState, InState, Phase, Waypoint
-from bot.engine.templates import TemplateContext, settings_table
+from bot.engine.templates import TemplateContext
 from bot.engine.transcript import Turn
-from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply, Status
+from bot.engine.values import (
+    BotMessage,
+    Choice,
+    MessageKind,
+    Outcome,
+    Question,
+    Reply,
+    Status,
+)
 from bot.errors import EngineError
 from bot.flows.model import Node
 from bot.probes.model import ProbeObserver, ProbeReport
@@ -163,8 +170,6 @@ class FlowWalk:
         context = self._templates()
         text = context.render(node.text) if node.text else texts.RESOLVED_DEFAULT
         rows = context.settings_rows(node.settings) if node.settings else ()
-        if rows:
-            text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         # diagnoses.yaml: no evidence, no code. Even `ok` needs a probe that found every
         # check passing; an advice-only ending records no diagnosis (null).
         proven = node.diagnosis in evidence_codes(self.evidence)
@@ -173,15 +178,16 @@ class FlowWalk:
         if not proven and node.diagnosis != "ok":
             log.warning("flow %s node %s resolves %s without that evidence; not recorded",
                         self.current, node.name, node.diagnosis)
-        code = parse_diagnosis(node.diagnosis) if proven else None
-        self._bot("result", text, node=node.name, settings=rows,
-                  headline=code.headline if code else None)
-        self._end("resolved", node.diagnosis if proven else None)
+        diagnosis = node.diagnosis if proven else None
+        self._end("resolved", diagnosis)
+        self._bot("result", text, node=node.name, settings=rows, headline=headline(diagnosis),
+                  proof=proof(self.evidence, diagnosis), outcome=self.outcome)
 
     def _handoff(self, text: str, *, reason: str) -> None:
         package = build_package(self.flow_id, reason, self.slots, self.evidence)
-        self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package)
         self._end("handoff", None)
+        self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package,
+                  outcome=self.outcome)
 
     def _end(self, status: Status, diagnosis: str | None) -> None:
         self.outcome = Outcome(status, self.flow_id, diagnosis,
@@ -202,8 +208,7 @@ class FlowWalk:
                                          dict(self.slots), len(self.evidence),
                                          node.type == "secret"))
         self.phase = Phase.FLOW
-        self._bot("question", texts.with_choices(prompt, choices), node=node.name,
-                  question=question)
+        self._bot("question", prompt, node=node.name, question=question)
 
     def _ask_describe(self, prompt: str) -> None:
         self.phase = Phase.DESCRIBE
@@ -216,7 +221,7 @@ class FlowWalk:
         choices = tuple(Choice(i, self.engine.title(i)) for i in ids)
         choices += (Choice("other", texts.SOMETHING_ELSE),)
         question = Question("symptom", "choice", texts.CLARIFY, choices)
-        self._bot("question", texts.with_choices(texts.CLARIFY, choices), question=question)
+        self._bot("question", texts.CLARIFY, question=question)
 
     # ------------------------------------------------------------------ helpers
 
@@ -240,15 +245,17 @@ class FlowWalk:
     def _render(self, text: str) -> str:
         return self._templates().render(text)
 
-    def _bot(self, kind: str, text: str, *, node: str | None = None, **extra: Any) -> None:
+    def _bot(self, kind: MessageKind, body: str, *, node: str | None = None,
+             question: Question | None = None, **parts: Any) -> None:
+        """Say one message (`parts`: the other fields of BotMessage) and record its turn."""
         in_flow = self.phase is Phase.FLOW or kind in ("result", "handoff")
         flow = self.current if in_flow else None
         node = node or (self.node if flow else None)
-        self.turns.append(Turn.bot(text, kind, flow, node))
-        question = extra.pop("question", None)
         if question is not None:
             self.question = question
-        self._out.append(BotMessage(kind, text, question=question, **extra))  # type: ignore[arg-type]
+        message = BotMessage(kind, body, question=question, **parts)
+        self.turns.append(Turn.bot(message.text, kind, flow, node))
+        self._out.append(message)
 
     def _reply(self) -> Reply:
         messages, self._out = self._out, []

@@ -16,9 +16,26 @@ _ERROR = {
 _MESSAGE = {
     "type": "object",
     "description": "A bot message: kind is text, question, result (with settings), handoff "
-    "(with the handoff package for the human agent) or probe (a finished probe report).",
+    "(with the handoff package for the human agent) or probe (a finished probe report). "
+    "`text` is the plain form (numbered choices, settings table included); `body` is the words "
+    "alone, for pages that lay out question.choices, headline, proof and settings themselves.",
     "required": ["kind", "text"],
-    "properties": {"kind": {"type": "string"}, "text": {"type": "string"}},
+    "properties": {
+        "kind": {"type": "string",
+                 "enum": ["text", "question", "result", "handoff", "probe"]},
+        "text": {"type": "string"},
+        "body": {"type": "string"},
+        "question": {"type": ["object", "null"]},
+        "settings": {"type": ["array", "null"], "items": {"type": "object"}},
+        "headline": {"type": ["object", "null"], "properties": {
+            "diagnosis": {"type": "string"}, "label": {"type": "string"},
+            "text": {"type": "string"}}},
+        "proof": {"type": "array", "items": {"type": "object"},
+                  "description": "result: the checks that prove the diagnosis"},
+        "evidence": {"type": "array", "items": {"type": "object"}},
+        "handoff": {"type": ["object", "null"]},
+        "outcome": {"$ref": "#/components/schemas/Outcome"},
+    },
 }
 _OUTCOME = {
     "type": ["object", "null"],

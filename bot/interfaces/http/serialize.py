@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
+from bot.engine.values import BotMessage
 from bot.slots import SECRET_SLOTS
 
 
@@ -40,7 +41,25 @@ def to_json(value: Any) -> Any:
 def reply_json(reply: Any) -> dict[str, Any]:
     """The body of a turn: messages, outcome (null while the conversation goes on), question."""
     return {
-        "messages": [to_json(m) for m in getattr(reply, "messages", ())],
+        "messages": [message_json(m) for m in getattr(reply, "messages", ())],
         "outcome": to_json(getattr(reply, "outcome", None)),
         "question": to_json(getattr(reply, "question", None)),
+    }
+
+
+def message_json(message: Any) -> Any:
+    """One message: `kind` and its plain `text` (as plain chat shows it), then its typed parts.
+
+    `body` is the words alone (a prompt without its numbered choices, a fix without its
+    settings table), so a page lays out `question.choices`, `headline`, `proof` and `settings`
+    itself instead of reading them back out of `text`.
+    """
+    if not isinstance(message, BotMessage):
+        return to_json(message)
+    return {
+        "kind": message.kind, "text": message.text, "body": message.body,
+        "question": to_json(message.question), "settings": to_json(message.settings),
+        "headline": to_json(message.headline), "proof": to_json(message.proof),
+        "evidence": to_json(message.evidence), "handoff": to_json(message.handoff),
+        "outcome": to_json(message.outcome),
     }
