@@ -7,12 +7,13 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from bot.errors import TranscriptError
 from bot.scrub import scrub
-from bot.transcripts.document import Transcript
+from bot.transcripts.document import Transcript, Turn
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,13 @@ def transcript_from_session(session: TranscriptSource) -> Transcript:
 
 
 def _scrubbed(transcript: Transcript, secrets: Iterable[str]) -> Transcript:
-    document = transcript.to_dict()
-    clean = scrub(document, secrets)
-    return transcript if clean is document else Transcript.from_dict(clean)
+    # The turns are what may echo a secret; the header already holds none (context without
+    # secrets, `redacted` naming only the slots).
+    turns = [t.to_dict() for t in transcript.turns]
+    clean = scrub(turns, secrets)
+    if clean is turns:
+        return transcript
+    return replace(transcript, turns=tuple(Turn.from_dict(t) for t in clean))
 
 
 def write_transcript(
