@@ -151,7 +151,7 @@ def _probe_turn(data: Mapping[str, Any], where: str) -> Turn:
             isinstance(k, str) and isinstance(v, str | None) for k, v in params.items()):
         raise TranscriptError(f"{where} 'params' must map names to strings")
     vantage = data.get("vantage")
-    stack = data.get("stack") or ()
+    stack = data.get("stack") or []
     if not isinstance(stack, list) or not all(
             isinstance(s, list) and len(s) == 2 and all(isinstance(x, str) for x in s)
             for s in stack):
