@@ -127,6 +127,13 @@ class BotMessage:
         """The plain-text form: what plain chat prints and the transcript keeps."""
         return plain_text(self)
 
+    def to_dict(self) -> dict[str, Any]:
+        """`kind`, the plain `text`, then every part by name (nested values left as they are)."""
+        return {"kind": self.kind, "text": self.text, "body": self.body,
+                "question": self.question, "settings": self.settings, "headline": self.headline,
+                "proof": self.proof, "evidence": self.evidence, "handoff": self.handoff,
+                "outcome": self.outcome}
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from bot.engine.values import BotMessage
 from bot.slots import SECRET_SLOTS
 
 
@@ -54,12 +53,4 @@ def message_json(message: Any) -> Any:
     settings table), so a page lays out `question.choices`, `headline`, `proof` and `settings`
     itself instead of reading them back out of `text`.
     """
-    if not isinstance(message, BotMessage):
-        return to_json(message)
-    return {
-        "kind": message.kind, "text": message.text, "body": message.body,
-        "question": to_json(message.question), "settings": to_json(message.settings),
-        "headline": to_json(message.headline), "proof": to_json(message.proof),
-        "evidence": to_json(message.evidence), "handoff": to_json(message.handoff),
-        "outcome": to_json(message.outcome),
-    }
+    return to_json(message)  # BotMessage.to_dict: kind, text, then the parts
