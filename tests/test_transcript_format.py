@@ -34,7 +34,8 @@ TURNS: list[dict[str, Any]] = [
      "report": {"name": "check_outgoing", "target": "smtp.example.test:587",
                 "outcome": "port_blocked", "checks": [], "diagnoses": ["port_blocked"],
                 "facts": {}, "notes": [], "provider": None},
-     "flow": "outbox_stuck", "node": "probe", "vantage": "local"},
+     "flow": "outbox_stuck", "node": "probe", "vantage": "local", "stack": [],
+     "login": False},
     {"role": "bot", "text": "Port 25 is blocked.", "kind": "result",
      "flow": "outbox_stuck", "node": "fix_port_blocked"},
 ]
