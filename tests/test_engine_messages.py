@@ -70,8 +70,8 @@ async def test_http_messages_keep_kind_and_text_and_add_the_parts(engine: Engine
     body = json.loads(json.dumps(reply_json(await _to_the_fix(engine))))
     (fix,) = [m for m in body["messages"] if m["kind"] == "result"]
     assert fix["text"].startswith(fix["body"]) and "The settings to use:" in fix["text"]
-    assert fix["headline"] == {"diagnosis": "port_blocked", "label": "What's wrong",
-                               "text": "Your network blocks the port your mail app uses."}
+    assert fix["headline"] == "Your network blocks the port your mail app uses."
+    assert fix["headline_label"] == "What's wrong"
     assert fix["proof"][0]["diagnosis"] == "port_blocked"
     assert fix["settings"][0]["port"] == 465
     assert fix["outcome"] == body["outcome"] == {

@@ -128,9 +128,13 @@ class BotMessage:
         return plain_text(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """`kind`, the plain `text`, then every part by name (nested values left as they are)."""
+        """`kind`, the plain `text`, then every part by name (nested values left as they are);
+        the headline as its text (the table's words) and `headline_label`."""
+        line = self.headline
         return {"kind": self.kind, "text": self.text, "body": self.body,
-                "question": self.question, "settings": self.settings, "headline": self.headline,
+                "question": self.question, "settings": self.settings,
+                "headline": line.text if line else None,
+                "headline_label": line.label if line else None,
                 "proof": self.proof, "evidence": self.evidence, "handoff": self.handoff,
                 "outcome": self.outcome}
 

@@ -27,9 +27,10 @@ _MESSAGE = {
         "body": {"type": "string"},
         "question": {"type": ["object", "null"]},
         "settings": {"type": ["array", "null"], "items": {"type": "object"}},
-        "headline": {"type": ["object", "null"], "properties": {
-            "diagnosis": {"type": "string"}, "label": {"type": "string"},
-            "text": {"type": "string"}}},
+        "headline": {"type": ["string", "null"],
+                     "description": "result: the diagnosis table's one-line headline"},
+        "headline_label": {"type": ["string", "null"],
+                           "description": "\"What's wrong\", or \"Result\" for ok"},
         "proof": {"type": "array", "items": {"type": "object"},
                   "description": "result: the checks that prove the diagnosis"},
         "evidence": {"type": "array", "items": {"type": "object"}},
