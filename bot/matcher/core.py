@@ -41,6 +41,8 @@ SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATION = "not"  # the vocabulary's canonical negation
 QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
+NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
+NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -208,7 +210,7 @@ class Matcher:
         vague = (
             decision in explained
             and background is not None
-            and background.total >= explained[decision].total * BACKGROUND_RATIO
+            and _like_background(background, explained[decision])
         )
         if vague:
             decision = "clarify" if context.score >= 1.0 else "none"
@@ -382,6 +384,17 @@ def _mark_contrast(content: list[str]) -> list[str]:
             marked.append(BREAK)
         marked.extend(clause if fails else [WORKS + t for t in clause])
     return marked
+
+
+def _like_background(background: Evidence, flow: Evidence) -> bool:
+    """The text reads more like the vocabulary's vague or off-topic lines than like the flow:
+    their evidence comes close to the flow's, or one of those lines is nearly the text itself
+    and clearly nearer than any example of the flow ("whatsapp is not sending messages" is the
+    line "text messages are not sending", not "failed to send message")."""
+    if background.total >= flow.total * BACKGROUND_RATIO:
+        return True
+    near = background.phrase_similarity
+    return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
 
 
 def _context_factor(context: float) -> float:
