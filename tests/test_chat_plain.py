@@ -45,9 +45,10 @@ def test_answers_and_no_stdin_run_to_a_proven_diagnosis_against_real_peers(
     assert "\x1b[" not in done.stdout
     document = json.loads(transcript.read_text(encoding="utf-8"))
     assert document["outcome"] == {"status": "resolved", "symptom": "outbox_stuck",
-                                   "diagnosis": "port_blocked"}
+                                   "diagnosis": "port_blocked", "basis": "probe"}
     probe = next(t for t in document["turns"] if t["role"] == "probe")
     assert probe["name"] == "check_outgoing" and probe["report"]["outcome"] == "port_blocked"
+    assert probe["vantage"] == "local"  # the chat's probes ran on this computer
     assert world.password not in transcript.read_text(encoding="utf-8")
 
 

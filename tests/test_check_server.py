@@ -71,7 +71,7 @@ async def test_every_reported_code_ends_in_its_fix(engine: Engine, side: str,
     assert results, [m.text for r in replies for m in r.messages]
     if session.outcome.status == "resolved":
         assert session.outcome.diagnosis == code.code
-        assert results[-1].headline == code.headline
+        assert results[-1].headline is not None and results[-1].headline.text == code.headline
     else:  # only a cause no setting of the customer's can fix is handed to a person
         assert code.code == "auth_mechanism_unsupported" and side == "incoming"
     if code.code in WHO_ACTS:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.catalog.model import Provider, ServerSettings
-from bot.engine import Engine, Session
+from bot.engine import Engine, Session, Turn
 from bot.errors import EngineError
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.recorded import RecordedProbeRunner
@@ -176,7 +176,7 @@ async def test_walks_to_a_proven_diagnosis_with_fix_from_catalogue_and_client(fl
                       "Outlook 2016", "25", "STARTTLS", "no")
     assert session.outcome is not None
     assert session.outcome.to_dict() == {"status": "resolved", "symptom": "outbox_stuck",
-                                         "diagnosis": "port_blocked"}
+                                         "diagnosis": "port_blocked", "basis": "probe"}
     fix = said[-1]
     assert "Port 25 is blocked. Example Mail also answers on port 465." in fix
     assert "Outlook: File > Account Settings > smtp.example.test." in fix
@@ -195,8 +195,7 @@ async def test_context_slots_are_never_asked(flows: Path) -> None:
     assert reply.question is not None and reply.question.slot == "login_ok"
     reply = await session.send("no")
     assert reply.outcome is not None and reply.outcome.diagnosis == "ok"
-    assert not any(t.get("kind") == "question" and t["node"] == "ask_email"
-                   for t in session.turns)
+    assert not any(t.kind == "question" and t.node == "ask_email" for t in session.turns)
 
 
 async def test_password_is_used_for_the_probe_but_never_recorded(flows: Path) -> None:
@@ -208,10 +207,11 @@ async def test_password_is_used_for_the_probe_but_never_recorded(flows: Path) ->
     await session.send("Hunter2-secret")
     assert session.outcome is not None and session.outcome.diagnosis == "auth_wrong_password"
     assert runner.calls[0][0] == "check_outgoing"
-    dumped = json.dumps({"turns": session.turns, "state": session.to_dict()})
+    turns = session.transcript().to_dict()["turns"]
+    dumped = json.dumps({"turns": turns, "state": session.to_dict()})
     assert "Hunter2-secret" not in dumped
-    assert {"role": "user", "text": None, "redacted": True} in session.turns
-    probe_turn = next(t for t in session.turns if t["role"] == "probe")
+    assert {"role": "user", "text": None, "redacted": True} in turns
+    probe_turn = next(t for t in turns if t["role"] == "probe")
     assert "password" not in probe_turn["params"]
 
 
@@ -453,20 +453,21 @@ async def test_turn_shapes_are_json_for_transcripts(flows: Path) -> None:
     engine, _ = engine_with(flows, report("check_outgoing", "ok"))
     session = engine.start({"message": "cannot send email"})
     await talk(session, "bob@example.test", "outlook", "465", "ssl", "no")
-    roles = {t["role"] for t in session.turns}
+    turns = json.loads(json.dumps(session.transcript().to_dict()["turns"]))
+    roles = {t["role"] for t in turns}
     assert roles == {"user", "bot", "probe"}
-    for turn in session.turns:
+    for turn in turns:
         if turn["role"] == "bot":
             assert set(turn) == {"role", "text", "kind", "flow", "node"}
             assert turn["kind"] in ("text", "question", "result", "handoff")
         if turn["role"] == "probe":
             assert set(turn) == {"role", "name", "target", "params", "report", "flow", "node",
                                  "vantage", "stack", "login"}
-            assert turn["vantage"] == "local"
             assert ProbeReport.from_dict(turn["report"]).outcome == "ok"
-    result = [t for t in session.turns if t["role"] == "bot" and t["kind"] == "result"]
+            assert turn["vantage"] == "local"  # the engine's vantage: this computer
+    result = [t for t in turns if t["role"] == "bot" and t["kind"] == "result"]
     assert result[-1]["flow"] == "outbox_stuck" and result[-1]["node"] == "all_good"
-    json.dumps(session.turns)
+    assert [Turn.from_dict(t) for t in turns] == session.turns  # the typed turns round-trip
 
 
 async def test_subflow_nodes_are_recorded_under_the_subflow(flows: Path) -> None:
@@ -474,7 +475,7 @@ async def test_subflow_nodes_are_recorded_under_the_subflow(flows: Path) -> None
     session = engine.start({"message": "cannot send email"})
     await talk(session, "bob@example.test", "outlook")
     last = session.turns[-1]
-    assert (last["flow"], last["node"]) == ("collect_outgoing", "ask_port")
+    assert (last.flow, last.node) == ("collect_outgoing", "ask_port")
 
 
 TIMEOUT = """\

@@ -5,7 +5,7 @@ customer could settle, continuing from it, and the handoff package carrying both
 from __future__ import annotations
 
 from bot.catalog.model import Provider, ServerSettings
-from bot.engine import Engine
+from bot.engine import Engine, Role
 from bot.flows.bundled import default_flows_dir
 from bot.probes.model import Check, ProbeReport
 from bot.probes.recorded import RecordedProbeRunner
@@ -51,8 +51,8 @@ async def test_a_server_handoff_names_the_check_and_customer_evidence_proves_the
     assert reply.outcome is not None
     assert (reply.outcome.status, reply.outcome.diagnosis) == ("resolved", "port_blocked")
     assert "port 465" in reply.messages[-1].text
-    probes = [t for t in session.turns if t["role"] == "probe"]
-    assert [p["vantage"] for p in probes] == ["server", "customer"]
+    probes = [t for t in session.turns if t.role is Role.PROBE]
+    assert [p.vantage for p in probes] == ["server", "customer"]
     assert session.customer_check() is None  # resolved: nothing left to ask the customer
 
 

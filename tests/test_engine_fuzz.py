@@ -10,6 +10,7 @@ import pytest
 
 from bot import Engine, Question, RecordedProbeRunner
 from bot.catalog.model import Provider
+from bot.engine import Role
 from bot.probes.model import ProbeReport
 from bot.registry import PROBES
 
@@ -76,6 +77,6 @@ async def test_random_conversation(bundled: Engine, seed: int) -> None:
     reply = await session.finish()
     assert session.outcome is not None
     assert session.outcome.status in ("resolved", "handoff", "abandoned")
-    assert "s3cret-pass" not in json.dumps(session.turns)
-    said = [t["text"] for t in session.turns if t["role"] == "bot"]
+    assert "s3cret-pass" not in json.dumps(session.transcript().to_dict())
+    said = [t.text or "" for t in session.turns if t.role is Role.BOT]
     assert not [t for t in said if "(unknown)" in t], said

@@ -80,7 +80,8 @@ async def test_login_is_tested_only_after_consent_password_not_kept(engine: Make
     assert session.outcome is not None and session.outcome.diagnosis == "ok"
     assert "accepts your login" in bot_text(replies)
     saved = json.dumps(session.to_dict())
-    assert "Tr0ub4dor&3" not in saved and "Tr0ub4dor&3" not in json.dumps(session.turns)
+    transcript = json.dumps(session.transcript().to_dict())
+    assert "Tr0ub4dor&3" not in saved and "Tr0ub4dor&3" not in transcript
 
 
 async def test_no_consent_means_no_password_question(engine: MakeEngine) -> None:

@@ -72,7 +72,8 @@ async def test_account_setup_is_proven_by_live_probes_and_shows_the_settings(
         "password": world.password,
     })
     outcome = bodies[-1]["outcome"]
-    assert outcome == {"status": "resolved", "symptom": "account_setup", "diagnosis": "ok"}
+    assert outcome == {"status": "resolved", "symptom": "account_setup", "diagnosis": "ok",
+                       "basis": "probe"}
     (result,) = [m for m in bodies[-1]["messages"] if m["kind"] == "result"]
     hosts = {row["host"] for row in result["settings"]}
     assert {"imap.example.test", "smtp.example.test"} <= hosts
@@ -82,6 +83,8 @@ async def test_account_setup_is_proven_by_live_probes_and_shows_the_settings(
     state = (await client.get(f"/v1/sessions/{sid}")).json()  # what a reloaded page resumes
     assert state["outcome"] == outcome and state["question"] is None
     assert state["turns"][0]["role"] == "bot" and world.password not in str(state)
+    probes = [t for t in json.loads(transcript)["turns"] if t["role"] == "probe"]
+    assert probes and {t["vantage"] for t in probes} == {"server"}  # run by the service
 
 
 async def test_from_the_server_a_healthy_sweep_hands_off_with_the_local_check(

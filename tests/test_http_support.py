@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from bot.engine import Transcript, Turn
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
@@ -133,6 +135,13 @@ class FakeSession:
 
     def to_dict(self) -> dict[str, Any]:
         return {"context": dict(self.context), "lines": list(self.lines)}
+
+    def transcript(self) -> Transcript:
+        return Transcript(turns=tuple(Turn.user(line) for line in self.lines),
+                          context=dict(self.context))
+
+    def held_secrets(self) -> tuple[str, ...]:
+        return (self.password,) if self.password else ()
 
 
 class ThreadedServer:

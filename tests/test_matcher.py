@@ -167,6 +167,37 @@ def test_the_kinds_issue_13_names(matcher: Matcher, text: str, expected: str) ->
     assert decide(matcher, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # setup told as a new device or a move, the question in a later clause
+        ("just got a new mac, how do I get my email on it", "account_setup"),
+        ("moving from the webmail site to apple mail, what do I enter", "account_setup"),
+        # "emailed me" is e-mail, not paper mail ("mail me a new card")
+        ("they emailed me yesterday but nothing arrived", "cannot_receive"),
+        # places contrasted with no e-mail word at all
+        ("mail is fine at home but not at the office", "connection_timeout"),
+    ],
+)
+def test_more_kinds_of_issue_13(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["ik kan geen mail meer ontvangen", "non riesco a ricevere la posta",
+             "nao consigo enviar email"]
+)
+def test_dutch_italian_portuguese_are_told_english_only(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert (result.decision, result.language is not None) == ("none", True)
+
+
+def test_a_line_that_is_nearly_an_off_topic_line_is_not_routed(matcher: Matcher) -> None:
+    """The vocabulary's off-topic line "text messages are not sending" is nearer than any
+    outbox example, whatever "send" and "message" say."""
+    assert decide(matcher, "whatsapp is not sending my messages") in ("none", "clarify")
+
+
 @pytest.mark.parametrize("text", ["my email is not working", "something wrong with outlook"])
 def test_vague_lines_offer_the_usual_choices_best_first(matcher: Matcher, text: str) -> None:
     result = matcher.match(text)

@@ -130,3 +130,29 @@ def test_cv_needs_two_folds(tmp_path: Path) -> None:
     run = deskbot("--flows", str(tmp_path), "--cv", "1")
     assert run.returncode == 2
     assert run.stderr.strip() == "deskbot match: --cv needs at least 2 folds, not 1"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """`deskbot match --cv 5 | head -1`: the reader closes the pipe after one line."""
+    reader = subprocess.Popen(
+        ["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert reader.stdin is not None
+    writer = subprocess.run(
+        [sys.executable, "-m", "bot", "match"],
+        input="my mail wont send\n" * 3000,
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    reader.stdin.close()
+    assert reader.stdout is not None
+    first = reader.stdout.read()
+    reader.stdout.close()
+    reader.wait(timeout=60)
+    assert json.loads(first)["decision"] == "outbox_stuck"
+    assert "Traceback" not in writer.stderr
+    assert writer.stderr == ""
+    assert writer.returncode == 141

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from bot.flows.loader import load_flows
-from bot.transcripts import Transcript, find_transcripts, read_transcript
+from bot.transcripts import Role, Transcript, find_transcripts, read_transcript
 from bot.transcripts.replay import Replayer, replay_files
 from tests.test_flows_diagnoses import AWAITING_PRODUCER, CASES, reachable_diagnoses
 
@@ -29,16 +29,15 @@ def test_every_reachable_flow_and_diagnosis_has_a_recorded_conversation() -> Non
 
 def test_the_suite_holds_clarify_off_topic_and_repair_conversations() -> None:
     suite = _suite().values()
-    said = [str(turn.get("text")) for t in suite for turn in t.turns if turn.get("role") == "user"]
+    said = [str(turn.text) for t in suite for turn in t.turns if turn.role is Role.USER]
     for repair in ("go back", "I don't know", "talk to a person", "start over"):
         assert repair in said, repair
-    bot_lines = [str(turn.get("text")) for t in suite for turn in t.turns
-                 if turn.get("role") == "bot"]
+    bot_lines = [str(turn.text) for t in suite for turn in t.turns if turn.role is Role.BOT]
     assert any("Which of these is closest" in line for line in bot_lines)  # clarify
     statuses = {t.outcome.status for t in suite}
     assert {"resolved", "handoff", "abandoned"} <= statuses
     assert any(t.vantage == "server" for t in suite)  # help-desk service conversations
-    assert any(turn.get("redacted") for t in suite for turn in t.turns)  # a hidden answer
+    assert any(turn.redacted for t in suite for turn in t.turns)  # a hidden answer
 
 
 async def test_an_edited_fix_text_fails_exactly_the_conversations_that_show_it(
@@ -64,7 +63,7 @@ async def test_an_edited_fix_text_fails_exactly_the_conversations_that_show_it(
     after = await replay_files(Replayer(flows), files)
     failed = {r.source for r in after if not r.passed} & passing
     showing = {str(p) for p, t in _suite().items()
-               if any(turn.get("node") == "fix_port_blocked" and str(turn.get("flow"))
+               if any(turn.node == "fix_port_blocked" and str(turn.flow)
                       .startswith("check_server(") for turn in t.turns)}
     assert showing & passing, "no passing transcript shows the edited node"
     assert failed == showing & passing

@@ -8,6 +8,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples, to_plain_text
 
 from bot.diagnoses import parse
 from bot.engine import SettingsRow
+from bot.engine.handoff import headline
 from bot.ids import diagnosis_codes
 from bot.interfaces.terminal import render
 from bot.interfaces.terminal.commands import parse_command
@@ -92,7 +93,7 @@ def test_final_answer_names_the_problem_the_evidence_and_the_settings() -> None:
     settings = [SettingsRow("Outgoing", "SMTP", "smtp.example.test", 587, "STARTTLS",
                             "alice@example.test")]
     text = plain(render.final_answer("Your network blocks port 25. Use port 587.",
-                                     "port_blocked", evidence, settings, 79, UNICODE))
+                                     headline("port_blocked"), evidence, settings, 79, UNICODE))
     assert text.startswith("What's wrong: Your network blocks the port")
     assert "✗ tcp smtp.example.test:25: timed out" in text
     assert "Settings to use" in text
@@ -134,10 +135,10 @@ def test_banner_points_to_help_and_fits_80_columns() -> None:
 
 def test_every_diagnosis_shows_the_tables_headline() -> None:
     for code in diagnosis_codes():
-        shown = plain(render.headline(code, resolved=True))
+        shown = plain(render.headline(headline(code)))
         row = parse(code)
         assert row is not None and row.headline in shown and "_" not in shown
-    ok = plain(render.headline("ok", resolved=True))
+    ok = plain(render.headline(headline("ok")))
     assert ok.startswith("Result: Your settings work")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.transcripts import (
     FORMAT,
     Outcome,
     Transcript,
+    Turn,
     find_transcripts,
     read_transcript,
     transcript_from_session,
@@ -29,43 +30,45 @@ TURNS: list[dict[str, Any]] = [
      "flow": "outbox_stuck", "node": "ask_password"},
     {"role": "user", "text": None, "redacted": True},
     {"role": "probe", "name": "check_outgoing", "target": "smtp.example.test:587",
-     "params": {"email": "me@example.test"}, "flow": "outbox_stuck", "node": "probe",
+     "params": {"email": "me@example.test"},
      "report": {"name": "check_outgoing", "target": "smtp.example.test:587",
                 "outcome": "port_blocked", "checks": [], "diagnoses": ["port_blocked"],
-                "facts": {}, "notes": [], "provider": None}},
+                "facts": {}, "notes": [], "provider": None},
+     "flow": "outbox_stuck", "node": "probe", "vantage": "local", "stack": [],
+     "login": False},
     {"role": "bot", "text": "Port 25 is blocked.", "kind": "result",
      "flow": "outbox_stuck", "node": "fix_port_blocked"},
 ]
-
-
-@dataclass
-class _Outcome:
-    status: str
-    symptom: str | None
-    diagnosis: str | None
+OUTCOME = Outcome("resolved", "outbox_stuck", "port_blocked", "probe")
 
 
 @dataclass
 class _Session:
-    """The engine session's shape as docs/api.md describes it (turns, outcome, context)."""
+    """What the writer reads from an engine session: its transcript and the secrets it holds."""
 
-    turns: list[dict[str, Any]]
-    outcome: _Outcome | None
+    turns: list[Turn]
+    outcome: Outcome | None
     context: dict[str, str] = field(default_factory=dict)
-    flows_hash: str = "abc123"
+    secrets: tuple[str, ...] = ()
+
+    def transcript(self) -> Transcript:
+        return Transcript(turns=tuple(self.turns), outcome=self.outcome or Outcome("incomplete"),
+                          flows_hash="abc123", deskbot="0.1.0", context=dict(self.context))
+
+    def held_secrets(self) -> tuple[str, ...]:
+        return self.secrets
 
 
-def _session(**context: str) -> _Session:
-    outcome = _Outcome("resolved", "outbox_stuck", "port_blocked")
-    return _Session([dict(t) for t in TURNS], outcome, dict(context))
+def _session(secrets: tuple[str, ...] = (), **context: str) -> _Session:
+    return _Session([Turn.from_dict(t) for t in TURNS], OUTCOME, dict(context), secrets)
 
 
 def test_round_trip_keeps_every_turn_and_the_outcome(tmp_path: Path) -> None:
     path = write_transcript(tmp_path / "t.json", _session(email="me@example.test"))
     loaded = read_transcript(path)
     assert loaded.format == FORMAT
-    assert [dict(t) for t in loaded.turns] == TURNS
-    assert loaded.outcome == Outcome("resolved", "outbox_stuck", "port_blocked")
+    assert [t.to_dict() for t in loaded.turns] == TURNS
+    assert loaded.outcome == OUTCOME
     assert loaded.flows_hash == "abc123"
     assert loaded.deskbot  # the version that wrote it
     assert loaded.context == {"email": "me@example.test"}
@@ -79,27 +82,28 @@ def test_file_is_pretty_utf8_json_with_the_contract_keys(tmp_path: Path) -> None
     assert text.count("\n") > 20  # indented, one field a line
     data = json.loads(text)
     assert data["format"] == 1
-    assert set(data["outcome"]) == {"status", "symptom", "diagnosis"}
+    assert data["outcome"] == {"status": "resolved", "symptom": "outbox_stuck",
+                               "diagnosis": "port_blocked", "basis": "probe"}
     assert all(t["role"] in {"user", "bot", "probe"} for t in data["turns"])
+    assert [t["vantage"] for t in data["turns"] if t["role"] == "probe"] == ["local"]
 
 
 def test_password_from_context_and_turns_never_reaches_disk(tmp_path: Path) -> None:
-    session = _session(email="me@example.test", password=SECRET)
+    session = _session((SECRET,), email="me@example.test")
     # a careless turn that echoes the secret: the final scrub must still catch it
-    session.turns.append({"role": "bot", "text": f"testing login with {SECRET} now",
-                          "kind": "text", "flow": "outbox_stuck", "node": "x"})
-    session.turns[4]["params"]["password"] = SECRET
+    session.turns.append(Turn.bot(f"testing login with {SECRET} now", "text", "outbox_stuck",
+                                  "x"))
+    session.turns[4] = replace(session.turns[4], params={"email": "me@example.test",
+                                                         "password": SECRET})
     path = write_transcript(tmp_path / "t.json", session)
     text = path.read_text(encoding="utf-8")
     assert SECRET not in text
     loaded = read_transcript(path)
-    assert "password" not in loaded.context
-    assert loaded.redacted == ("password",)
-    assert "password" not in loaded.turns[4]["params"]
+    assert "password" not in loaded.turns[4].params
 
 
 def test_explicit_secrets_are_scrubbed_from_a_transcript_object(tmp_path: Path) -> None:
-    turns = ({"role": "user", "text": SECRET},)
+    turns = (Turn.user(SECRET),)
     path = write_transcript(tmp_path / "t.json", Transcript(turns=turns), secrets=[SECRET])
     assert SECRET not in path.read_text(encoding="utf-8")
 
@@ -108,7 +112,7 @@ def test_write_replaces_atomically_and_leaves_no_temp_files(tmp_path: Path) -> N
     target = tmp_path / "t.json"
     write_transcript(target, _session())
     before = target.read_text(encoding="utf-8")
-    broken = Transcript(turns=({"role": "user", "text": object()},))
+    broken = Transcript(turns=(Turn.user(object()),))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         write_transcript(target, broken)
     assert target.read_text(encoding="utf-8") == before  # the old file is intact
@@ -121,11 +125,11 @@ def test_write_into_missing_folder_creates_it(tmp_path: Path) -> None:
 
 
 def test_transcript_from_session_without_outcome_is_incomplete() -> None:
-    session = _Session(TURNS[:2], None)
+    session = _Session([Turn.from_dict(t) for t in TURNS[:2]], None)
     transcript = transcript_from_session(session)
     assert transcript.outcome.status == "incomplete"
     assert transcript.to_dict()["outcome"] == {
-        "status": "incomplete", "symptom": None, "diagnosis": None}
+        "status": "incomplete", "symptom": None, "diagnosis": None, "basis": None}
 
 
 def _write(tmp_path: Path, text: str | bytes) -> Path:
@@ -149,6 +153,8 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
         ('{"format": 1, "turns": [{"role": "robot"}]}', "turn 1 must be an object with role"),
         ('{"format": 1, "turns": [{"role": "probe", "name": "x"}]}', "no recorded 'report'"),
         ('{"format": 1, "turns": [], "outcome": {"status": "won"}}', "'outcome' must be"),
+        ('{"format": 1, "turns": [], "outcome": {"status": "resolved", "basis": "gut"}}',
+         "outcome 'basis' must be"),
         ("", "empty file"),
         (b"\xff\xfe{}", "not UTF-8"),
     ],
@@ -183,9 +189,8 @@ def test_find_transcripts_walks_folders_and_refuses_missing_paths(tmp_path: Path
 
 def test_transcript_served_without_writing_is_scrubbed_too() -> None:
     # The HTTP service returns transcript_from_session(...).to_dict() straight to the client.
-    session = _session(email="me@example.test", password=SECRET)
-    session.turns.append({"role": "bot", "text": f"your password {SECRET} works",
-                          "kind": "text", "flow": "outbox_stuck", "node": "x"})
+    session = _session((SECRET,), email="me@example.test")
+    session.turns.append(Turn.bot(f"your password {SECRET} works", "text", "outbox_stuck", "x"))
     document = json.dumps(transcript_from_session(session).to_dict())
     assert SECRET not in document
     assert "your password [redacted] works" in document

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from bot.engine.core import Engine
 from bot.engine.session import Session
+from bot.engine.state import ConversationState, Phase
+from bot.engine.transcript import Role, Transcript, Turn
 from bot.engine.values import (
     BotMessage,
     Choice,
     HandoffPackage,
+    Headline,
     Outcome,
     Question,
     Reply,
@@ -17,11 +20,17 @@ from bot.engine.values import (
 __all__ = [
     "BotMessage",
     "Choice",
+    "ConversationState",
     "Engine",
     "HandoffPackage",
+    "Headline",
     "Outcome",
+    "Phase",
     "Question",
     "Reply",
+    "Role",
     "Session",
     "SettingsRow",
+    "Transcript",
+    "Turn",
 ]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.engine import texts
+from bot.engine.state import Phase
+from bot.engine.transcript import Role, Turn
 from bot.engine.values import Reply
 from bot.errors import EngineError
 from bot.probes.model import ProbeObserver, ProbeReport
@@ -56,10 +58,9 @@ class CustomerEvidence(_Base):
         if self.outcome is None or self.outcome.status != "handoff":
             return None
         for turn in reversed(self.turns):
-            role = turn.get("role")
-            if role == "user":
+            if turn.role is Role.USER:
                 return None
-            if role == "probe":
+            if turn.role is Role.PROBE:
                 return _check_of(turn, self.evidence)
         return None
 
@@ -89,20 +90,19 @@ class CustomerEvidence(_Base):
             return self._reply()
 
     def _reopen(self, check: CustomerCheck) -> None:
-        self.outcome, self.question, self.pending = None, None, {}
-        self.phase, self.misses = "flow", 0
+        self.outcome, self.question = None, None
+        self.state.clear_offers()
+        self.phase, self.misses = Phase.FLOW, 0
         self.current, self.node = check.flow, check.node
         self.stack = [(f, n) for f, n in check.stack]
 
 
-def _check_of(turn: Mapping[str, Any], evidence: list[ProbeReport]) -> CustomerCheck | None:
-    name, flow, node = turn.get("name"), turn.get("flow"), turn.get("node")
-    if name not in CUSTOMER_CHECKS or turn.get("vantage") != "server" or not flow or not node:
+def _check_of(turn: Turn, evidence: list[ProbeReport]) -> CustomerCheck | None:
+    name, flow, node = turn.name, turn.flow, turn.node
+    if name not in CUSTOMER_CHECKS or turn.vantage != "server" or not flow or not node:
         return None
-    params = {str(k): str(v) for k, v in (turn.get("params") or {}).items() if k != "vantage"}
+    params = {k: v for k, v in turn.params.items() if k != "vantage"}
     if "@" not in params.get("email", ""):
         return None  # no address, no provider: nothing a customer-side run could check
-    stack = tuple((str(f), str(n)) for f, n in turn.get("stack") or ())
     report = evidence[-1] if evidence and evidence[-1].name == name else None
-    return CustomerCheck(str(name), params, str(flow), str(node), stack,
-                         bool(turn.get("login")), report)
+    return CustomerCheck(name, params, flow, node, turn.stack, turn.login, report)

@@ -1,13 +1,13 @@
-"""The package a human agent receives, and which diagnoses the evidence supports."""
+"""What the evidence supports: the diagnosis, its basis, headline and proof; the agent's package."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from bot.diagnoses import parse
-from bot.engine.values import HandoffPackage
+from bot.engine.values import Basis, HandoffPackage, Headline
 from bot.ids import diagnosis_codes
-from bot.probes.model import ProbeReport
+from bot.probes.model import Check, ProbeReport
 from bot.registry import PROBES
 from bot.slots import SECRET_SLOTS
 
@@ -20,6 +20,60 @@ def evidence_codes(reports: Sequence[ProbeReport]) -> frozenset[str]:
         codes.update(report.diagnoses)
         codes.update(c.diagnosis for c in report.checks if c.diagnosis)
     return frozenset(codes)
+
+
+MAX_PROOF = 6  # checks shown as the evidence of a final answer
+
+def headline(diagnosis: str | None) -> Headline | None:
+    """The one-line "what's wrong" for a recorded diagnosis (None without one)."""
+    if diagnosis is None:
+        return None
+    code = parse(diagnosis)
+    # the diagnosis table's headline (bot/data/diagnoses.yaml); a help desk's own code may lack one
+    text = code.headline if code else diagnosis.replace("_", " ").capitalize() + "."
+    return Headline(diagnosis, text)
+
+
+def proof(reports: Sequence[ProbeReport], diagnosis: str | None) -> tuple[Check, ...]:
+    """The few checks that prove the diagnosis (for `ok`, those that passed)."""
+    if diagnosis is None:
+        return ()
+    checks = [c for r in reports for c in r.checks]
+    if diagnosis == "ok":
+        chosen = [c for c in checks if c.status == "ok"]
+    else:
+        chosen = [c for c in checks if c.diagnosis == diagnosis] or [
+            c for c in checks if c.status == "fail"]
+    return tuple(chosen[:MAX_PROOF])
+
+
+def basis_of(diagnosis: str | None, reports: Sequence[ProbeReport]) -> Basis | None:
+    """What established `diagnosis`: the latest report that produced it says (CONTRACT.md).
+
+    A report's `basis` fact marks a diagnosis the probe took from the provider catalogue
+    (e.g. "OAuth2 only" with no login tried) or from the server reply the customer pasted
+    (bot.engine.listen); `lookup_provider` is the catalogue itself. An `ok` no probe reported
+    rests on the catalogue when it found the provider, else on nothing.
+    """
+    if diagnosis is None:
+        return None
+    for report in reversed(reports):
+        if diagnosis in _codes_of(report):
+            return _report_basis(report)
+    found = any(r.name == "lookup_provider" and r.provider is not None for r in reports)
+    return "catalogue" if diagnosis == "ok" and found else None
+
+
+def _report_basis(report: ProbeReport) -> Basis:
+    if report.name == "lookup_provider" or report.facts.get("basis") == "catalogue":
+        return "catalogue"
+    if report.facts.get("basis") == "reply":  # the customer's pasted reply (engine.listen)
+        return "reply"
+    return "probe"
+
+
+def _codes_of(report: ProbeReport) -> set[str]:
+    return {report.outcome, *report.diagnoses, *(c.diagnosis for c in report.checks if c.diagnosis)}
 
 
 def ruled_out(reports: Sequence[ProbeReport]) -> tuple[str, ...]:

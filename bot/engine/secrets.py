@@ -9,13 +9,11 @@ writing (defence in depth); this keeps the live state, and so every session stor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, MutableMapping
-from typing import Any
 
-# A user line withheld because it was a password typed where none was asked ("misplaced":
-# replay feeds it back as the secret's placeholder; it answers no secret question).
-REDACTED_TURN: dict[str, Any] = {"role": "user", "text": None, "redacted": True,
-                                 "misplaced": True}
+from bot.engine.state import Waypoint
+from bot.engine.transcript import Role, Turn
 
 
 def matches(line: str, secrets: Iterable[str]) -> bool:
@@ -24,17 +22,27 @@ def matches(line: str, secrets: Iterable[str]) -> bool:
     return bool(text) and any(text == s.strip() for s in secrets if s and s.strip())
 
 
-def forget(secret: str, turns: list[dict[str, Any]], slots: MutableMapping[str, str],
-           history: list[dict[str, Any]], context: MutableMapping[str, str]) -> int:
+def forget(secret: str, turns: list[Turn], slots: MutableMapping[str, str],
+           history: list[Waypoint], context: MutableMapping[str, str]) -> int:
     """Redact every user turn equal to `secret` and drop every value equal to it from the
-    slots, the go-back snapshots and the context. Returns how many places were cleaned."""
+    slots, the go-back waypoints and the context. Returns how many places were cleaned."""
     cleaned = 0
     for index, turn in enumerate(turns):
-        if turn.get("role") == "user" and matches(str(turn.get("text") or ""), (secret,)):
-            turns[index] = dict(REDACTED_TURN)
+        if turn.role is Role.USER and matches(turn.text or "", (secret,)):
+            turns[index] = Turn.misplaced_secret()
             cleaned += 1
-    for mapping in (slots, context, *(h.get("slots", {}) for h in history)):
-        for key in [k for k, v in mapping.items() if matches(str(v), (secret,))]:
-            del mapping[key]
+    for mapping in (slots, context):
+        cleaned += _drop(mapping, secret)
+    for index, point in enumerate(history):
+        kept = dict(point.slots)
+        if _drop(kept, secret):
+            history[index] = dataclasses.replace(point, slots=kept)
             cleaned += 1
     return cleaned
+
+
+def _drop(mapping: MutableMapping[str, str], secret: str) -> int:
+    keys = [k for k, v in mapping.items() if matches(str(v), (secret,))]
+    for key in keys:
+        del mapping[key]
+    return len(keys)

@@ -1,20 +1,20 @@
-"""A conversation: plain serialisable state driven through the shared flow machines.
+"""A conversation: one `ConversationState` driven through the shared flow machines.
 
-Phases: `describe` (waiting for the problem), `clarify` (which of these?), `flow` (at an ask
-node), `switch` (offered another symptom), `offer_human` (after three misunderstandings),
-`done`. Repair ("I don't know", "go back", "start over", "talk to a person") works in every
-phase. One message is handled at a time per session (an asyncio.Lock): a second `send` waits
-and never cancels the probes of the first.
+Phases (`Phase`): `describe` (waiting for the problem), `clarify` (which of these?), `flow`
+(at an ask node), `switch` (offered another symptom), `offer_human` (after three
+misunderstandings), `done`. Repair ("I don't know", "go back", "start over", "talk to a
+person") works in every phase. One message is handled at a time per session (an
+asyncio.Lock): a second `send` waits and never cancels the probes of the first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot import __version__
 from bot.engine import listen, secrets, texts
 from bot.engine.answers import (
     MAX_LINE,
@@ -25,10 +25,11 @@ from bot.engine.answers import (
     repair_of,
 )
 from bot.engine.evidence import CustomerEvidence
+from bot.engine.state import STATE_VERSION, ConversationState, Phase
+from bot.engine.transcript import Role, Transcript, Turn
 from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply
 from bot.engine.walk import STEP_LIMIT, FlowWalk
-from bot.errors import EngineError
-from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.model import ProbeObserver
 from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
@@ -36,11 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 1
-_STATE_ATTRIBUTES = (
-    "slots", "phase", "flow_id", "current", "node", "stack", "evidence", "turns", "outcome",
-    "question", "misses", "history", "pending", "input_ended", "_secrets",
-)
 MAX_MISSES = 3
 
 
@@ -51,20 +47,7 @@ class Session(CustomerEvidence, FlowWalk):
         self.engine = engine
         self._secrets = {k: v for k, v in context.items() if k in SECRET_SLOTS and v}
         self.context = {k: v for k, v in context.items() if k not in SECRET_SLOTS}
-        self.slots: dict[str, str] = engine.normalize_context(self.context)
-        self.phase = "start"
-        self.flow_id: str | None = None  # the symptom's flow
-        self.current: str | None = None  # flow or sub-flow the node belongs to
-        self.node: str | None = None
-        self.stack: list[tuple[str, str]] = []  # (flow, call node) to return to
-        self.evidence: list[ProbeReport] = []
-        self.turns: list[dict[str, Any]] = []
-        self.outcome: Outcome | None = None
-        self.question: Question | None = None
-        self.misses = 0
-        self.history: list[dict[str, Any]] = []
-        self.pending: dict[str, Any] = {}
-        self.input_ended = False
+        self.state = ConversationState(slots=engine.normalize_context(self.context))
         self.forgot_secret = False  # this turn redacted an earlier line (stores erase copies)
         self._out: list[BotMessage] = []
         self._lock = asyncio.Lock()
@@ -85,9 +68,9 @@ class Session(CustomerEvidence, FlowWalk):
     async def open(self) -> Reply:
         """The greeting; a context `message` is then handled as the first user line."""
         async with self._lock:
-            if self.phase != "start":
+            if self.phase is not Phase.START:
                 return self._reply()
-            self.phase = "describe"
+            self.phase = Phase.DESCRIBE
             self._bot("text", texts.greeting(self.engine.vantage))
             message = self.context.get("message", "").strip()
             if message:
@@ -101,14 +84,14 @@ class Session(CustomerEvidence, FlowWalk):
         async with self._lock:
             self._observer = observer
             # Cancelling a send (Ctrl-C while probes run) leaves the session as it was before.
-            before = self._snapshot()
+            before, held = self.state.copy(), dict(self._secrets)
             try:
-                if self.phase == "start":
-                    self.phase = "describe"
+                if self.phase is Phase.START:
+                    self.phase = Phase.DESCRIBE
                     self._bot("text", texts.greeting(self.engine.vantage))
                 await self._handle(text)
             except asyncio.CancelledError:
-                vars(self).update(before)
+                self.state, self._secrets = before, held
                 self._out = []
                 raise
             finally:
@@ -131,60 +114,67 @@ class Session(CustomerEvidence, FlowWalk):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able state (no secrets); `Engine.restore` continues from it."""
-        return {
-            "version": STATE_VERSION, "flows_hash": self.engine.flows_hash,
-            "context": dict(self.context), "slots": dict(self.slots), "phase": self.phase,
-            "flow": self.flow_id, "current": self.current, "node": self.node,
-            "stack": [list(s) for s in self.stack],
-            "evidence": [r.to_dict() for r in self.evidence], "turns": list(self.turns),
-            "outcome": self.outcome.to_dict() if self.outcome else None,
-            "question": _question_dict(self.question), "misses": self.misses,
-            "history": list(self.history), "pending": dict(self.pending),
-            "input_ended": self.input_ended, "forgot_secret": self.forgot_secret,
-        }
+        return {"version": STATE_VERSION, "flows_hash": self.engine.flows_hash,
+                "context": dict(self.context), **self.state.to_json(),
+                "forgot_secret": self.forgot_secret}
 
-    def _snapshot(self) -> dict[str, Any]:
-        """A cheap copy of the mutable state (lists and dicts copied one level deep)."""
-        return {name: copy.copy(vars(self)[name]) for name in _STATE_ATTRIBUTES}
+    def transcript(self) -> Transcript:
+        """The conversation so far as a transcript (CONTRACT.md); no secret in it."""
+        outcome = self.outcome or Outcome("incomplete", self.flow_id)
+        return Transcript(
+            turns=tuple(self.turns), outcome=outcome, flows_hash=self.engine.flows_hash,
+            deskbot=__version__, symptom=outcome.symptom, context=dict(self.context),
+            redacted=self._context_secrets(), input_ended=self.input_ended,
+            vantage=self.engine.vantage, providers=self._providers(),
+        )
+
+    def held_secrets(self) -> tuple[str, ...]:
+        """Secret values held in memory (for writers to scrub, never to write)."""
+        return tuple(v for v in self._secrets.values() if v)
+
+    def _context_secrets(self) -> tuple[str, ...]:
+        # A secret known without any hidden answer in the turns came with the context (a help
+        # desk's ticket, --answers): replay must pass it in again rather than expect a question.
+        if any(t.redacted and not t.misplaced for t in self.turns):
+            return ()
+        return tuple(sorted(k for k, v in self._secrets.items() if v))
+
+    def _providers(self) -> dict[str, dict[str, Any]]:
+        """The catalogue's provider for each address of the conversation, by domain."""
+        addresses = {self.context.get("email", ""), self.slots.get("email", "")}
+        addresses |= {t.text.strip() for t in self.turns if t.role is Role.USER and t.text
+                      and "@" in t.text and " " not in t.text.strip()}
+        found: dict[str, dict[str, Any]] = {}
+        for address in sorted(a for a in addresses if "@" in a):
+            provider = self.engine.provider_for(address)
+            if provider is not None:
+                found[address.rpartition("@")[2].lower()] = provider.to_dict()
+        return found
 
     def load_state(self, data: Mapping[str, Any]) -> None:
-        """Take over a state saved by `to_dict` (used by `Engine.restore`)."""
-        if data.get("version") != STATE_VERSION:
-            raise EngineError(f"saved session has version {data.get('version')!r}, "
-                              f"this deskbot reads {STATE_VERSION}")
-        self.slots = dict(data["slots"])
-        self.phase, self.flow_id = data["phase"], data.get("flow")
-        self.current, self.node = data.get("current"), data.get("node")
-        self.stack = [(str(f), str(n)) for f, n in data.get("stack", ())]
-        self.evidence = [ProbeReport.from_dict(r) for r in data.get("evidence", ())]
-        self.turns = [dict(t) for t in data.get("turns", ())]
-        self.outcome = Outcome.from_dict(data["outcome"]) if data.get("outcome") else None
-        self.question = _question_from(data.get("question"))
-        self.misses = int(data.get("misses", 0))
-        self.history = [dict(h) for h in data.get("history", ())]
-        self.pending = dict(data.get("pending", {}))
-        self.input_ended = bool(data.get("input_ended", False))
+        """Take over a state saved by `to_dict` (used by `Engine.restore`); EngineError if not."""
+        self.state = ConversationState.from_json(data)
         if self.current is not None:
             self.engine.compiled(self.current).node(self.node or "")
 
     # ------------------------------------------------------------------ one user line
 
     async def _handle(self, raw: str) -> None:
-        secret = self.question is not None and self.question.secret and self.phase == "flow"
+        secret = self.question is not None and self.question.secret and self.phase is Phase.FLOW
         self.forgot_secret = False
         text, cut = clean_line(raw)
         if not secret and secrets.matches(raw, self._secrets.values()):
             # The password again, where no password was asked: never kept, never read.
-            self.turns.append(dict(secrets.REDACTED_TURN))
+            self.turns.append(Turn.misplaced_secret())
             self._bot("text", texts.SECRET_NOT_KEPT)
             self._reask()
             return
         if secret:
-            self.turns.append({"role": "user", "text": None, "redacted": True})
+            self.turns.append(Turn.hidden())
         else:
             # Lone surrogates (undecodable input) cannot be written as UTF-8 later.
             kept = raw[: MAX_LINE + 1].encode("utf-8", "replace").decode("utf-8")
-            self.turns.append({"role": "user", "text": kept})
+            self.turns.append(Turn.user(kept))
         repair = repair_of(text) if not secret or len(text) < 30 else None
         if self.outcome is not None:
             await self._after_end(repair)
@@ -197,9 +187,9 @@ class Session(CustomerEvidence, FlowWalk):
             return
         if not secret and repair is None:
             self._hear(text)
-        handlers = {"describe": self._on_describe, "clarify": self._on_clarify,
-                    "flow": self._on_flow, "switch": self._on_switch,
-                    "offer_human": self._on_offer_human}
+        handlers = {Phase.DESCRIBE: self._on_describe, Phase.CLARIFY: self._on_clarify,
+                    Phase.FLOW: self._on_flow, Phase.SWITCH: self._on_switch,
+                    Phase.OFFER_HUMAN: self._on_offer_human}
         if repair in ("human", "restart"):
             await (self._handoff_now() if repair == "human" else self._restart())
             return
@@ -209,7 +199,7 @@ class Session(CustomerEvidence, FlowWalk):
         await handlers[self.phase](raw if secret else text, repair == "unknown")
 
     def _hear(self, text: str) -> None:
-        asked = self.question if self.question is not None and self.phase == "flow" else None
+        asked = self.question if self.question is not None and self.phase is Phase.FLOW else None
         listen.hear(self.slots, text, self.engine.clients.aliases,
                     asked.slot if asked else None, asked is not None and asked.type == "choice")
 
@@ -221,9 +211,9 @@ class Session(CustomerEvidence, FlowWalk):
         self._bot("text", texts.ENDED.format(status=self.outcome.status))
 
     async def _finish_step(self) -> None:
-        if self.phase in ("switch", "offer_human"):  # unanswered offers count as "no"
-            self.phase = str(self.pending.pop("back_to", "flow"))
-        if self.phase == "flow" and self.node is not None:
+        if self.phase in (Phase.SWITCH, Phase.OFFER_HUMAN):  # unanswered offers count as "no"
+            self.phase, self.state.back_to = self.state.back_to or Phase.FLOW, None
+        if self.phase is Phase.FLOW and self.node is not None:
             await self._take_unknown()
         else:
             self._bot("text", texts.ABANDONED)
@@ -257,14 +247,14 @@ class Session(CustomerEvidence, FlowWalk):
         self._ask_describe(texts.NOT_EMAIL.format(n=self.misses, max=MAX_MISSES))
 
     async def _on_clarify(self, text: str, unknown: bool) -> None:
-        ids: list[str] = list(self.pending.get("candidates", ()))
+        ids = list(self.state.candidates)
         if unknown and ids:
             await self._start_flow(ids[0])
             return
         choices = [(i, self.engine.title(i)) for i in ids] + [("other", texts.SOMETHING_ELSE)]
         value = parse_choice(text, choices)
         if value == "other":
-            self.phase = "describe"
+            self.phase = Phase.DESCRIBE
             self._ask_describe(texts.DESCRIBE_AGAIN)
         elif value is not None:
             await self._start_flow(value)
@@ -292,12 +282,13 @@ class Session(CustomerEvidence, FlowWalk):
     async def _on_switch(self, text: str, unknown: bool) -> None:
         answer = "no" if unknown else parse_yesno(text)
         if answer is None:
-            prompt = texts.SWITCH.format(title=self.engine.title(self.pending["to"]))
+            prompt = texts.SWITCH.format(title=self.engine.title(self.state.switch_to))
             self._bot("question", f"{texts.YES_OR_NO} {prompt}", question=_yesno("switch", prompt))
             return
-        self.phase = "flow"
-        if answer == "yes":
-            await self._start_flow(str(self.pending.pop("to")))
+        self.phase, to = Phase.FLOW, self.state.switch_to
+        self.state.switch_to = None
+        if answer == "yes" and to is not None:
+            await self._start_flow(to)
         else:
             self._reask()
 
@@ -307,7 +298,7 @@ class Session(CustomerEvidence, FlowWalk):
             await self._handoff_now()
             return
         self.misses = 0
-        self.phase = str(self.pending.pop("back_to", "flow"))
+        self.phase, self.state.back_to = self.state.back_to or Phase.FLOW, None
         if answer is None:
             self._bot("text", texts.CONTINUE_ANYWAY)
         self._reask()
@@ -320,20 +311,20 @@ class Session(CustomerEvidence, FlowWalk):
         await self._advance(self._ask_label(node, None))
 
     async def _go_back(self) -> None:
-        if self.phase != "flow" or not self.history:
+        if self.phase is not Phase.FLOW or not self.history:
             self._bot("text", texts.CANNOT_GO_BACK)
             self._reask()
             return
-        if self.question is not None and len(self.history) >= 2 and self.phase == "flow":
+        if self.question is not None and len(self.history) >= 2:
             self.history.pop()
-        snap = self.history.pop()
-        self.current, self.node = snap["current"], snap["node"]
-        self.stack = [(str(f), str(n)) for f, n in snap["stack"]]
-        self.slots = dict(snap["slots"])
-        self.evidence = self.evidence[: snap["evidence"]]
-        if snap.get("secret"):
+        back = self.history.pop()
+        self.current, self.node = back.current, back.node
+        self.stack = list(back.stack)
+        self.slots = dict(back.slots)
+        self.evidence = self.evidence[: back.evidence]
+        if back.secret:
             self._secrets.pop("password", None)
-        self.phase, self.misses = "flow", 0
+        self.phase, self.misses = Phase.FLOW, 0
         self._bot("text", texts.GOING_BACK)
         await self._visit()
 
@@ -341,22 +332,23 @@ class Session(CustomerEvidence, FlowWalk):
         self.slots = self.engine.normalize_context(self.context)
         self.slots.pop("message", None)
         self.flow_id = self.current = self.node = None
-        self.stack, self.evidence, self.history, self.pending = [], [], [], {}
-        self.outcome, self.misses, self.phase = None, 0, "describe"
+        self.stack, self.evidence, self.history = [], [], []
+        self.state.clear_offers()
+        self.outcome, self.misses, self.phase = None, 0, Phase.DESCRIBE
         self._ask_describe(texts.RESTART)
 
     async def _handoff_now(self) -> None:
         self._handoff(texts.HUMAN_ASKED, reason="the customer asked for a person")
 
     def _offer_switch(self, symptom: str) -> None:
-        self.phase = "switch"
-        self.pending["to"] = symptom
+        self.phase = Phase.SWITCH
+        self.state.switch_to = symptom
         prompt = texts.SWITCH.format(title=self.engine.title(symptom))
         self._bot("question", prompt, question=_yesno("switch", prompt))
 
     def _offer_human(self) -> None:
-        self.pending["back_to"] = self.phase
-        self.phase = "offer_human"
+        self.state.back_to = self.phase
+        self.phase = Phase.OFFER_HUMAN
         self._bot("question", texts.OFFER_HUMAN, question=_yesno("handoff", texts.OFFER_HUMAN))
 
     def _miss(self) -> None:
@@ -369,11 +361,11 @@ class Session(CustomerEvidence, FlowWalk):
         self._reask()
 
     def _reask(self) -> None:
-        if self.phase == "flow" and self.node is not None:
+        if self.phase is Phase.FLOW and self.node is not None:
             self._ask(self._node(), record=False)
-        elif self.phase == "clarify":
-            self._ask_clarify(list(self.pending.get("candidates", ())))
-        elif self.phase == "describe":
+        elif self.phase is Phase.CLARIFY:
+            self._ask_clarify(list(self.state.candidates))
+        elif self.phase is Phase.DESCRIBE:
             self._ask_describe(texts.DESCRIBE)
         elif self.question is not None:
             self._bot("question", self.question.prompt, question=self.question)
@@ -381,20 +373,3 @@ class Session(CustomerEvidence, FlowWalk):
 
 def _yesno(slot: str, prompt: str) -> Question:
     return Question(slot, "yesno", prompt, (Choice("yes", "Yes"), Choice("no", "No")))
-
-
-
-
-def _question_dict(question: Question | None) -> dict[str, Any] | None:
-    if question is None:
-        return None
-    return {"slot": question.slot, "type": question.type, "prompt": question.prompt,
-            "choices": [[c.value, c.label] for c in question.choices], "secret": question.secret}
-
-
-def _question_from(data: Mapping[str, Any] | None) -> Question | None:
-    if not data:
-        return None
-    choices = tuple(Choice(str(v), str(label)) for v, label in data.get("choices", ()))
-    return Question(data["slot"], data["type"], data["prompt"], choices, bool(data["secret"]))
-

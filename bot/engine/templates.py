@@ -151,10 +151,3 @@ def _username_hint(template: str) -> str:
     return (template.replace("%EMAILADDRESS%", "your full e-mail address")
             .replace("%EMAILLOCALPART%", "the part of your address before the @")
             .replace("%EMAILDOMAIN%", "your domain"))
-
-
-def settings_table(rows: Sequence[SettingsRow]) -> str:
-    """The settings as aligned plain-text lines."""
-    lines = [f"{r.side} ({r.protocol}): server {r.host}, port {r.port}, security {r.security}, "
-             f"username {r.username}" for r in rows]
-    return "\n".join(lines)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from bot.engine.values import Choice
-
 DESCRIBE = "What is going wrong with your e-mail? Describe it in your own words."
 DESCRIBE_HELP = (
     "No problem. Tell me what you notice, for example \"my messages stay in the Outbox\", "
@@ -83,12 +79,5 @@ def hint(kind: str) -> str:
     """How to answer a question of this type, plus the repair phrases."""
     return f"{_HINTS.get(kind, 'Please answer the question.')} {_REPAIR_HINT}"
 
-
-def with_choices(prompt: str, choices: Sequence[Choice]) -> str:
-    """A prompt followed by its numbered choices (numbers work as answers)."""
-    if not choices:
-        return prompt
-    lines = [f"  {i}. {c.label}" for i, c in enumerate(choices, 1)]
-    return "\n".join([prompt, *lines])
 
 CUSTOMER_EVIDENCE = "The checks from your computer have arrived. Here is what they show."

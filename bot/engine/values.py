@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.probes.model import ProbeReport
+from bot.engine.plain import plain_text
+from bot.probes.model import Check, ProbeReport
 
 MessageKind = Literal["text", "question", "result", "handoff", "probe"]
 Status = Literal["resolved", "handoff", "abandoned", "incomplete"]
+# What established a diagnosis (CONTRACT.md): a probe, a server reply the customer pasted, or
+# the provider catalogue; None when there is no diagnosis.
+Basis = Literal["probe", "reply", "catalogue"]
 
 
 @dataclass(frozen=True)
@@ -32,18 +37,21 @@ class Question:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a conversation ended (the transcript's `outcome`)."""
+    """How a conversation ended: the transcript's, the reply's and the HTTP API's `outcome`."""
 
     status: Status
     symptom: str | None = None
     diagnosis: str | None = None
+    basis: Basis | None = None  # None exactly when `diagnosis` is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "symptom": self.symptom, "diagnosis": self.diagnosis}
+        return {"status": self.status, "symptom": self.symptom, "diagnosis": self.diagnosis,
+                "basis": self.basis}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        return cls(data["status"], data.get("symptom"), data.get("diagnosis"))
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(data["status"], data.get("symptom"), data.get("diagnosis"),
+                   data.get("basis"))
 
 
 @dataclass(frozen=True)
@@ -81,16 +89,54 @@ class HandoffPackage:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """The one line that opens a final answer: what is wrong (or that all is well)."""
+
+    diagnosis: str  # the diagnosis code it names
+    text: str
+
+    @property
+    def label(self) -> str:
+        """`Result` for `ok`, else `What's wrong`."""
+        return "Result" if self.diagnosis == "ok" else "What's wrong"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"diagnosis": self.diagnosis, "label": self.label, "text": self.text}
+
+
+@dataclass(frozen=True)
 class BotMessage:
-    """One thing the bot says. For `result` the text already includes the settings table."""
+    """One thing the bot says, in typed parts an interface lays out (docs/api.md "Values").
+
+    `body` is the message's own words: a question's prompt without its choices, a fix without
+    its settings table. `text` is the plain-text form built from the parts.
+    """
 
     kind: MessageKind
-    text: str
-    settings: tuple[SettingsRow, ...] | None = None
-    evidence: tuple[ProbeReport, ...] = ()
-    handoff: HandoffPackage | None = None
-    question: Question | None = None
-    headline: str | None = None  # result: the diagnosis table's one-line "what's wrong"
+    body: str
+    question: Question | None = None  # question: what is asked, with its choices
+    settings: tuple[SettingsRow, ...] | None = None  # result: the servers to set
+    headline: Headline | None = None  # result: what is wrong, in one line
+    proof: tuple[Check, ...] = ()  # result: the checks that prove the diagnosis
+    evidence: tuple[ProbeReport, ...] = ()  # probe: the finished report
+    handoff: HandoffPackage | None = None  # handoff: what the human agent receives
+    outcome: Outcome | None = None  # result, handoff: how the conversation ended
+
+    @property
+    def text(self) -> str:
+        """The plain-text form: what plain chat prints and the transcript keeps."""
+        return plain_text(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`kind`, the plain `text`, then every part by name (nested values left as they are);
+        the headline as its text (the table's words) and `headline_label`."""
+        line = self.headline
+        return {"kind": self.kind, "text": self.text, "body": self.body,
+                "question": self.question, "settings": self.settings,
+                "headline": line.text if line else None,
+                "headline_label": line.label if line else None,
+                "proof": self.proof, "evidence": self.evidence, "handoff": self.handoff,
+                "outcome": self.outcome}
 
 
 @dataclass(frozen=True)
@@ -103,5 +149,5 @@ class Reply:
 
     @property
     def text(self) -> str:
-        """Every message's text, one per paragraph (what plain chat prints)."""
+        """Every message's plain text, one per paragraph (probe reports left out)."""
         return "\n\n".join(m.text for m in self.messages if m.kind != "probe")

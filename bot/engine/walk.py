@@ -10,15 +10,18 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.diagnoses import parse as parse_diagnosis
 from bot.engine import compare, listen, secrets, texts
 from bot.engine.answers import label_value, store_value
-from bot.engine.handoff import build_package, evidence_codes
+from bot.engine.handoff import basis_of, build_package, evidence_codes, headline, proof
 from bot.engine.machine import Facts
-from bot.engine.templates import TemplateContext, settings_table
+from bot.engine.plain import settings_table
+from bot.engine.state import ConversationState, InState, Phase, Waypoint
+from bot.engine.templates import TemplateContext
+from bot.engine.transcript import Turn
 from bot.engine.values import (
     BotMessage,
     Choice,
+    MessageKind,
     Outcome,
     Question,
     Reply,
@@ -39,25 +42,27 @@ STEP_LIMIT = 200  # node visits without asking the user
 
 
 class FlowWalk:
-    """Conversation state and the moves through a flow (the base of `Session`)."""
+    """The moves through a flow (the base of `Session`); the state is `self.state`."""
 
     engine: Engine
+    state: ConversationState
     _secrets: dict[str, str]
-    slots: dict[str, str]
-    phase: str
-    flow_id: str | None
-    current: str | None
-    node: str | None
-    stack: list[tuple[str, str]]
-    evidence: list[ProbeReport]
-    turns: list[dict[str, Any]]
-    outcome: Outcome | None
-    question: Question | None
-    misses: int
-    history: list[dict[str, Any]]
-    pending: dict[str, Any]
+    # Views of `state` (one typed object that is copied, saved and restored as a whole).
+    slots = InState[dict[str, str]]()
+    phase = InState[Phase]()
+    flow_id = InState[str | None]()
+    current = InState[str | None]()
+    node = InState[str | None]()
+    stack = InState[list[tuple[str, str]]]()
+    evidence = InState[list[ProbeReport]]()
+    turns = InState[list[Turn]]()
+    outcome = InState[Outcome | None]()
+    question = InState[Question | None]()
+    misses = InState[int]()
+    history = InState[list[Waypoint]]()
+    input_ended = InState[bool]()
+    forgot_secret: bool  # this turn redacted an earlier line (stores erase copies)
     context: dict[str, str]
-    forgot_secret: bool
     _out: list[BotMessage]
     _observer: ProbeObserver | None
 
@@ -65,7 +70,8 @@ class FlowWalk:
 
     async def _start_flow(self, flow_id: str) -> None:
         self.flow_id, self.current, self.stack = flow_id, flow_id, []
-        self.phase, self.misses, self.pending = "flow", 0, {}
+        self.phase, self.misses = Phase.FLOW, 0
+        self.state.clear_offers()
         compiled = self.engine.compiled(flow_id)
         self.node = compiled.flow.start
         self._bot("text", texts.STARTING.format(title=compiled.flow.title))
@@ -163,11 +169,9 @@ class FlowWalk:
         report = dataclasses.replace(report, vantage=vantage)
         self.evidence.append(report)
         shown = {k: v for k, v in params.items() if k not in SECRET_SLOTS}
-        self.turns.append({"role": "probe", "name": node.probe, "target": report.target,
-                           "params": shown, "report": report.to_dict(),
-                           "flow": self.current, "node": node.name, "vantage": vantage,
-                           "stack": [list(s) for s in self.stack],
-                           "login": bool(params.get("password"))})
+        self.turns.append(Turn.probe(report, shown, flow=self.current, node=node.name,
+                                     vantage=vantage, stack=tuple(self.stack),
+                                     login=bool(params.get("password"))))
         self._out.append(BotMessage("probe", _probe_line(report), evidence=(report,)))
         entry = listen.reply_decides(node.probe, report.outcome, self.slots, vantage,
                                      frozenset(node.on), "password" in self._secrets)
@@ -185,8 +189,6 @@ class FlowWalk:
             text = f"{lead}\n\n{text}"
         rows = context.settings_rows(node.settings) if node.settings else ()
         text, rows = self._also_noticed(context, text, rows, node.diagnosis)
-        if rows:
-            text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         # diagnoses.yaml: no evidence, no code. Even `ok` needs a probe that found every
         # check passing; an advice-only ending records no diagnosis (null).
         proven = node.diagnosis in evidence_codes(self.evidence)
@@ -195,10 +197,10 @@ class FlowWalk:
         if not proven and node.diagnosis != "ok":
             log.warning("flow %s node %s resolves %s without that evidence; not recorded",
                         self.current, node.name, node.diagnosis)
-        code = parse_diagnosis(node.diagnosis) if proven else None
-        self._bot("result", text, node=node.name, settings=rows,
-                  headline=code.headline if code else None)
-        self._end("resolved", node.diagnosis if proven else None)
+        diagnosis = node.diagnosis if proven else None
+        self._end("resolved", diagnosis)
+        self._bot("result", text, node=node.name, settings=rows, headline=headline(diagnosis),
+                  proof=proof(self.evidence, diagnosis), outcome=self.outcome)
 
     def _also_noticed(self, context: TemplateContext, text: str, rows: tuple[SettingsRow, ...],
                       diagnosis: str | None = None) -> tuple[str, tuple[SettingsRow, ...]]:
@@ -222,12 +224,15 @@ class FlowWalk:
         if rows:
             text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         package = build_package(self.flow_id, reason, self.slots, self.evidence)
-        self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package)
         self._end("handoff", None)
+        self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package,
+                  outcome=self.outcome)
 
     def _end(self, status: Status, diagnosis: str | None) -> None:
-        self.outcome = Outcome(status, self.flow_id, diagnosis)
-        self.phase, self.question, self.pending = "done", None, {}
+        self.outcome = Outcome(status, self.flow_id, diagnosis,
+                               basis_of(diagnosis, self.evidence))
+        self.phase, self.question = Phase.DONE, None
+        self.state.clear_offers()
 
     # ------------------------------------------------------------------ questions
 
@@ -235,29 +240,27 @@ class FlowWalk:
         choices = tuple(Choice(v, label) for v, label in node.choices)
         prompt = listen.confirm_prompt(node.slot, self.slots) or self._render(node.prompt)
         question = Question(node.slot, node.type, prompt, choices, node.type == "secret")
-        if record and (not self.history or self.history[-1]["node"] != node.name
-                       or self.history[-1]["current"] != self.current):
-            self.history.append({
-                "current": self.current, "node": node.name,
-                "stack": [list(s) for s in self.stack], "slots": dict(self.slots),
-                "evidence": len(self.evidence), "secret": node.type == "secret",
-            })
-        self.phase = "flow"
-        self._bot("question", texts.with_choices(prompt, choices), node=node.name,
-                  question=question)
+        assert self.current is not None
+        if record and (not self.history or self.history[-1].node != node.name
+                       or self.history[-1].current != self.current):
+            self.history.append(Waypoint(self.current, node.name, tuple(self.stack),
+                                         dict(self.slots), len(self.evidence),
+                                         node.type == "secret"))
+        self.phase = Phase.FLOW
+        self._bot("question", prompt, node=node.name, question=question)
 
     def _ask_describe(self, prompt: str) -> None:
-        self.phase = "describe"
+        self.phase = Phase.DESCRIBE
         question = Question("message", "text", prompt)
         self._bot("question", prompt, question=question)
 
     def _ask_clarify(self, ids: list[str]) -> None:
-        self.phase = "clarify"
-        self.pending["candidates"] = ids
+        self.phase = Phase.CLARIFY
+        self.state.candidates = ids
         choices = tuple(Choice(i, self.engine.title(i)) for i in ids)
         choices += (Choice("other", texts.SOMETHING_ELSE),)
         question = Question("symptom", "choice", texts.CLARIFY, choices)
-        self._bot("question", texts.with_choices(texts.CLARIFY, choices), question=question)
+        self._bot("question", texts.CLARIFY, question=question)
 
     # ------------------------------------------------------------------ helpers
 
@@ -283,15 +286,17 @@ class FlowWalk:
     def _render(self, text: str) -> str:
         return self._templates().render(text)
 
-    def _bot(self, kind: str, text: str, *, node: str | None = None, **extra: Any) -> None:
-        in_flow = self.phase == "flow" or kind in ("result", "handoff")
+    def _bot(self, kind: MessageKind, body: str, *, node: str | None = None,
+             question: Question | None = None, **parts: Any) -> None:
+        """Say one message (`parts`: the other fields of BotMessage) and record its turn."""
+        in_flow = self.phase is Phase.FLOW or kind in ("result", "handoff")
         flow = self.current if in_flow else None
         node = node or (self.node if flow else None)
-        self.turns.append({"role": "bot", "text": text, "kind": kind, "flow": flow, "node": node})
-        question = extra.pop("question", None)
         if question is not None:
             self.question = question
-        self._out.append(BotMessage(kind, text, question=question, **extra))  # type: ignore[arg-type]
+        message = BotMessage(kind, body, question=question, **parts)
+        self.turns.append(Turn.bot(message.text, kind, flow, node))
+        self._out.append(message)
 
     def _reply(self) -> Reply:
         messages, self._out = self._out, []

@@ -14,8 +14,9 @@ from typing import Any, TextIO
 from bot.engine import Engine, Reply, Session
 from bot.flows.bundled import flow_folders
 from bot.interfaces.config_file import load_config
+from bot.interfaces.plain import render_reply
 from bot.interfaces.printable import PrintableOut
-from bot.scrub import scrub_text, session_secrets
+from bot.scrub import scrub_text
 from bot.slots import read_answers
 
 
@@ -72,28 +73,8 @@ async def plain_chat(
 
 def _show(reply: Reply, stream: TextIO, session: Session) -> None:
     out = PrintableOut(stream)  # server replies and echoed text may hold terminal controls
-    secrets = session_secrets(session)
-
-    def say(text: str) -> None:  # a server may echo a password back, quoted or base64
-        out.write(scrub_text(text, secrets))
-
-    for message in reply.messages:
-        if message.kind == "probe":
-            for report in message.evidence:
-                say(f"  [check] {report.name}: {report.outcome}\n")
-                for check in report.checks:
-                    say(f"    {check.status:<7} {check.probe} {check.target}: "
-                              f"{check.evidence}\n")
-            continue
-        if message.headline:
-            ok = reply.outcome is not None and reply.outcome.diagnosis == "ok"
-            label = "Result" if ok else "What's wrong"
-            say(f"{label}: {message.headline}\n")
-        say(message.text + "\n\n")
-    if reply.outcome is not None:
-        o = reply.outcome
-        say(f"[outcome: {o.status}, symptom {o.symptom or '-'}, "
-                  f"diagnosis {o.diagnosis or '-'}]\n")
+    # a server may echo a password back, quoted or base64
+    out.write(scrub_text(render_reply(reply), session.held_secrets()))
     out.flush()
 
 

@@ -10,6 +10,7 @@ becomes the score e / (e + HALF): one scale and one set of thresholds for all fl
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,10 @@ MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATION = "not"  # the vocabulary's canonical negation
 QUESTION = "(question)"  # the term of a line that opens with a question word
+WH_WORDS = frozenset({"what", "whats", "which", "how", "where"})  # open a question anywhere
 BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
+NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
+NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -218,7 +222,7 @@ class Matcher:
         vague = (
             decision in explained
             and background is not None
-            and background.total >= explained[decision].total * BACKGROUND_RATIO
+            and _like_background(background, explained[decision])
         )
         if vague:
             decision = "clarify" if context.score >= 1.0 else "none"
@@ -296,7 +300,9 @@ class Matcher:
         # error code alone ("0x800ccc0e", "5.7.8") is a pasted error, and is one.
         several = len(words) > 1 or any(_CODE.fullmatch(w) for w in words)
         shortlist = self._shortlist(found)
-        phrases = self._phrases.best(set(words), PHRASE_FLOOR, shortlist) if several else {}
+        phrases = (
+            self._phrases.best(set(words), PHRASE_FLOOR, shortlist, NEGATION) if several else {}
+        )
         explained: dict[str, Evidence] = {}
         factor = _context_factor(context.anchored)
         for flow in sorted(set(found) | set(phrases)):
@@ -367,9 +373,17 @@ class Matcher:
         examples can teach that settings are asked for and symptoms are told."""
         stopwords = self.vocabulary.stopwords
         content = _mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
-        if tokens and tokens[0] in self.vocabulary.questions:
+        if (tokens and tokens[0] in self.vocabulary.questions) or _asks_later(tokens):
             return [QUESTION, *content]
         return content
+
+
+def _asks_later(tokens: Sequence[str]) -> bool:
+    """A later clause opens with a wh-word: "got a new laptop, how do I get my mail on it".
+    Only wh-words: after a comma "can" or "is" opens a statement as often as a question."""
+    return any(
+        left == BREAK and right in WH_WORDS for left, right in itertools.pairwise(tokens)
+    )
 
 
 def _mark_contrast(content: list[str]) -> list[str]:
@@ -392,6 +406,17 @@ def _mark_contrast(content: list[str]) -> list[str]:
             marked.append(BREAK)
         marked.extend(clause if fails else [WORKS + t for t in clause])
     return marked
+
+
+def _like_background(background: Evidence, flow: Evidence) -> bool:
+    """The text reads more like the vocabulary's vague or off-topic lines than like the flow:
+    their evidence comes close to the flow's, or one of those lines is nearly the text itself
+    and clearly nearer than any example of the flow ("whatsapp is not sending messages" is the
+    line "text messages are not sending", not "failed to send message")."""
+    if background.total >= flow.total * BACKGROUND_RATIO:
+        return True
+    near = background.phrase_similarity
+    return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
 
 
 def _context_factor(context: float) -> float:

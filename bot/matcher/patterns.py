@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar
 
 BREAK = "|"  # a clause boundary: a pattern never spans it ("can't send, receiving is fine")
+POLARITY_FACTOR = 0.8  # share of a phrase's similarity kept when only one side is negated
 MAX_GAP = 3  # other words allowed between two words of one pattern (stopwords not counted)
 
 Pattern = tuple[str, ...]
@@ -86,6 +87,7 @@ class PhraseIndex:
         self._unknown = math.log(1 + count) if count else 0.0
         self._flow = [flow for flow, _, _ in phrases]
         self._text = [text for _, text, _ in phrases]
+        self._words = [words for _, _, words in phrases]
         self._weight = [sum(self._idf[w] for w in words) for _, _, words in phrases]
         # word → flow → the phrases of that flow holding the word
         self._by_word: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -94,9 +96,12 @@ class PhraseIndex:
                 self._by_word[word][flow].append(number)
 
     def best(
-        self, words: set[str], floor: float, flows: Iterable[int]
+        self, words: set[str], floor: float, flows: Iterable[int], polar: str | None = None
     ) -> dict[int, tuple[str, float]]:
         """Per flow of `flows`, its closest phrase and the similarity, when that reaches `floor`.
+
+        `polar` (the negation word): a phrase that has it while the text has not, or the other
+        way round, counts POLARITY_FACTOR of its similarity.
 
         Only the phrases of `flows` are compared: the cost stays bounded with 1,000 flows.
         """
@@ -114,8 +119,13 @@ class PhraseIndex:
                 for number in by_flow.get(flow, ()):
                     shared[number] += idf
         best: dict[int, tuple[str, float]] = {}
+        negated = polar is not None and polar in words
         for number, overlap in shared.items():
             similarity = 2 * overlap / (query + self._weight[number])
+            if polar is not None and (polar in self._words[number]) != negated:
+                # "got a new laptop" is not "I don't get new mail on my laptop": a failure
+                # told without the negation (or the other way round) is a weaker likeness.
+                similarity *= POLARITY_FACTOR
             flow = self._flow[number]
             if similarity >= floor and similarity > best.get(flow, ("", 0.0))[1]:
                 best[flow] = (self._text[number], similarity)

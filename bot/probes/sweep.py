@@ -338,10 +338,12 @@ class Sweep:
         if outcome == "auth_oauth_required" and primary.login is None:
             notes.append("the catalogue says this provider accepts only OAuth2: no password "
                          "login was tried")
+            facts["basis"] = "catalogue"  # the transcript's outcome.basis (CONTRACT.md)
         if outcome == "auth_app_password_required" and self.rule is not None and (
                 primary.diagnosis is None):
             notes.append(f"{self.rule.name} refuses the account's normal password from mail "
                          f"apps (source: {self.rule.login.source})")
+            facts["basis"] = "catalogue"  # the provider rule, not a server reply, says so
         if self.rule is not None:
             facts.update(self.rule.facts())
         diagnoses: list[Code] = [outcome] if outcome != "inconclusive" else []

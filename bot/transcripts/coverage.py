@@ -17,7 +17,7 @@ from typing import Any
 from bot.flows.graph import Shading
 from bot.flows.loader import FlowDirs
 from bot.flows.model import Flow, FlowSet, Node
-from bot.transcripts.document import Transcript, Turn
+from bot.transcripts.document import Role, Transcript, Turn
 
 SILENT_KINDS = frozenset({"branch", "ask", "call", "return"})
 
@@ -93,13 +93,13 @@ def record(flowset: FlowSet, transcript: Transcript, visits: Visits) -> None:
             hint = _answer_after(transcript.turns, index, previous)
             stack = _connect(flowset, previous, stack, step, hint, visits)
         visits.nodes.add(step)
-        if turn.get("role") == "probe":
+        if turn.role is Role.PROBE:
             _record_outcome(flowset, step, turn, visits)
         previous = (step, turn)
 
 
 def _step(flowset: FlowSet, turn: Turn) -> Step | None:
-    flow, node = turn.get("flow"), turn.get("node")
+    flow, node = turn.flow, turn.node
     if not isinstance(flow, str) or not isinstance(node, str):
         return None
     known = flowset.flows.get(flow) or flowset.subflows.get(flow)
@@ -108,7 +108,7 @@ def _step(flowset: FlowSet, turn: Turn) -> Step | None:
 
 def _record_outcome(flowset: FlowSet, step: Step, turn: Turn, visits: Visits) -> None:
     node = flowset.get(step[0]).nodes[step[1]]
-    outcome = str((turn.get("report") or {}).get("outcome", ""))
+    outcome = turn.report.outcome if turn.report else ""
     key = outcome if outcome in node.on else "other"
     if key in node.on:
         visits.edges.add((step[0], step[1], key))
@@ -121,8 +121,8 @@ def _answer_after(turns: Any, index: int, previous: tuple[Step, Turn] | None) ->
     for turn in reversed(turns[:index]):
         if turn is previous[1]:
             return None
-        if turn.get("role") == "user":
-            return None if turn.get("redacted") else str(turn.get("text") or "")
+        if turn.role is Role.USER:
+            return None if turn.redacted else turn.text or ""
     return None
 
 
@@ -155,8 +155,8 @@ def _first_keys(
 ) -> list[str] | None:
     step, turn = previous
     node = flowset.get(step[0]).nodes[step[1]]
-    if turn.get("role") == "probe":
-        outcome = str((turn.get("report") or {}).get("outcome", ""))
+    if turn.role is Role.PROBE:
+        outcome = turn.report.outcome if turn.report else ""
         return [outcome if outcome in node.on else "other"]
     if node.kind == "ask" and hint is not None:
         label = _answer_label(flowset, node, hint)

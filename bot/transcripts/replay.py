@@ -22,7 +22,7 @@ from bot.errors import DeskbotError, TranscriptError
 from bot.flows.loader import FlowDirs
 from bot.probes.model import ProbeObserver, ProbeReport
 from bot.slots import SECRET_SLOTS
-from bot.transcripts.document import Transcript, Turn, utc_now
+from bot.transcripts.document import Role, Transcript, Turn, utc_now
 from bot.transcripts.reader import read_transcript
 from bot.transcripts.writer import transcript_from_session
 
@@ -163,17 +163,16 @@ class Replayer:
             {d: Provider.from_dict(dict(p)) for d, p in expected.providers.items()})
         try:
             session, error = await self._drive(expected)
+            # Still inside the recorded providers: the transcript lists those it used.
+            actual = replace(transcript_from_session(session), created=expected.created,
+                             redacted=expected.redacted, context=expected.context,
+                             input_ended=expected.input_ended)
         finally:
             _FEED.reset(token)
             _PROVIDERS.reset(providers)
         problems = list(feed.problems)
         if error is not None:
             problems.append(error)
-        actual = transcript_from_session(
-            session, context=expected.context, flows_hash=self.flows_hash,
-            input_ended=expected.input_ended,
-        )
-        actual = replace(actual, created=expected.created, redacted=expected.redacted)
         divergence = compare(expected, actual, problems, unrecorded_probes=bool(feed.problems))
         return ReplayResult(source, expected, actual, divergence)
 
@@ -201,18 +200,14 @@ async def _feed_user_turns(session: Any, texts: Sequence[str | None]) -> None:
 
 
 def _user_count(session: Any) -> int:
-    return sum(1 for t in session.turns if _role(t) == "user")
-
-
-def _role(turn: Any) -> str:
-    return str(turn.get("role") if isinstance(turn, Mapping) else getattr(turn, "role", ""))
+    return sum(1 for t in session.turns if t.role is Role.USER)
 
 
 def _recorded_reports(transcript: Transcript) -> list[tuple[int, ProbeReport]]:
     out: list[tuple[int, ProbeReport]] = []
     for number, turn in enumerate(transcript.turns, 1):
-        if turn.get("role") == "probe":
-            out.append((number, ProbeReport.from_dict(turn["report"])))
+        if turn.role is Role.PROBE and turn.report is not None:
+            out.append((number, turn.report))
     return out
 
 
@@ -220,38 +215,34 @@ def _recorded_reports(transcript: Transcript) -> list[tuple[int, ProbeReport]]:
 
 def turn_key(turn: Turn) -> tuple[Any, ...]:
     """What must match between a recorded and a replayed turn (not timings or evidence)."""
-    role = turn.get("role")
-    if role == "user":
-        return ("user", None if turn.get("redacted") else turn.get("text"))
-    if role == "bot":
-        return ("bot", turn.get("flow"), turn.get("node"), turn.get("kind"), turn.get("text"))
-    params = {k: v for k, v in (turn.get("params") or {}).items() if k not in SECRET_SLOTS}
-    outcome = (turn.get("report") or {}).get("outcome")
-    return ("probe", turn.get("flow"), turn.get("node"), turn.get("name"),
-            tuple(sorted(params.items())), outcome)
+    if turn.role is Role.USER:
+        return ("user", None if turn.redacted else turn.text)
+    if turn.role is Role.BOT:
+        return ("bot", turn.flow, turn.node, turn.kind, turn.text)
+    params = {k: v for k, v in turn.params.items() if k not in SECRET_SLOTS}
+    outcome = turn.report.outcome if turn.report else None
+    return ("probe", turn.flow, turn.node, turn.name, tuple(sorted(params.items())), outcome)
 
 
 def render_turn(turn: Turn) -> list[str]:
     """A turn as diff lines: `who flow/node kind: text`, long texts continued on `|` lines."""
-    role = turn.get("role")
     where = _where(turn)
-    if role == "user":
-        text = "(hidden answer)" if turn.get("redacted") else str(turn.get("text"))
+    if turn.role is Role.USER:
+        text = "(hidden answer)" if turn.redacted else str(turn.text)
         head, rest = f"user: {_first(text)}", _rest(text)
-    elif role == "bot":
-        text = str(turn.get("text") or "")
-        head, rest = f"bot  {where} {turn.get('kind')}: {_first(text)}", _rest(text)
+    elif turn.role is Role.BOT:
+        text = turn.text or ""
+        head, rest = f"bot  {where} {turn.kind}: {_first(text)}", _rest(text)
     else:
-        outcome = (turn.get("report") or {}).get("outcome")
-        params = {k: v for k, v in (turn.get("params") or {}).items() if k not in SECRET_SLOTS}
+        outcome = turn.report.outcome if turn.report else None
+        params = {k: v for k, v in turn.params.items() if k not in SECRET_SLOTS}
         shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
-        head, rest = f"probe {where} {turn.get('name')}({shown}) -> {outcome}", []
+        head, rest = f"probe {where} {turn.name}({shown}) -> {outcome}", []
     return [head] + [f"     | {line}" for line in rest]
 
 
 def _where(turn: Turn) -> str:
-    flow, node = turn.get("flow"), turn.get("node")
-    return f"{flow}/{node}" if flow or node else "-"
+    return f"{turn.flow}/{turn.node}" if turn.flow or turn.node else "-"
 
 
 def _first(text: str) -> str:
@@ -264,7 +255,7 @@ def _rest(text: str) -> list[str]:
 
 def _outcome_line(transcript: Transcript) -> str:
     o = transcript.outcome
-    return f"outcome: {o.status} symptom={o.symptom} diagnosis={o.diagnosis}"
+    return f"outcome: {o.status} symptom={o.symptom} diagnosis={o.diagnosis} basis={o.basis}"
 
 
 def compare(
@@ -291,12 +282,12 @@ def compare(
 
 
 def _split_description(want: Sequence[Turn], got: Sequence[Turn], index: int) -> str:
-    last = next((_where(t) for t in reversed(want[:index]) if t.get("node")), None)
+    last = next((_where(t) for t in reversed(want[:index]) if t.node), None)
     expected = _where(want[index]) if index < len(want) else "(end of recording)"
     actual = _where(got[index]) if index < len(got) else "(conversation ended)"
     if expected == actual and index < min(len(want), len(got)):
-        role = want[index].get("role")
-        what = "probe" if role == "probe" else "text" if role == "bot" else "user line"
+        role = want[index].role
+        what = "probe" if role is Role.PROBE else "text" if role is Role.BOT else "user line"
         return f"same path, the {what} at {expected} changed"
     after = f"after {last}" if last else "at the start"
     return f"paths split {after}: recorded {expected}, now {actual}"

@@ -16,9 +16,27 @@ _ERROR = {
 _MESSAGE = {
     "type": "object",
     "description": "A bot message: kind is text, question, result (with settings), handoff "
-    "(with the handoff package for the human agent) or probe (a finished probe report).",
+    "(with the handoff package for the human agent) or probe (a finished probe report). "
+    "`text` is the plain form (numbered choices, settings table included); `body` is the words "
+    "alone, for pages that lay out question.choices, headline, proof and settings themselves.",
     "required": ["kind", "text"],
-    "properties": {"kind": {"type": "string"}, "text": {"type": "string"}},
+    "properties": {
+        "kind": {"type": "string",
+                 "enum": ["text", "question", "result", "handoff", "probe"]},
+        "text": {"type": "string"},
+        "body": {"type": "string"},
+        "question": {"type": ["object", "null"]},
+        "settings": {"type": ["array", "null"], "items": {"type": "object"}},
+        "headline": {"type": ["string", "null"],
+                     "description": "result: the diagnosis table's one-line headline"},
+        "headline_label": {"type": ["string", "null"],
+                           "description": "\"What's wrong\", or \"Result\" for ok"},
+        "proof": {"type": "array", "items": {"type": "object"},
+                  "description": "result: the checks that prove the diagnosis"},
+        "evidence": {"type": "array", "items": {"type": "object"}},
+        "handoff": {"type": ["object", "null"]},
+        "outcome": {"$ref": "#/components/schemas/Outcome"},
+    },
 }
 _OUTCOME = {
     "type": ["object", "null"],
@@ -26,6 +44,8 @@ _OUTCOME = {
         "status": {"type": "string"},
         "symptom": {"type": ["string", "null"]},
         "diagnosis": {"type": ["string", "null"]},
+        "basis": {"type": ["string", "null"], "enum": ["probe", "reply", "catalogue", None],
+                  "description": "what established the diagnosis; null without one"},
     },
 }
 _TURN_PROPS = {

@@ -40,7 +40,17 @@ def to_json(value: Any) -> Any:
 def reply_json(reply: Any) -> dict[str, Any]:
     """The body of a turn: messages, outcome (null while the conversation goes on), question."""
     return {
-        "messages": [to_json(m) for m in getattr(reply, "messages", ())],
+        "messages": [message_json(m) for m in getattr(reply, "messages", ())],
         "outcome": to_json(getattr(reply, "outcome", None)),
         "question": to_json(getattr(reply, "question", None)),
     }
+
+
+def message_json(message: Any) -> Any:
+    """One message: `kind` and its plain `text` (as plain chat shows it), then its typed parts.
+
+    `body` is the words alone (a prompt without its numbered choices, a fix without its
+    settings table), so a page lays out `question.choices`, `headline`, `proof` and `settings`
+    itself instead of reading them back out of `text`.
+    """
+    return to_json(message)  # BotMessage.to_dict: kind, text, then the parts

@@ -8,13 +8,16 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.interfaces.http.safety import CURRENT_SESSION, PROBE_CLOCK, ProbeClock
 from bot.interfaces.http.serialize import reply_json
 from bot.probes.model import ProbeObserver
 from bot.scrub import scrub, session_secrets
 from bot.sessions import SessionStore, StoredSession
+
+if TYPE_CHECKING:
+    from bot.transcripts import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,10 @@ class SessionLike(Protocol):
     async def send(self, text: str, observer: ProbeObserver | None = None) -> ReplyLike: ...
 
     def to_dict(self) -> dict[str, Any]: ...
+
+    def transcript(self) -> Transcript: ...
+
+    def held_secrets(self) -> tuple[str, ...]: ...
 
 
 class EngineLike(Protocol):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,6 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from bot.engine import BotMessage, Engine, Question, Reply, Session, texts
-from bot.engine.texts import SETTINGS_HEADER
 from bot.errors import DeskbotError, EngineError
 from bot.interfaces.printable import printable
 from bot.interfaces.terminal import render
@@ -30,11 +28,9 @@ from bot.interfaces.terminal.commands import REPAIR_PHRASES, SlashCommand, parse
 from bot.interfaces.terminal.live import LiveSend
 from bot.interfaces.terminal.progress import ProgressView
 from bot.interfaces.terminal.prompts import FIXED_ANSWERS, AnswerCompleter
-from bot.probes.model import Check, ProbeReport
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
 
 MAX_COLUMNS = 100
-MAX_EVIDENCE = 6
 
 
 class TerminalChat:
@@ -121,7 +117,7 @@ class TerminalChat:
         self.session = (await self.loading).start(self.context)
         reply = await self.session.open()
         self.show_reply(replace(reply, messages=[m for m in reply.messages
-                                                 if m.text not in opening]))
+                                                 if m.body not in opening]))
         return line
 
     def _stop_prompt_if_loading_failed(self) -> None:
@@ -226,18 +222,18 @@ class TerminalChat:
 
     def show_message(self, message: BotMessage, reply: Reply) -> None:
         if message.kind == "question":
-            self.show_question(message.question or reply.question, message.text)
+            self.show_question(message.question or reply.question, message.body)
         elif message.kind == "result":
             self.show_result(message, reply)
         elif message.kind == "handoff":
             self.show([("class:handoff", "Handing over to a person\n")])
-            self.say(message.text)
+            self.say(message.body)
             package = message.handoff
             if package is not None and package.ruled_out:
                 self.say("Already ruled out: " + ", ".join(
                     c.replace("_", " ") for c in package.ruled_out) + ".", "class:hint")
         else:
-            self.say(message.text)
+            self.say(message.body)
 
     def show_question(self, question: Question | None, text: str | None = None) -> None:
         if question is None:
@@ -245,18 +241,13 @@ class TerminalChat:
                 self.say(text, "class:question")
             return
         choices, numbered = _choices(question)
-        prompt = _without_choice_lines(text, len(question.choices)) if text else question.prompt
-        self.show(render.question(prompt, choices, self.columns, numbered=numbered))
+        self.show(render.question(text or question.prompt, choices, self.columns,
+                                  numbered=numbered))
 
     def show_result(self, message: BotMessage, reply: Reply) -> None:
-        diagnosis = reply.outcome.diagnosis if reply.outcome else None
-        settings = list(message.settings or ())
-        # The engine appends a plain-text table for plain chat; ours replaces it.
-        text = message.text.split("\n\n" + SETTINGS_HEADER)[0] if settings else message.text
-        evidence = _supporting_checks(self.session.evidence, diagnosis)
         self.show([("", "\n")])
-        self.show(render.final_answer(text, diagnosis, evidence, settings, self.columns,
-                                      self.symbols))
+        self.show(render.final_answer(message.body, message.headline, message.proof,
+                                      message.settings or (), self.columns, self.symbols))
 
     # -- slash commands -------------------------------------------------------------------
 
@@ -343,29 +334,6 @@ def _choices(question: Question | None) -> tuple[list[tuple[str, str]], bool]:
     if fixed is not None:
         return list(fixed), False
     return [(c.value, c.label) for c in question.choices], False
-
-
-_CHOICE_LINE = re.compile(r"^\s+\d+\.\s")
-
-
-def _without_choice_lines(text: str, count: int) -> str:
-    """The engine lists choices as text for plain chat; the terminal draws its own list."""
-    lines = text.splitlines()
-    tail = lines[len(lines) - count:] if 0 < count < len(lines) else []
-    if tail and all(_CHOICE_LINE.match(line) for line in tail):
-        return "\n".join(lines[: len(lines) - count])
-    return text
-
-
-def _supporting_checks(reports: Sequence[ProbeReport], diagnosis: str | None) -> list[Check]:
-    """The few checks that prove the diagnosis (or, for `ok`, that passed)."""
-    checks = [c for r in reports for c in r.checks]
-    if diagnosis == "ok":
-        chosen = [c for c in checks if c.status == "ok"]
-    else:
-        chosen = [c for c in checks if c.diagnosis == diagnosis] or [
-            c for c in checks if c.status == "fail"]
-    return chosen[:MAX_EVIDENCE]
 
 
 def run_terminal_chat(engine: Engine | Callable[[], Engine], context: Mapping[str, str],

@@ -15,8 +15,9 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.styles import Style
 from wcwidth import wcswidth
 
-from bot.diagnoses import parse
+from bot.engine import Headline, SettingsRow
 from bot.interfaces.terminal.commands import COMMANDS
+from bot.probes.model import Check
 
 STYLE = Style.from_dict(
     {
@@ -194,15 +195,12 @@ def key_values(pairs: Iterable[tuple[str, str]], columns: int) -> StyleAndTextTu
     return out
 
 
-def headline(diagnosis: str | None, resolved: bool) -> StyleAndTextTuples:
-    """The one-line "what's wrong" that opens a final answer."""
-    if diagnosis is None:
+def headline(line: Headline | None) -> StyleAndTextTuples:
+    """The one-line "what's wrong" (green "Result" for `ok`) that opens a final answer."""
+    if line is None:
         return []
-    code = parse(diagnosis)  # the table's headline (bot/data/diagnoses.yaml)
-    text = code.headline if code else diagnosis.replace("_", " ").capitalize() + "."
-    style = "class:headline.ok" if diagnosis == "ok" or not resolved else "class:headline"
-    label = "Result: " if diagnosis == "ok" else "What's wrong: "
-    return [(style, label + text + "\n")]
+    style = "class:headline.ok" if line.diagnosis == "ok" else "class:headline"
+    return [(style, f"{line.label}: {line.text}\n")]
 
 
 def slot_rows(slots: Mapping[str, str], secret_names: Iterable[str]) -> list[tuple[str, str]]:
@@ -221,16 +219,16 @@ def slot_rows(slots: Mapping[str, str], secret_names: Iterable[str]) -> list[tup
 
 
 def final_answer(
-    text: str, diagnosis: str | None, evidence: Sequence[Any], settings: Sequence[Any],
+    text: str, line: Headline | None, proof: Sequence[Check], settings: Sequence[SettingsRow],
     columns: int, symbols: Symbols,
 ) -> StyleAndTextTuples:
     """A resolve laid out to act on: what's wrong, the fix text, the evidence, the settings."""
-    out = headline(diagnosis, resolved=True)
+    out = headline(line)
     out += paragraph(text, columns)
-    if evidence:
+    if proof:
         out.append(("class:section", "\nEvidence\n"))
-        for item in evidence:
-            out += _evidence_line(item, columns, symbols)
+        for check in proof:
+            out += _evidence_line(check, columns, symbols)
     if settings:
         headers, rows = settings_table(settings)
         out.append(("class:section", "\nSettings to use\n"))
@@ -238,20 +236,17 @@ def final_answer(
     return out
 
 
-def _evidence_line(item: Any, columns: int, symbols: Symbols) -> StyleAndTextTuples:
-    status = getattr(item, "status", None)
-    if status is None:
-        return [("", line + "\n") for line in wrap(f"- {item}", columns, "  ")]
+def _evidence_line(check: Check, columns: int, symbols: Symbols) -> StyleAndTextTuples:
     mark, style = {"ok": (symbols.ok, "class:ok"), "fail": (symbols.fail, "class:fail")}.get(
-        status, (symbols.skipped, "class:skipped")
+        check.status, (symbols.skipped, "class:skipped")
     )
-    lines = wrap(f"{item.probe} {item.target}: {short_evidence(item)}", columns - 4)
+    lines = wrap(f"{check.probe} {check.target}: {short_evidence(check)}", columns - 4)
     out: StyleAndTextTuples = [(style, f"  {mark} "), ("", lines[0].strip() + "\n")]
     out += [("", "    " + line.strip() + "\n") for line in lines[1:]]
     return out
 
 
-def settings_table(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
+def settings_table(rows: Sequence[SettingsRow]) -> tuple[list[str], list[list[str]]]:
     """The engine's SettingsRow list as a small table: one column per server, one row per field.
 
     Servers as columns keep it narrow (host names are the long values), so it fits 80 columns.

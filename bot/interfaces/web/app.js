@@ -92,7 +92,10 @@ function placeProbeRows(m) {
 
 function renderMessage(m) {
   if (m.kind === "probe") { placeProbeRows(m); return; }
-  const li = el("li", `bot ${m.kind}`, m.text);
+  // The typed parts, not the plain text: the words, then the table the page draws itself.
+  const li = el("li", `bot ${m.kind}`);
+  if (m.headline) li.appendChild(el("strong", "headline", `${m.headline_label || "What's wrong"}: ${m.headline}`));
+  li.appendChild(el("div", "body", m.body !== undefined ? m.body : m.text));
   if (m.settings && m.settings.length) li.appendChild(settingsTable(m.settings));
   if (m.kind === "handoff" && m.handoff) li.appendChild(handoffDetails(m.handoff));
   if (m.probe_link) {
