@@ -83,6 +83,8 @@ def test_a_decisive_pasted_reply_stands_alone_when_nothing_can_be_tested(
                "my normal password and also an app password, both failed.")
     out, transcript = chat(tmp_path, answers={"message": message})
     assert transcript["outcome"]["diagnosis"] == "auth_oauth_required"
+    # nothing was reachable: the diagnosis rests on the pasted reply, and the outcome says so
+    assert transcript["outcome"]["basis"] == "reply"
     assert "Your app's error says “535 5.7.139 Authentication unsuccessful" in out
     assert not re.search(r"(create|use|generate|make) an app password", out, re.IGNORECASE)
 
