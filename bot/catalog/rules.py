@@ -104,13 +104,19 @@ class ProviderRule:
             out["login_before"] = login.before
         if login.switching is not None:
             out.update(switch_date=login.switching.date, switch_what=login.switching.what,
-                       switch_reply=login.switching.reply)
+                       switch_reply=login.switching.reply,
+                       switch_note=f"Coming change ({login.switching.date}): "
+                       f"{login.switching.what}.")
         if self.storage is not None and self.storage.limit:
             s = self.storage
             out.update(storage_limit=s.limit, storage_when_full=s.when_full,
                        storage_manage_url=s.manage_url, storage_source=s.source)
             if s.shared_with:
                 out["storage_shared_with"] = s.shared_with
+            shared = f", shared with {s.shared_with}" if s.shared_with else ""
+            full = f" While it is full, {s.when_full}." if s.when_full else ""
+            where = f" See and free space at {s.manage_url}." if s.manage_url else ""
+            out["storage_note"] = (f"{self.name} gives {s.limit}{shared}.{full}{where}")
         return out
 
 
