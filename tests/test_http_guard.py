@@ -19,7 +19,7 @@ from bot.interfaces.http.safety import CURRENT_SESSION, SafeRunner, SafetySettin
 from bot.probes.model import ProbeObserver, ProbeReport
 from bot.sessions.sqlite import SqliteStore
 from tests.test_http_safety import PROVIDER, RecordingRunner
-from tests.test_http_support import FakeEngine
+from tests.test_http_support import FakeEngine, free_port, serve_process, stop
 
 KEY = "k" * 20 + "-agent-key"
 
@@ -152,3 +152,20 @@ async def test_login_budget_follows_the_client_and_the_resolved_server(
             CURRENT_CLIENT.reset(client)
     sent = [p.get("password") for n, p in inner.calls if n == "check_incoming"]
     assert sent == ["pw", "pw", None, None], "two names of one server got two budgets"
+
+
+def test_deskbot_serve_on_loopback_answers_only_loopback_names(tmp_path: Path) -> None:
+    """A real `deskbot serve` bound to 127.0.0.1 without allowed_hosts: a DNS-rebinding page
+    (Host: its own name) gets 421; the local names work."""
+    config = tmp_path / "serve.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n[serve]\nsqlite_path = "s.db"\n')
+    port = free_port()
+    proc = serve_process(config, port, tmp_path / "serve.log")
+    try:
+        url = f"http://127.0.0.1:{port}/healthz"
+        assert httpx.get(url, timeout=10).status_code == 200
+        assert httpx.get(url, headers={"Host": f"localhost:{port}"}, timeout=10).status_code == 200
+        rebound = httpx.get(url, headers={"Host": f"rebind.attacker.example:{port}"}, timeout=10)
+        assert rebound.status_code == 421
+    finally:
+        stop(proc)
