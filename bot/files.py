@@ -29,6 +29,8 @@ def read_bounded(path: str | Path, max_bytes: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
     except OSError as exc:
         raise UnreadableFile(f"cannot read it: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # a NUL or an unencodable character in the name
+        raise UnreadableFile("cannot read it: not a usable file name") from exc
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -210,3 +212,14 @@ def test_a_failed_rename_keeps_the_old_file_and_leaves_no_temp(
         write_transcript(target, _session(email="new@example.test"))
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root")
+def test_a_device_target_is_written_in_place_never_replaced(tmp_path: Path) -> None:
+    """`--transcript /dev/null` must not rename a file over the device node (as root it would
+    replace /dev/null for the whole machine); a node like it in tmp_path stands in for it."""
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    write_transcript(device, _session())
+    assert device.is_char_device()
+    assert not [p for p in tmp_path.iterdir() if p.name != "null"]  # no temp file left behind

@@ -123,7 +123,8 @@ class Turn:
     @classmethod
     def from_dict(cls, data: Any, *, where: str = "turn") -> Turn:
         """A turn read from a document; TranscriptError says what is wrong at `where`."""
-        if not isinstance(data, dict) or data.get("role") not in Role.__members__.values():
+        role_name = data.get("role") if isinstance(data, dict) else None
+        if not isinstance(role_name, str) or role_name not in Role.__members__.values():
             raise TranscriptError(f"{where} must be an object with role user, bot or probe")
         role = Role(data["role"])
         if role is Role.USER:
@@ -238,7 +239,7 @@ class Transcript:
             created=str(data.get("created") or ""),
             symptom=symptom if isinstance(symptom, str) else None,
             context=dict(context),
-            redacted=tuple(str(s) for s in data.get("redacted") or ()),
+            redacted=_check_redacted(data.get("redacted"), source),
             input_ended=bool(data.get("input_ended", True)),
             vantage=str(data.get("vantage") or "local"),
             providers=_check_providers(data.get("providers"), source),
@@ -253,8 +254,9 @@ def _check_header(data: Any, source: str) -> None:
     if "format" not in data:
         raise TranscriptError(f"{source}: not a transcript: no 'format' field")
     fmt = data["format"]
-    if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt < 1:
-        raise TranscriptError(f"{source}: 'format' must be a positive integer, not {fmt!r}")
+    if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt < 1 or fmt > 10**6:
+        shown = repr(fmt)[:40] if not isinstance(fmt, int) else "that number"
+        raise TranscriptError(f"{source}: 'format' must be a positive integer, not {shown}")
     if fmt > FORMAT:
         raise TranscriptError(
             f"{source}: transcript format {fmt} is newer than this deskbot reads "
@@ -266,6 +268,14 @@ def _check_turns(turns: Any, source: str) -> tuple[Turn, ...]:
     if not isinstance(turns, list):
         raise TranscriptError(f"{source}: 'turns' must be a list of turns")
     return tuple(Turn.from_dict(t, where=f"{source}: turn {i}") for i, t in enumerate(turns, 1))
+
+
+def _check_redacted(redacted: Any, source: str) -> tuple[str, ...]:
+    if redacted is None:
+        return ()
+    if not isinstance(redacted, list) or not all(isinstance(s, str) for s in redacted):
+        raise TranscriptError(f"{source}: 'redacted' must be a list of slot names")
+    return tuple(redacted)
 
 
 def _check_providers(providers: Any, source: str) -> dict[str, Mapping[str, Any]]:
@@ -281,10 +291,12 @@ def _check_providers(providers: Any, source: str) -> dict[str, Mapping[str, Any]
 def _check_outcome(outcome: Any, source: str) -> Outcome:
     if outcome is None:
         return Outcome("incomplete")
-    if not isinstance(outcome, dict) or outcome.get("status") not in STATUSES:
+    if not isinstance(outcome, dict) or not isinstance(outcome.get("status"), str) or \
+            outcome["status"] not in STATUSES:
         allowed = ", ".join(sorted(STATUSES))
         raise TranscriptError(f"{source}: 'outcome' must be an object with status {allowed}")
-    if outcome.get("basis") is not None and outcome["basis"] not in BASES:
+    basis = outcome.get("basis")
+    if basis is not None and (not isinstance(basis, str) or basis not in BASES):
         allowed = ", ".join(sorted(BASES))
         raise TranscriptError(f"{source}: outcome 'basis' must be null or one of {allowed}")
     return Outcome.from_dict(outcome)

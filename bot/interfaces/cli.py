@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot.errors import DeskbotError
 from bot.interfaces.printable import printable
@@ -23,9 +24,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse quoting the bad argument back: terminal controls in it are shown escaped."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, printable(f"{self.prog}: error: {message}") + "\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `only`, just that subcommand's module is imported (fast start-up)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="deskbot", description="An e-mail troubleshooter that proves its diagnosis."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
@@ -59,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeskbotError as exc:
         # the message may quote a file or a server: no terminal controls on stderr either
         print(printable(f"deskbot: {exc}"), file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path given on the command line that the OS refuses outright
+        where = f"{str(exc.filename)[:80]}: " if exc.filename else ""
+        print(printable(f"deskbot: {where}{exc.strerror or exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

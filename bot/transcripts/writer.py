@@ -36,13 +36,15 @@ def transcript_from_session(session: TranscriptSource) -> Transcript:
 
 
 def _scrubbed(transcript: Transcript, secrets: Iterable[str]) -> Transcript:
-    # The turns are what may echo a secret; the header already holds none (context without
-    # secrets, `redacted` naming only the slots).
+    # The turns may echo a secret, and so may the context: a help desk can put the password
+    # in another field (username, client) by mistake. `redacted` names only slots.
+    values = tuple(secrets)
     turns = [t.to_dict() for t in transcript.turns]
-    clean = scrub(turns, secrets)
-    if clean is turns:
+    clean = scrub(turns, values)
+    context = scrub(dict(transcript.context), values)
+    if clean is turns and context == transcript.context:
         return transcript
-    return replace(transcript, turns=tuple(Turn.from_dict(t) for t in clean))
+    return replace(transcript, turns=tuple(Turn.from_dict(t) for t in clean), context=context)
 
 
 def write_transcript(
@@ -65,7 +67,11 @@ def write_transcript(
 
 def _atomic_write(path: Path, text: str) -> Path:
     # Temp file in the same folder, fsync, then rename: a crash leaves the old file or the new
-    # one, never half of either, and os.replace is atomic on one file system.
+    # one, never half of either, and os.replace is atomic on one file system. A device such as
+    # /dev/null or /dev/stdout is written in place: renaming over it (as root) would replace
+    # the device node for the whole machine.
+    if path.exists() and not path.is_file():
+        return _write_in_place(path, text)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -83,3 +89,14 @@ def _atomic_write(path: Path, text: str) -> Path:
         raise TranscriptError(f"{path}: cannot write transcript: {exc.strerror or exc}") from exc
     return path
 
+
+
+def _write_in_place(path: Path, text: str) -> Path:
+    if not path.is_char_device():
+        raise TranscriptError(f"{path}: cannot write transcript: not a regular file")
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise TranscriptError(f"{path}: cannot write transcript: {exc.strerror or exc}") from exc
+    return path
