@@ -55,4 +55,10 @@ def test_no_request_shape_yields_a_server_error(
     # Half the cases talk to a real session, so bodies reach the conversation, not just 404.
     if "id" in (case.path_parameters or {}) and case.path_parameters["id"][-1:] in "02468AC":
         case.path_parameters["id"] = live_session
-    case.call_and_validate()
+    response = case.call()
+    if response.status_code == 413:
+        # A body over the size cap is rejected before its schema is read: a valid refusal of
+        # negative data that schemathesis does not list among the rejection codes.
+        assert "larger than" in response.json()["error"]
+        return
+    case.validate_response(response)
