@@ -81,3 +81,11 @@ def test_a_good_ca_file_is_accepted(tmp_path: Path) -> None:
     proc = _run(tmp_path, "replay", config)
     assert proc.returncode == 0, proc.stderr
     assert "0 passed, 0 failed" in proc.stdout
+
+
+def test_serve_refuses_a_port_out_of_range_in_one_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", "99999"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "not a port number" in done.stderr

@@ -69,17 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the message may quote a file or a server: no terminal controls on stderr either
         print(printable(f"deskbot: {exc}"), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # before OSError, its base class
+        # The reader left (`deskbot match --eval F | head`): stop quietly, as `cat` does.
+        # stdout points at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer cut off by its reader
     except OSError as exc:  # a path given on the command line that the OS refuses outright
         where = f"{str(exc.filename)[:80]}: " if exc.filename else ""
         print(printable(f"deskbot: {where}{exc.strerror or exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader left (`deskbot match --eval F | head`): stop quietly, as `cat` does.
-        # stdout points at /dev/null so the interpreter's final flush cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, what a shell reports for a writer cut off by its reader
     return code
 
 

@@ -16,7 +16,7 @@ MAX_HEAD_BYTES = 64 * 1024  # request line and headers
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    parser.add_argument("--port", type=_tcp_port, default=8000, help="port to bind (default 8000)")
     parser.add_argument("--config", metavar="F", help="TOML config ([serve] table: docs/http.md)")
     parser.add_argument("--flows", type=Path, metavar="DIR",
                         help="your own flows folder, over the bundled flows")
@@ -58,3 +58,10 @@ def _loopback_hosts(config: Config, bind: str) -> Config:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _tcp_port(text: str) -> int:
+    """A TCP port number 0-65535 (0: any free port); argparse turns the error into one line."""
+    if not text.isdigit() or len(text) > 5 or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a port number (0-65535)")
+    return int(text)
