@@ -57,6 +57,7 @@ def blocked_report(world: MailWorld, **changes: Any) -> dict[str, Any]:
         ],
         "diagnoses": ["port_blocked"],
         "facts": {"configured_host": SMTP, "configured_port": str(sub),
+                  "configured_security": "starttls", "protocol": "smtp",
                   "working_port": str(ssl_port), "working_security": "ssl"},
         "notes": [],
     }
@@ -142,6 +143,10 @@ def test_cross_session_and_bad_evidence_change_nothing(
             "working_host": "10.1.2.3", "working_port": "25"})},
         "foreign target": {"upload_token": token, "report": blocked_report(
             world, target="intranet.local:443")},
+        # an outcome that no check shows, or without the facts its fix text needs
+        "unshown outcome": {"upload_token": token, "report": blocked_report(world, checks=[])},
+        "missing fact": {"upload_token": token, "report": blocked_report(world, facts={
+            "configured_host": SMTP, "working_port": str(world.ports["smtps"])})},
     }
     for what, body in refusals.items():
         res = upload(url_a, body)

@@ -24,6 +24,7 @@ from bot.ids import diagnosis_codes
 from bot.interfaces.http.validation import Problem
 from bot.probes.job import ProbeJob, foreign_targets, job_hosts, job_targets
 from bot.probes.model import Check, ProbeReport
+from bot.probes.registry import unkept_promise
 from bot.registry import PROBES
 
 REPORT_KEYS = frozenset({"name", "target", "outcome", "checks", "diagnoses", "facts", "notes",
@@ -74,7 +75,20 @@ def _report(data: Any, job: ProbeJob) -> ProbeReport:
         provider=job.provider,
     )
     _within_job(report, job)
+    _supported(report)
     return report
+
+
+def _supported(report: ProbeReport) -> None:
+    """Refuse an outcome no uploaded check shows, or one without the facts its fix text needs
+    (the customer would read "(unknown)" where a port or a security setting belongs)."""
+    if report.outcome not in ("ok", "inconclusive") and not any(
+        check.diagnosis == report.outcome for check in report.checks
+    ):
+        raise _Refused(f"outcome {report.outcome!r} is not shown by any uploaded check")
+    broken = unkept_promise(report)
+    if broken:
+        raise _Refused(broken)
 
 
 def _within_job(report: ProbeReport, job: ProbeJob) -> None:
