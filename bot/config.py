@@ -78,7 +78,33 @@ def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     return value
 
 
+# The keys of each table this module reads; [serve] and [handoff] are read by the service.
+# A misspelt key must not pass silently: `nameserver = …` would fall back to the system resolver.
+KNOWN_KEYS: dict[str, frozenset[str] | None] = {
+    "dns": frozenset({"nameservers"}),
+    "tls": frozenset({"ca_file"}),
+    "catalog": frozenset({"files"}),
+    "probes": frozenset({"timeout", "allow_private", "mail_ports"}),
+    "serve": None,
+    "handoff": None,
+}
+
+
+def _check_known(data: dict[str, Any], path: Path) -> None:
+    for name, value in data.items():
+        if name not in KNOWN_KEYS:
+            known = ", ".join(f"[{t}]" for t in KNOWN_KEYS)
+            raise ConfigError(f"{path}: unknown table [{name[:40]}] (known: {known})")
+        keys = KNOWN_KEYS[name]
+        if keys is not None and isinstance(value, dict):
+            unknown = sorted(set(value) - keys)
+            if unknown:
+                raise ConfigError(f"{path}: [{name}] has no setting {unknown[0][:40]!r} "
+                                  f"(known: {', '.join(sorted(keys))})")
+
+
 def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
+    _check_known(data, path)
     base = path.parent
     dns, tls, catalog = (_table(data, n, path) for n in ("dns", "tls", "catalog"))
     probes, serve = _table(data, "probes", path), _table(data, "serve", path)

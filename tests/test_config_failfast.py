@@ -89,3 +89,18 @@ def test_serve_refuses_a_port_out_of_range_in_one_line() -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "not a port number" in done.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[dns]\nnameserver = ["127.0.0.1:9"]\n', "[dns] has no setting 'nameserver'"),
+    ('[dsn]\nnameservers = ["127.0.0.1:9"]\n', "unknown table [dsn]"),
+])
+def test_a_misspelt_setting_is_refused_not_ignored(tmp_path: Path, text: str, words: str) -> None:
+    """A typo in [dns] must not fall back to the system resolver without a word."""
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    done = subprocess.run([sys.executable, "-m", "bot", "chat", "--config", str(config)],
+                          input="", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert words in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
