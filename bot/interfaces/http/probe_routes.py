@@ -95,13 +95,20 @@ class ProbeRoutes:
         offer = await self.side.offer(self.base(request), session_id, check)
         return JSONResponse(offer.to_dict(), status_code=201)
 
-    async def job(self, request: Request) -> Response:
-        token = request.path_params["token"]
+    async def _gate(self, request: Request, token: str) -> JSONResponse | None:
+        """The answer for a link route before any lookup: rate limited, or not a token shape."""
         limited = await self._limited(request, "g")
         if limited is not None:
             return limited
         if not 16 <= len(token) <= 64 or not set(token) <= TOKEN:
             return _unknown_link()
+        return None
+
+    async def job(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        refused = await self._gate(request, token)
+        if refused is not None:
+            return refused
         claimed = await self.side.book.claim(token)
         if isinstance(claimed, Problem):
             return _problem(claimed)
@@ -114,11 +121,9 @@ class ProbeRoutes:
 
     async def evidence(self, request: Request) -> Response:
         token = request.path_params["token"]
-        limited = await self._limited(request, "g")
-        if limited is not None:
-            return limited
-        if not 16 <= len(token) <= 64 or not set(token) <= TOKEN:
-            return _unknown_link()
+        refused = await self._gate(request, token)
+        if refused is not None:
+            return refused
         body = await read_json(request, self.evidence_limits)
         if isinstance(body, Problem):
             return _problem(body)
