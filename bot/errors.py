@@ -77,3 +77,8 @@ class SessionBusy(DeskbotError):
 class StoreUnavailable(DeskbotError):
     """The session store refused a write (locked, read-only, full, unreachable): the turn was
     not applied and may be retried."""
+
+
+class MessageIdReused(DeskbotError):
+    """A client `message_id` came back with a different text than the message it first named:
+    the retry key is spent, so the new text is not applied (HTTP 409)."""

@@ -83,8 +83,21 @@ def scrub(document: Any, secrets: Iterable[str]) -> Any:
     spelt = values + [json.dumps(v, ensure_ascii=False)[1:-1] for v in values]
     if not any(f'"{k}"' in text for k in SECRET_SLOTS) and scrub_text(text, spelt) == text:
         return document  # the common case: one pass over the serialised text (C speed)
-    log.warning("a secret value was about to be stored or shown; redacted")
+    rest = json.dumps(_drop_secret_slots(document), ensure_ascii=False, default=str)
+    if scrub_text(rest, spelt) != rest:
+        # a secret outside its own slot (typed where it did not belong, or echoed by a server)
+        # is worth a look; a `password` slot being dropped is the expected path, not a warning
+        log.warning("a secret value was about to be stored or shown outside its slot; redacted")
     return _scrub(document, values)
+
+
+def _drop_secret_slots(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_secret_slots(v) for k, v in node.items()
+                if str(k).lower() not in SECRET_SLOTS}
+    if isinstance(node, list | tuple):
+        return [_drop_secret_slots(v) for v in node]
+    return node
 
 
 def _scrub(node: Any, secrets: list[str]) -> Any:

@@ -74,6 +74,23 @@ async def test_locked_store_shows_nothing_and_a_retry_is_applied_once(
     assert _slot(retried.json()) != asked
 
 
+async def test_a_message_id_reused_for_another_text_is_refused_and_nothing_applied(
+    client: httpx.AsyncClient,
+) -> None:
+    """A client bug that reuses a message_id for a new line must not get the old reply back
+    as if the new line had been read: 409, and the conversation has not moved."""
+    sid = (await client.post("/v1/sessions", json={})).json()["id"]
+    first = await _say(client, sid, "my mail is stuck in the outbox", "m1")
+    asked = _slot(first.json())
+    reused = await _say(client, sid, "ann@example.test", "m1")
+    assert reused.status_code == 409, reused.text
+    assert "new message_id" in reused.json()["error"]
+    state = (await client.get(f"/v1/sessions/{sid}")).json()
+    assert state["question"]["slot"] == asked
+    same = await _say(client, sid, "my mail is stuck in the outbox", "m1")
+    assert same.status_code == 200 and same.json() == first.json()
+
+
 async def test_redis_refusing_writes_gives_503_json(tmp_path: Path) -> None:
     with redis_server(tmp_path) as url:
         path = tmp_path / "redis.toml"

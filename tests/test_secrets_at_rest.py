@@ -43,6 +43,24 @@ def test_every_encoding_is_scrubbed_from_text() -> None:
         assert _leaks(scrub_text(f"reply: {form} (end)", [WRONG]), WRONG, username) == [], form
 
 
+def test_the_leak_warning_fires_for_a_stray_secret_not_for_the_password_slot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An operator reads `WARNING bot.scrub` as "a password nearly leaked": dropping the
+    session's own `password` slot is the normal path and stays quiet, a password inside some
+    other text still warns (and is redacted either way)."""
+    from bot.scrub import REDACTED, scrub
+
+    with caplog.at_level("WARNING", logger="bot.scrub"):
+        kept = scrub({"slots": {"password": WRONG, "email": "a@example.test"}}, [WRONG])
+    assert kept == {"slots": {"email": "a@example.test"}}
+    assert caplog.records == []
+    with caplog.at_level("WARNING", logger="bot.scrub"):
+        kept = scrub({"turns": [{"text": f"my password is {WRONG}"}]}, [WRONG])
+    assert kept == {"turns": [{"text": f"my password is {REDACTED}"}]}
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
 def test_probe_output_never_shows_an_echoed_login(mail_world: object) -> None:
     world: MailWorld = mail_world(dovecot=False)  # type: ignore[operator]
     world.smtp.echo_auth = True

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from bot.errors import DeskbotError, SessionBusy, StoreUnavailable
+from bot.errors import DeskbotError, MessageIdReused, SessionBusy, StoreUnavailable
 from bot.interfaces.http.openapi import openapi_document
 from bot.interfaces.http.probe_routes import ProbeRoutes
 from bot.interfaces.http.serialize import to_json
@@ -150,7 +150,8 @@ class Routes:
                 turn = await self._after(base, turn)
                 queue.put_nowait({"event": "reply", **turn.body})
         except DeskbotError as exc:
-            status = 503 if isinstance(exc, SessionBusy | StoreUnavailable) else 500
+            status = (503 if isinstance(exc, SessionBusy | StoreUnavailable)
+                      else 409 if isinstance(exc, MessageIdReused) else 500)
             queue.put_nowait({"event": "error", "status": status, "error": str(exc)})
         except Exception:
             log.exception("turn of session %s failed", session_id)
@@ -224,6 +225,10 @@ async def _busy(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
 
+async def _conflict(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=409)
+
+
 async def _deskbot_error(request: Request, exc: Exception) -> Response:
     log.error("request %s %s failed: %s", request.method, request.url.path, exc)
     return JSONResponse({"error": str(exc)}, status_code=500)
@@ -264,6 +269,7 @@ def build_app(service: ChatService, limits: Limits,
             HTTPException: _http_error,
             SessionBusy: _busy,
             StoreUnavailable: _busy,
+            MessageIdReused: _conflict,
             DeskbotError: _deskbot_error,
             Exception: _crash,
         },

@@ -99,6 +99,8 @@ def _paths() -> dict[str, Any]:
                 "schema": {"$ref": "#/components/schemas/UserMessage"}}}},
             "responses": {"200": _json(turn, "the bot's turn"),
                           "404": _error("unknown session"), **_COMMON_ERRORS,
+                          "409": _error("message_id already used for a different text "
+                                        "(nothing applied: send it with a new message_id)"),
                           "503": _error("session busy too long, or the store refused the turn "
                                         "(nothing applied: retry with the same message_id)")},
         }},

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.interfaces.http.safety import CURRENT_SESSION, PROBE_CLOCK, ProbeClock
 from bot.interfaces.http.serialize import reply_json
 from bot.probes.model import ProbeObserver
-from bot.scrub import scrub, session_secrets
+from bot.errors import MessageIdReused
+from bot.scrub import REDACTED, scrub, scrub_text, session_secrets
 from bot.sessions import SessionStore, StoredSession
 
 if TYPE_CHECKING:
@@ -150,14 +151,19 @@ class ChatService:
             if stored is None:
                 return None
             done = stored.state.get(LAST_MESSAGE)
-            if message_id is not None and isinstance(done, dict) and done.get("id") == message_id:
-                return Turn(session_id, dict(done["reply"]))
             session = self._session(session_id, stored)
+            if message_id is not None and isinstance(done, dict) and done.get("id") == message_id:
+                if not _same_line(done.get("text"), text, session):
+                    raise MessageIdReused(
+                        f"message_id {message_id!r} was already used for another message; "
+                        "send the new message with a new message_id")
+                return Turn(session_id, dict(done["reply"]))
             try:
                 with _turn_of(session_id) as clock:
                     reply = await session.send(text, observer)
                 body = _shown(reply, session)
-                last = {"id": message_id, "reply": body} if message_id is not None else None
+                last = ({"id": message_id, "text": _said(text, session), "reply": body}
+                        if message_id is not None else None)
                 await self._save(session_id, stored.rev + 1, session, last)
             except BaseException:
                 # The live object may be half-way through the turn, or ahead of a store that
@@ -214,3 +220,16 @@ def _shown(reply: ReplyLike, session: SessionLike) -> dict[str, Any]:
 def _engine_state(stored: StoredSession) -> dict[str, Any]:
     """The engine's part of a stored state (without the service's retry record)."""
     return {k: v for k, v in stored.state.items() if k != LAST_MESSAGE}
+
+
+def _said(text: str, session: SessionLike) -> str:
+    """The line as the store may keep it: scrubbed of every password the session knows, as the
+    turn itself is."""
+    return scrub_text(text, session_secrets(session))
+
+
+def _same_line(kept: object, text: str, session: SessionLike) -> bool:
+    """Whether a retry carries the line its `message_id` first named. A line kept with a
+    password redacted cannot be compared without keeping the password (a session restored
+    from the store no longer knows it), so such a retry is taken as the same line."""
+    return isinstance(kept, str) and (REDACTED in kept or kept == _said(text, session))
