@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.errors import MessageIdReused
 from bot.interfaces.http.safety import CURRENT_SESSION, PROBE_CLOCK, ProbeClock
 from bot.interfaces.http.serialize import reply_json
 from bot.probes.model import ProbeObserver
-from bot.errors import MessageIdReused
 from bot.scrub import REDACTED, scrub, scrub_text, session_secrets
 from bot.sessions import SessionStore, StoredSession
 
