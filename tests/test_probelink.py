@@ -129,11 +129,17 @@ def test_declining_contacts_nothing_and_changes_nothing(
     with httpx.Client(base_url=server.url, timeout=60) as http:
         sid, bodies = talk_to_handoff(http, world)
         before = len(world.smtp.auth_attempts), customer.zone.queries[:]
-        run = join(link_of(bodies)["url"], customer, stdin="n\n")
+        url = link_of(bodies)["url"]
+        run = join(url, customer, stdin="n\n")
         assert run.returncode == 1 and "declined" in run.stderr
+        assert "the link still works" in run.stderr
         assert customer.zone.queries == before[1]  # not even a DNS lookup
         state = http.get(f"/v1/sessions/{sid}").json()
         assert state["outcome"]["status"] == "handoff"
+        # a customer who said no at first can still say yes with the same link
+        again = join(url, customer, stdin=f"y\n{SMTP}\n")
+        assert again.returncode == 0, again.stderr
+        assert http.get(f"/v1/sessions/{sid}").json()["outcome"]["status"] == "resolved"
 
 
 def test_a_private_address_is_skipped_unless_confirmed_by_name(

@@ -107,6 +107,19 @@ def test_guessed_reused_and_expired_links_are_refused(
     assert outcome(http, sid)["status"] == outcome(http, sid2)["status"] == "handoff"
 
 
+def test_only_the_claimer_can_give_a_link_back(http: httpx.Client, world: MailWorld) -> None:
+    """Releasing a declined link needs the upload token its job handed out: a guesser who
+    knows the link cannot reset someone else's claim."""
+    _, url, job = claim(http, world)
+    wrong = http.post(f"{url}/release", json={"upload_token": secrets.token_urlsafe(24)})
+    assert wrong.status_code == 403
+    assert http.get(url).status_code == 410  # still claimed
+    assert http.post(f"{url}/release", json={"token": "x"}).status_code == 422
+    given = http.post(f"{url}/release", json={"upload_token": job["upload_token"]})
+    assert given.status_code == 200 and given.json()["released"] is True
+    assert http.get(url).status_code == 200  # claimable again, with a new upload token
+
+
 def test_cross_session_and_bad_evidence_change_nothing(
     http: httpx.Client, world: MailWorld
 ) -> None:

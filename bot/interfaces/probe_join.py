@@ -88,7 +88,7 @@ def join(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     job = claimed.job
     show_plan(job, urllib.parse.urlsplit(args.join).netloc, out, config.mail_ports)
     if not args.yes and not _agree("Run these checks now? [y/N] "):
-        raise JoinFailed("you declined: nothing was checked or sent", 1)
+        raise JoinFailed(f"you declined: nothing was checked or sent{release(claimed)}", 1)
     confirmed = asyncio.run(_confirm_private(job, config, set(map(str.lower,
                                                                   args.allow_private))))
     password = _password(job.login)
@@ -207,6 +207,17 @@ async def _run(job: ProbeJob, config: Config, confirmed: frozenset[str],
                              observer=_Progress(out))
     except ProbeRefused as exc:
         raise JoinFailed(f"not checked: {exc}", 1) from exc
+
+
+def release(claimed: Claimed) -> str:
+    """Give the link back after a refusal, so the same link still works later; returns the
+    note to add to the refusal (empty when the help desk could not be told)."""
+    try:
+        _request("POST", claimed.upload.removesuffix("/evidence") + "/release",
+                 {"upload_token": claimed.upload_token})
+    except JoinFailed:
+        return ""
+    return "; the link still works if you change your mind"
 
 
 def upload(claimed: Claimed, report: ProbeReport) -> dict[str, Any]:

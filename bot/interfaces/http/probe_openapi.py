@@ -58,6 +58,16 @@ def probe_paths() -> dict[str, Any]:
                           "404": _error("unknown link"), "409": _error("conversation moved on"),
                           "410": _error("used or expired link"), "413": _error("too large"),
                           "422": _error("evidence refused"), "429": many}}},
+        "/v1/probe-links/{token}/release": {"post": {
+            "summary": "give a claimed link back (the customer declined before anything ran); "
+                       "it can be used again until it expires",
+            "operationId": "releaseProbeLink", "parameters": [_TOKEN],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["upload_token"], "additionalProperties": False,
+                "properties": {"upload_token": {"type": "string"}}}}}},
+            "responses": {"200": _json("released"), "403": _error("upload token of another link"),
+                          "404": _error("unknown link"), "410": _error("used or expired link"),
+                          "422": _error("bad body"), "429": many}}},
         "/v1/probe-kit": {"get": {
             "summary": "the probe as one Python zipapp: python3 FILE --join URL",
             "operationId": "getProbeKit",

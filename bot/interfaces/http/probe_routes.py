@@ -51,6 +51,7 @@ class ProbeRoutes:
         self.public_url = public_url
         s = side.book.settings
         self.evidence_limits = Limits(max_body_bytes=s.max_evidence_bytes)
+        self.release_limits = Limits(max_body_bytes=1024)
 
     def base(self, request: Request) -> str:
         """The service's address as customers reach it (`[serve] public_url`, else the
@@ -63,6 +64,7 @@ class ProbeRoutes:
             Route("/v1/sessions/{id}/events", self.events, methods=["GET"]),
             Route("/v1/probe-links/{token}", self.job, methods=["GET"]),
             Route("/v1/probe-links/{token}/evidence", self.evidence, methods=["POST"]),
+            Route("/v1/probe-links/{token}/release", self.release, methods=["POST"]),
             Route("/v1/probe-kit", self.kit, methods=["GET"]),
         ]
 
@@ -148,6 +150,23 @@ class ProbeRoutes:
             self.side.notify(turn.session_id, turn.body)
         return JSONResponse({"accepted": True, "messages": turn.body["messages"],
                              "outcome": turn.body["outcome"]})
+
+    async def release(self, request: Request) -> Response:
+        """The customer declined after reading the job: the link is theirs to use again."""
+        token = request.path_params["token"]
+        refused = await self._gate(request, token)
+        if refused is not None:
+            return refused
+        body = await read_json(request, self.release_limits)
+        if isinstance(body, Problem):
+            return _problem(body)
+        upload_token = body.get("upload_token") if isinstance(body, dict) else None
+        if not isinstance(upload_token, str) or set(body) != {"upload_token"}:
+            return _problem(Problem(422, 'the body must be {"upload_token": "..."}'))
+        released = await self.side.book.release(token, upload_token)
+        if isinstance(released, Problem):
+            return _problem(released)
+        return JSONResponse({"released": True, "expires_at": iso(released.expires_at)})
 
     async def kit(self, request: Request) -> Response:
         data = await asyncio.to_thread(kit_bytes)

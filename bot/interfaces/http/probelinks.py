@@ -5,6 +5,8 @@ token's SHA-256 (a leaked database holds no usable link) under `plink.<hash>`, w
 it is bound to, the job, and its state:
 
     new ──GET (the job)──▶ claimed ──POST evidence accepted──▶ used
+     ▲                        │
+     └──POST release (declined)┘
      └── expires_at passed: 410             └── claimed_at + ttl passed: 410
 
 Claiming hands out a second random token for the upload, so a link read once cannot be used by
@@ -133,6 +135,20 @@ class LinkBook:
         """True when the link was claimed and this is the upload token it handed out."""
         return link.state == "claimed" and secrets.compare_digest(
             link.upload_hash, _hash(upload_token))
+
+    async def release(self, token: str, upload_token: str) -> Link | Problem:
+        """Give a claimed link back (the customer declined before anything ran): it is `new`
+        again until its expiry, so the same link still works; 403 for another upload token."""
+        async with self.store.lock(link_key(token)):
+            link = await self.load(token)
+            if isinstance(link, Problem):
+                return link
+            if not self.upload_allowed(link, upload_token):
+                return Problem(403, "this upload token does not belong to this probe link")
+            fresh = Link(link.key, link.session_id, link.job, link.check, link.expires_at,
+                         "new", "", link.rev + 1)
+            await self._save(fresh)
+            return fresh
 
     async def close(self, link: Link) -> None:
         """Mark a link used (after its evidence was accepted)."""
