@@ -114,6 +114,9 @@ def _scrub(node: Any, secrets: list[str]) -> Any:
 def session_secrets(session: Any) -> list[str]:
     """Secret slot values a session holds in memory (to scrub them, never to write them)."""
     found: list[str] = []
+    held = getattr(session, "held_secrets", None)
+    if callable(held):  # a Session: its login password and any written into a sentence
+        found += [str(v) for v in held() if v]
     for attr in ("secrets", "_secrets", "_slots", "slots", "context", "_context"):
         value = getattr(session, attr, None)
         if callable(value):

@@ -57,6 +57,8 @@ def assert_nowhere(root: Path, skip: frozenset[str] = frozenset({"deskbot.toml"}
 
 
 def test_plain_chat_on_stdin(tmp_path: Path) -> None:
+    """Issue 11, failing input 5: a dialogue out of step (the password typed at "Which mail
+    app?", then at the hidden question) never stores the password as a user turn."""
     transcript = tmp_path / "t.json"
     run = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--config", str(_config(tmp_path)),
@@ -71,6 +73,7 @@ def test_plain_chat_on_stdin(tmp_path: Path) -> None:
 
 
 async def test_http_service_and_its_session_store(tmp_path: Path) -> None:
+    """Issue 11, failing input 5, through the HTTP service and its SQLite store."""
     config = Config.load(_config(tmp_path), serve_mode=True)
     app = create_app(config)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -95,6 +98,7 @@ async def test_http_service_and_its_session_store(tmp_path: Path) -> None:
 
 
 def test_terminal_chat(tmp_path: Path) -> None:
+    """Issue 11, failing input 5, in the terminal chat on a pseudo-terminal."""
     from tests.test_terminal_chat import PROMPT, Pty
 
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", XDG_DATA_HOME=str(tmp_path / "xdg"),

@@ -70,6 +70,23 @@ def test_the_app_and_the_failing_side(line: str, client: str, side: str) -> None
     assert found.slots.get("failing_side") == side
 
 
+@pytest.mark.parametrize(("line", "side"), [
+    ("Outlook is asking for my password when I send", "sending"),
+    ("asks for my password every time I send an email", "sending"),
+    ("password popup when sending mail", "sending"),
+    ("asks for password when I hit send", "sending"),
+    ("the password window pops up when I check mail", "receiving"),
+    ("asking for password when checking mail", "receiving"),
+    ("asking for my password when I open outlook", "receiving"),
+    ("password box appears whenever I send or receive", "both"),
+    ("when I send it works fine, but when I check mail it asks for my password", "receiving"),
+    ("IMAP keeps asking for my password when I send", "sending"),
+])
+def test_the_moment_it_happens_names_the_side(line: str, side: str) -> None:
+    """Input "…asking for my password when I send": the side is stated without a failure word."""
+    assert extract(line, APPS).slots.get("failing_side") == side
+
+
 def test_an_account_named_after_an_app_is_not_the_app() -> None:
     assert "client" not in extract("my Gmail account is full", APPS).slots
 

@@ -20,8 +20,13 @@ def plain_text(message: BotMessage) -> str:
     question = message.question
     if message.kind == "question" and question is not None and question.type == "choice":
         return with_choices(message.body, question.choices)
-    if message.kind == "result" and message.settings:
-        return f"{message.body}\n\n{texts.SETTINGS_HEADER}\n{settings_table(message.settings)}"
+    if message.kind in ("result", "handoff") and message.settings:
+        table = f"{texts.SETTINGS_HEADER}\n{settings_table(message.settings)}"
+        tail = f"\n\n{texts.HANDOFF_TAIL}"
+        if message.kind == "handoff" and message.body.endswith(tail):
+            # the agent's note closes a handoff: the table goes between the words and it
+            return f"{message.body[: -len(tail)]}\n\n{table}{tail}"
+        return f"{message.body}\n\n{table}"
     return message.body
 
 

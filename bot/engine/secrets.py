@@ -5,15 +5,112 @@ a misread answer, a paste into the wrong box). Whenever the session learns a sec
 earlier user line equal to it is redacted, and any slot that holds it is dropped; a later line
 equal to a known secret is redacted as it arrives. The transcript writer scrubs again on
 writing (defence in depth); this keeps the live state, and so every session store, clean.
+
+A customer may also write the password into a sentence ("my password is Hunter2!x", "pw:
+…", "password = …", "the password I use is …"). `disclosed` finds such values so the line is
+kept with the value replaced (REDACTED) and the value is never used for a login: the login
+test asks for the password separately, hidden, after consent.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
 
 from bot.engine.state import Waypoint
 from bot.engine.transcript import Role, Turn
+from bot.scrub import REDACTED, scrub_text
+
+# "my (e-mail) password is X", "the password I use is X", "pw: X", "password = X", "pass - X".
+# The value is the next token, or a quoted run. Sentences that only talk about the password
+# ("my password is wrong", "password: not accepted") are told apart by the word that follows.
+_DISCLOSING = re.compile(
+    r"\b(?:pass ?words?|passwd|passcode|pwd|pw|pass)"
+    r"(?:\s+(?:i|we)\s+(?:use|used|typed|entered|have|set|chose|put in))?"
+    r"(?:\s+(?:for|of|on)\s+(?:it|this|that|the|my)(?:\s+(?:e-?mail|mail|account|app))?)?"
+    r"\s*(?:(?:is|was|=|:|-|is now|was set to|should be|would be)\s*)+"
+    r"(?P<value>\"[^\"]{1,128}\"|'[^'\s][^']{0,127}'|“[^”]{1,128}”|[^\s\"“]{1,128})",
+    re.IGNORECASE)
+# Words that follow "password is" in talk about a password, not in a password itself.
+_TALK_WORDS = """
+a an the my your his her our their this that it not no never definitely certainly surely
+wrong right correct incorrect invalid valid fine ok okay good bad same different new old
+rejected accepted refused denied expired locked working changed reset saved stored remembered
+correctly still also too now being always just only really very actually probably correct
+definitely case sensitive longer shorter short long strong weak secure required needed
+asked missing empty blank unknown forgotten lost there here in on for from with by to of
+and or but so because since definately 100% deffo sure true false yes none nothing
+"""
+_NOT_A_VALUE = frozenset(_TALK_WORDS.split())
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A line that writes out a password: `line` with the values replaced by REDACTED,
+    `values` (in memory only, to scrub later copies). A replayed line whose value is already
+    REDACTED is still a disclosure, with no values."""
+
+    line: str
+    values: tuple[str, ...] = ()
+
+
+def disclosed(line: str) -> Disclosure | None:
+    """The passwords `line` writes out, or None when it writes none.
+
+    Shapes: "my password is Hunter2!x" → Disclosure("my password is [redacted]",
+    ("Hunter2!x",)); "my password is wrong" → None. A value is kept with and without a
+    trailing full stop or comma, since a sentence may end right after it.
+    """
+    found: list[str] = []
+    seen = False
+    for hit in _DISCLOSING.finditer(line):
+        value = hit.group("value").strip("\"'“”")
+        bare = value.rstrip(".,;:)")
+        if not bare or bare.lower() in _NOT_A_VALUE or _counts_chars(line, hit.end()):
+            continue  # talk about a password: "is wrong", "is 12 characters long"
+        seen = True
+        if REDACTED in value:
+            continue  # a replayed line, already clean
+        found += [value, bare] if bare != value else [value]
+    if not seen:
+        return None
+    values = tuple(dict.fromkeys(found))
+    return Disclosure(_redact(line, values) if values else line, values)
+
+
+def only_disclosure(line: str) -> bool:
+    """True when a (redacted) line says nothing but the password ("pw: …", "my password
+    is …"): no answer to read in it."""
+    rest = _DISCLOSING.sub(" ", line)
+    words = [w for w in re.findall(r"[a-z0-9']+", rest.lower()) if w not in _FILLER]
+    return not words
+
+
+_FILLER = frozenset({"my", "the", "e", "mail", "email", "account", "and", "it", "is", "here",
+                     "s", "this", "that", "ok", "okay", "so", "btw", "oh", "by", "way", "fyi"})
+
+
+def _counts_chars(line: str, end: int) -> bool:
+    return bool(re.match(r"\s*(characters|chars|letters|digits|long)\b", line[end:], re.I))
+
+
+def _redact(line: str, values: tuple[str, ...]) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        line = line.replace(value, REDACTED)
+    return scrub_text(line, values)
+
+
+def redact_within(mapping: MutableMapping[str, str], secret: str) -> int:
+    """Replace `secret` inside every value of `mapping` (a help desk's `message`, a slot
+    read from the disclosing line); returns how many values changed."""
+    changed = 0
+    for key, value in list(mapping.items()):
+        if isinstance(value, str) and secret in value:
+            mapping[key] = value.replace(secret, REDACTED)
+            changed += 1
+    return changed
 
 
 def matches(line: str, secrets: Iterable[str]) -> bool:

@@ -49,6 +49,9 @@ class Session(CustomerEvidence, FlowWalk):
         self.context = {k: v for k, v in context.items() if k not in SECRET_SLOTS}
         self.state = ConversationState(slots=engine.normalize_context(self.context))
         self.forgot_secret = False  # this turn redacted an earlier line (stores erase copies)
+        # Passwords written into a sentence ("my password is …"): in memory only, to scrub
+        # them wherever they turn up again; never used for a login (no consent was asked).
+        self._disclosed: set[str] = set()
         self._out: list[BotMessage] = []
         self._lock = asyncio.Lock()
         self._observer: ProbeObserver | None = None
@@ -85,13 +88,14 @@ class Session(CustomerEvidence, FlowWalk):
             self._observer = observer
             # Cancelling a send (Ctrl-C while probes run) leaves the session as it was before.
             before, held = self.state.copy(), dict(self._secrets)
+            disclosed = set(self._disclosed)
             try:
                 if self.phase is Phase.START:
                     self.phase = Phase.DESCRIBE
                     self._bot("text", texts.greeting(self.engine.vantage))
                 await self._handle(text)
             except asyncio.CancelledError:
-                self.state, self._secrets = before, held
+                self.state, self._secrets, self._disclosed = before, held, disclosed
                 self._out = []
                 raise
             finally:
@@ -129,8 +133,9 @@ class Session(CustomerEvidence, FlowWalk):
         )
 
     def held_secrets(self) -> tuple[str, ...]:
-        """Secret values held in memory (for writers to scrub, never to write)."""
-        return tuple(v for v in self._secrets.values() if v)
+        """Secret values held in memory (for writers to scrub, never to write): the
+        password given for the login test and any the customer wrote into a sentence."""
+        return tuple(v for v in self._secrets.values() if v) + tuple(sorted(self._disclosed))
 
     def _context_secrets(self) -> tuple[str, ...]:
         # A secret known without any hidden answer in the turns came with the context (a help
@@ -162,8 +167,11 @@ class Session(CustomerEvidence, FlowWalk):
     async def _handle(self, raw: str) -> None:
         secret = self.question is not None and self.question.secret and self.phase is Phase.FLOW
         self.forgot_secret = False
+        told = False
+        if not secret:
+            raw, told = self._keep_out_disclosed(raw)
         text, cut = clean_line(raw)
-        if not secret and secrets.matches(raw, self._secrets.values()):
+        if not secret and secrets.matches(raw, [*self._secrets.values(), *self._disclosed]):
             # The password again, where no password was asked: never kept, never read.
             self.turns.append(Turn.misplaced_secret())
             self._bot("text", texts.SECRET_NOT_KEPT)
@@ -175,6 +183,11 @@ class Session(CustomerEvidence, FlowWalk):
             # Lone surrogates (undecodable input) cannot be written as UTF-8 later.
             kept = raw[: MAX_LINE + 1].encode("utf-8", "replace").decode("utf-8")
             self.turns.append(Turn.user(kept))
+            if told:
+                self._bot("text", texts.PASSWORD_IN_CHAT)
+                if secrets.only_disclosure(text):  # nothing else in the line to read
+                    self._reask()
+                    return
         repair = repair_of(text) if not secret or len(text) < 30 else None
         if self.outcome is not None:
             await self._after_end(repair)
@@ -197,6 +210,21 @@ class Session(CustomerEvidence, FlowWalk):
             await self._go_back()
             return
         await handlers[self.phase](raw if secret else text, repair == "unknown")
+
+    def _keep_out_disclosed(self, raw: str) -> tuple[str, bool]:
+        """The line with any password it writes out replaced, and whether it wrote one out
+        (the customer is then told not to). Earlier copies (a lone line, a ticket's message)
+        go too."""
+        found = secrets.disclosed(raw)
+        if found is None:
+            return raw, False
+        self._disclosed.update(found.values)
+        for value in found.values:
+            if secrets.forget(value, self.turns, self.slots, self.history, self.context):
+                self.forgot_secret = True
+            for mapping in (self.slots, self.context):
+                secrets.redact_within(mapping, value)
+        return found.line, True
 
     def _hear(self, text: str) -> None:
         asked = self.question if self.question is not None and self.phase is Phase.FLOW else None

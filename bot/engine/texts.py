@@ -42,6 +42,11 @@ SECRET_NOT_KEPT = (
     "That looks like your password, so I did not keep it. Please don't type it here unless I "
     "ask for it (then the input is hidden)."
 )
+PASSWORD_IN_CHAT = (
+    "Please don't type your password into the chat: I did not keep it, and I won't use it. "
+    "If a login test helps, I will ask for your consent first and then for the password in a "
+    "hidden field."
+)
 HUMAN_ASKED = "I'll pass you to a person."
 HANDOFF_TAIL = (
     "A support agent will take over; they will see what we covered and every check I ran, "

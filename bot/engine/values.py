@@ -115,7 +115,7 @@ class BotMessage:
     kind: MessageKind
     body: str
     question: Question | None = None  # question: what is asked, with its choices
-    settings: tuple[SettingsRow, ...] | None = None  # result: the servers to set
+    settings: tuple[SettingsRow, ...] | None = None  # result, handoff: the servers to set
     headline: Headline | None = None  # result: what is wrong, in one line
     proof: tuple[Check, ...] = ()  # result: the checks that prove the diagnosis
     evidence: tuple[ProbeReport, ...] = ()  # probe: the finished report

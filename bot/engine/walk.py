@@ -14,7 +14,6 @@ from bot.engine import compare, listen, secrets, texts
 from bot.engine.answers import label_value, store_value
 from bot.engine.handoff import basis_of, build_package, evidence_codes, headline, proof
 from bot.engine.machine import Facts
-from bot.engine.plain import settings_table
 from bot.engine.state import ConversationState, InState, Phase, Waypoint
 from bot.engine.templates import TemplateContext
 from bot.engine.transcript import Turn
@@ -221,12 +220,12 @@ class FlowWalk:
     def _handoff(self, text: str, *, reason: str) -> None:
         context = self._templates()
         text, rows = self._also_noticed(context, text, ())
-        if rows:
-            text += "\n\n" + texts.SETTINGS_HEADER + "\n" + settings_table(rows)
         package = build_package(self.flow_id, reason, self.slots, self.evidence)
         self._end("handoff", None)
+        # The provider's table is a typed part, as in a resolved answer (plain.py lays it out
+        # after the words and before the tail; the web page and the terminal draw it).
         self._bot("handoff", f"{text}\n\n{texts.HANDOFF_TAIL}".strip(), handoff=package,
-                  outcome=self.outcome)
+                  outcome=self.outcome, settings=rows or None)
 
     def _end(self, status: Status, diagnosis: str | None) -> None:
         self.outcome = Outcome(status, self.flow_id, diagnosis,

@@ -20,7 +20,15 @@ from bot.reading.errors import ErrorMatch, load_errors
 # Words that place a clause on one side of the mail flow.
 _OUT = re.compile(r"\b(outgoing|smtp|sending|send|sends|sent|outbox|submission)\b")
 _IN = re.compile(r"\b(incoming|imap|pop3?|receiving|receive|received|inbox|download\w*|"
-                 r"checking for (new )?mail|new mail|get(ting)? (my )?mail|fetch\w*|sync\w*)\b")
+                 r"check(ing)? (for )?(my |new |the )*(e-?)?mails?|new mail|get(ting)? (my )?mail|"
+                 r"fetch\w*|sync\w*|refresh\w*)\b")
+# "…asks for my password when I send": the moment a symptom shows names the failing side even
+# without a failure word. Opening or starting the app counts as receiving: that is when mail
+# apps check the incoming server (and ask for its password).
+_WHEN = re.compile(r"\b(when(ever)?|every time|each time|while|as soon as|after)\s+"
+                   r"(i\s+|it\s+|we\s+|the app\s+)?((try|want|go)(ing)?\s+to\s+|hit(ting)?\s+|"
+                   r"click(ing)?\s+|press(ing)?\s+|tap(ping)?\s+)?(?P<what>.{0,40})")
+_OPENING = re.compile(r"^(open|start|launch|load)\w*\b")
 _FAIL = re.compile(
     r"\b(fail\w*|times? ?out|timed out|timeout|error\w*|not work\w*|(doesn|don|isn|won|can)'?t|"
     r"cannot|stuck|bounc\w*|reject\w*|refus\w*|broken|problems?|issues?|hangs?|keeps asking|"
@@ -205,9 +213,15 @@ def _security(clause: str) -> str | None:
 def _failing_side(clauses: list[str], out: Extracted) -> None:
     fails: set[str] = set()
     for clause in clauses:
-        if not _FAIL.search(clause) or _OK.search(clause.replace("not work", "")):
+        if _OK.search(clause.replace("not work", "")):
             continue
-        side = _side(clause)
+        side = _when_side(clause)  # the moment it happens beats the clause's other words
+        if side is None and not _FAIL.search(clause):
+            continue
+        side = side or _side(clause)
+        if side == "both":
+            fails |= {"outgoing", "incoming"}
+            continue
         if side:
             fails.add(side)
         elif _OUT.search(clause) and _IN.search(clause):  # "can't send or receive"
@@ -218,6 +232,19 @@ def _failing_side(clauses: list[str], out: Extracted) -> None:
         out.slots["failing_side"] = "receiving"
     elif fails:
         out.slots["failing_side"] = "both"
+
+
+def _when_side(clause: str) -> str | None:
+    """The side a "when I send / when checking mail / when I open the app" phrase names
+    (outgoing, incoming or both), or None."""
+    for hit in _WHEN.finditer(clause):
+        what = hit.group("what")
+        if _OPENING.match(what):
+            return "incoming"
+        out, inc = bool(_OUT.search(what)), bool(_IN.search(what))
+        if out or inc:
+            return "both" if out and inc else ("outgoing" if out else "incoming")
+    return None
 
 
 def _protocol(lowered: str, out: Extracted) -> None:

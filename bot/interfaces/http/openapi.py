@@ -16,7 +16,8 @@ _ERROR = {
 _MESSAGE = {
     "type": "object",
     "description": "A bot message: kind is text, question, result (with settings), handoff "
-    "(with the handoff package for the human agent) or probe (a finished probe report). "
+    "(with the handoff package for the human agent, and settings when the customer's differ "
+    "from the provider's) or probe (a finished probe report). "
     "`text` is the plain form (numbered choices, settings table included); `body` is the words "
     "alone, for pages that lay out question.choices, headline, proof and settings themselves.",
     "required": ["kind", "text"],

@@ -228,6 +228,9 @@ class TerminalChat:
         elif message.kind == "handoff":
             self.show([("class:handoff", "Handing over to a person\n")])
             self.say(message.body)
+            if message.settings:
+                headers, rows = render.settings_table(message.settings)
+                self.show(render.table(headers, rows, self.columns, self.symbols))
             package = message.handoff
             if package is not None and package.ruled_out:
                 self.say("Already ruled out: " + ", ".join(
