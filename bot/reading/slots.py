@@ -25,7 +25,7 @@ _IN = re.compile(r"\b(incoming|imap|pop3?|receiving|receive|received|inbox|downl
 # "…asks for my password when I send": the moment a symptom shows names the failing side even
 # without a failure word. Opening or starting the app counts as receiving: that is when mail
 # apps check the incoming server (and ask for its password).
-_WHEN = re.compile(r"\b(when(ever)?|every time|each time|while|as soon as|after)\s+"
+_WHEN = re.compile(r"\b(when(ever)?|every time|each time|while|as soon as)\s+"
                    r"(i\s+|it\s+|we\s+|the app\s+)?((try|want|go)(ing)?\s+to\s+|hit(ting)?\s+|"
                    r"click(ing)?\s+|press(ing)?\s+|tap(ping)?\s+)?(?P<what>.{0,40})")
 _OPENING = re.compile(r"^(open|start|launch|load)\w*\b")
