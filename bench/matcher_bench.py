@@ -3,6 +3,7 @@
     python bench/matcher_bench.py            # everything (a minute or two on a quiet machine)
     python bench/matcher_bench.py --quick    # skips cross-validation and the CLI run
     python bench/matcher_bench.py --flows DIR --shared DIR
+    python bench/matcher_bench.py --tuning   # only the sets a tuner may see (no held-out set)
 
 Sets:
 - untuned: bench/data/matcher-untuned.yaml, written before any example (issue 13) in another
@@ -34,7 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.matcher import Matcher, MatchSpec, Vocabulary  # noqa: E402
-from bot.matcher.evaluate import Example, evaluate, format_report, load_examples  # noqa: E402
+from bot.matcher.evaluate import (  # noqa: E402
+    Confusion,
+    Example,
+    evaluate,
+    format_report,
+    load_examples,
+)
 
 DATA = ROOT / "bench" / "data"
 
@@ -124,6 +131,12 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("/work/shared"),
                         help="folder holding eval/utterances-dev.yaml and eval/clinc150/")
     parser.add_argument("--confusions", action="store_true", help="print the untuned confusions")
+    parser.add_argument("--tuning", action="store_true", help=(
+        "only the sets a tuner may see: the shared dev set, matcher-dev2, matcher-train, "
+        "cross-validation, CLINC150 and latency; no held-out set is read"))
+    parser.add_argument("--check", type=Path, action="append", default=[], help=(
+        "with --tuning: a set of your own written before tuning; only its score is printed "
+        "(never its confusions), so it stays untuned"))
     args = parser.parse_args()
     flows = args.flows or _bundled_flows()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; flows {flows}")
@@ -131,6 +144,13 @@ def main() -> None:
     start = time.perf_counter()
     matcher = Matcher.from_flows_dir(flows)
     print(f"build from flows/: {(time.perf_counter() - start) * 1000:.0f} ms")
+    if args.tuning:
+        tuning(matcher, args.shared, args.quick, args.confusions)
+        for path in args.check:
+            report = evaluate(matcher, load_examples(path))
+            print(f"\n{accuracy_line(path.name, matcher, load_examples(path))}")
+            print("  per label: " + ", ".join(f"{lb} {r}/{t}" for lb, r, t in report.per_label))
+        return
 
     print("\n== accuracy (decisions right; clarify and none count as decisions)")
     untuned = load_examples(DATA / "matcher-untuned.yaml")
@@ -169,6 +189,53 @@ def main() -> None:
         lines = [rng.choice(texts) for _ in range(10_000)]
         print("\n== deskbot match on stdin, including start-up")
         print(cli_run(lines))
+
+
+def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> None:
+    """The numbers a tuner may look at: never a held-out set (issue 13)."""
+    print("\n== accuracy on the tuning sets (clarify and none count as decisions)")
+    sets = {
+        "dev (shared)": load_examples(shared / "eval" / "utterances-dev.yaml"),
+        "matcher-dev2": load_examples(DATA / "matcher-dev2.yaml"),
+        "matcher-train": load_examples(DATA / "matcher-train.yaml"),
+    }
+    for name, examples in sets.items():
+        print(accuracy_line(name, matcher, examples))
+        if confusions:
+            report = evaluate(matcher, examples)
+            print("  per label: " + ", ".join(f"{lb} {r}/{t}" for lb, r, t in report.per_label))
+            print("\n".join(_confusion_lines(report.confusions)))
+    if not quick:
+        from bot.matcher.evaluate import cross_validate
+
+        cv = cross_validate(matcher.specs, matcher.vocabulary, 5)
+        print(f"{'5-fold cv over examples':<24} {cv.accuracy:7.1%}  ({cv.right}/{cv.total})")
+        worst = min((r / t, label) for label, r, t in cv.per_label)
+        print(f"  cv worst label {worst[1]} {worst[0]:.1%}")
+        if confusions:
+            print("\n".join(format_report(cv)))
+
+    data = json.loads((shared / "eval" / "clinc150" / "offtopic.json").read_text("utf-8"))
+    print("\n== clinc150 off-topic (must be none or clarify)")
+    print(f"val+oos_val:     {clinc(matcher, data['val'] + data['oos_val'])}")
+    if confusions:
+        for text, _ in data["val"] + data["oos_val"]:
+            decision = matcher.match(text).decision
+            if decision not in ("none", "clarify"):
+                print(f"  routed -> {decision}: {text!r}")
+    texts = [e.text for examples in sets.values() for e in examples]
+    texts += [t for t, _ in data["val"][:1900]]
+    print("\n== latency per utterance")
+    print(f"bundled flows: {latency(matcher, texts)}")
+    big_specs = {**matcher.specs, **synthetic_specs(1000, matcher.vocabulary)}
+    start = time.perf_counter()
+    big = Matcher(big_specs, matcher.vocabulary)
+    print(f"+1,000 flows: built in {time.perf_counter() - start:.2f} s")
+    print(f"+1,000 flows: {latency(big, texts)}")
+
+
+def _confusion_lines(confusions: Sequence[Confusion]) -> list[str]:
+    return [f"  {c.expect} -> {c.got}: {c.text!r}" for c in confusions]
 
 
 def _bundled_flows() -> Path:
