@@ -25,6 +25,7 @@ HALF = 5.0  # evidence at which a flow scores 0.5
 ROUTE_SCORE = 0.35  # start a flow at or above this ...
 ROUTE_RATIO = 0.95  # ... when the runner-up has at most this share of its evidence
 BARE_ROUTE_SCORE = 0.5  # the same without a single e-mail word in the text
+BARE_QUESTION_SCORE = 0.6  # ... and for a question without one ("how do I install an app")
 LONE_SCORE = 0.25  # ... or this, with e-mail words present and no real runner-up:
 LONE_RATIO = 0.3  # the runner-up has at most this share of the best's evidence
 LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
@@ -172,6 +173,10 @@ class Matcher:
         self._medium = {
             " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
         }
+        # Lone words the vocabulary lists as background lines ("imap", "587", "yes"): answers.
+        self._answers = frozenset(
+            c[0] for c in contents[len(vocabulary.vague) :] if len(c) == 1 and c[0] != BREAK
+        )
         self._fallback = tuple(
             Candidate(flow_id, 0.0) for flow_id in vocabulary.clarify_fallback if flow_id in specs
         )[:MAX_CANDIDATES]
@@ -217,7 +222,9 @@ class Matcher:
         explained = self._evidence(text, tokens, context)
         background = explained.pop(BACKGROUND, None)
         candidates = _rank(explained)
-        decision = _decide(candidates, context.score, context.anchored, self._describes(tokens))
+        decision = _decide(
+            candidates, context, self._describes(tokens), self._asks(tokens)
+        )
         # The text reads more like the vague or off-topic lines than like the flow.
         vague = (
             decision in explained
@@ -242,12 +249,19 @@ class Matcher:
 
     def _describes(self, tokens: Sequence[str]) -> bool:
         """False for a lone word that is an answer ("imap", "587", "yes"), not a problem: only
-        an error code or a word its examples make specific to one flow ("outbox") is one."""
+        an error code or a word its examples make specific to one flow ("outbox") is one, and
+        never a word the vocabulary's background lines hold on its own ("imap")."""
         if len(tokens) != 1:
             return bool(tokens)
         word = tokens[0]
+        if word in self._answers:
+            return False
         weights = [w for _, w in self.terms.by_term.get(word, ())]
         return bool(_CODE.fullmatch(word)) or max(weights, default=0.0) >= SPECIFIC_WEIGHT
+
+    def _asks(self, tokens: Sequence[str]) -> bool:
+        """The text is a question: it opens with a question word or a later clause does."""
+        return bool(tokens) and (tokens[0] in self.vocabulary.questions or _asks_later(tokens))
 
     def _offer(self, candidates: tuple[Candidate, ...], vague: bool) -> tuple[Candidate, ...]:
         """What "which one?" offers: the real candidates, then the usual suspects.
@@ -373,7 +387,7 @@ class Matcher:
         examples can teach that settings are asked for and symptoms are told."""
         stopwords = self.vocabulary.stopwords
         content = _mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
-        if (tokens and tokens[0] in self.vocabulary.questions) or _asks_later(tokens):
+        if self._asks(tokens):
             return [QUESTION, *content]
         return content
 
@@ -426,15 +440,21 @@ def _context_factor(context: float) -> float:
 
 
 def _decide(
-    candidates: Sequence[Candidate], context: float, anchored: float, several: bool
+    candidates: Sequence[Candidate], about: _Context, several: bool, asks: bool
 ) -> str:
     best = candidates[0].score if candidates else 0.0
     second = candidates[1].score if len(candidates) > 1 else 0.0
     # Ratios are taken on the evidence (score s ⇔ evidence s / (1 - s) · HALF), which keeps
     # its proportions where the score saturates.
     best, second = _evidence_of(best), _evidence_of(second)
-    # Not one e-mail word ("stop syncing with this phone"): a flow needs more to start.
-    route = ROUTE_SCORE if anchored > 0 else BARE_ROUTE_SCORE
+    context = about.score
+    # Not one e-mail word ("stop syncing with this phone"): a flow needs more to start, and
+    # a question needs more still: "how do I install a new app on my phone" is a general
+    # question about a device, while a setup question names the mail, a server or a port.
+    if about.anchored > 0:
+        route = ROUTE_SCORE
+    else:
+        route = BARE_QUESTION_SCORE if asks else BARE_ROUTE_SCORE
     # One reading clearly ahead starts its flow; "which one?" is for a genuine tie.
     if best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
         return candidates[0].id
@@ -443,6 +463,9 @@ def _decide(
     lone = best >= _evidence_of(LONE_SCORE) and second <= best * LONE_RATIO
     if several and context >= LONE_CONTEXT and lone:
         return candidates[0].id
+    # A question that names nothing of e-mail is another topic, not a vague e-mail problem.
+    if about.anchored == 0 and asks:
+        return "none"
     if best >= _evidence_of(CLARIFY_SCORE) or context >= 1.0:
         return "clarify"
     return "none"

@@ -25,6 +25,9 @@ _ADDRESS = re.compile(r"(?<!\S)[^\s@]++@\S+")
 _APOSTROPHE = re.compile(r"['’`´]")
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\s-\s")
+# A count, not a code or a port: "30,000", "12.500" (thousands separated) or five digits and
+# more ("20000 emails"). It reads "thousands", a word the vocabulary knows.
+_COUNT = re.compile(r"(?<![\w.,])(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 _MIN_FUZZY = 5  # shorter words are too easily one edit away from another real word
 
@@ -48,6 +51,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased word and code tokens; addresses and apostrophes removed."""
     text = _ADDRESS.sub(" ", text.lower())
     text = _APOSTROPHE.sub("", text)
+    text = _COUNT.sub(" thousands ", text)
     return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
 
 
