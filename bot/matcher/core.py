@@ -39,6 +39,10 @@ WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
 PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
 WORKS = "ok:"  # marks the words of the working side of a contrast (see _mark_contrast)
+WORKING = frozenset({"work", "fine", "ok", "correct"})  # canonical words of a working side
+FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of a failing one
+ONLY = "only"  # "only works on mobile data": the other places fail
+CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
 MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATION = "not"  # the vocabulary's canonical negation
@@ -284,12 +288,18 @@ class Matcher:
         anchors = self._anchors.found(tokens)
         offtopic = self._offtopic.found(tokens)
         anchored = sum(w for _, w in anchors)
+        contrast = _contrasts(tokens)
+        if contrast:
+            # Where it works set against where it fails is how a broken connection is told.
+            anchored += CONTRAST_CONTEXT
         circumstances = self._circumstances
         # With a plain e-mail word present ("my hotel wifi blocks mail ports") other topics
         # are the setting, not the subject: they count half; places and networks (hotel,
-        # Wi-Fi, VPN) not at all once a word of the medium is there ("send", "inbox").
+        # Wi-Fi, VPN) not at all once a word of the medium is there ("send", "inbox"), or
+        # when the text sets a place that works against one that fails ("works on wifi, not
+        # on mobile data", "only works when I turn off the vpn"): a network told as a contrast.
         factor = 0.5 if anchored >= 1.0 else 1.0
-        waived = any(" ".join(p) in self._medium for p, _ in anchors)
+        waived = any(" ".join(p) in self._medium for p, _ in anchors) or contrast
         penalty = sum(0.0 if waived and p in circumstances else w * factor for p, w in offtopic)
         return _Context(
             tuple(" ".join(p) for p, _ in anchors),
@@ -390,6 +400,26 @@ class Matcher:
         if self._asks(tokens):
             return [QUESTION, *content]
         return content
+
+
+def _contrasts(tokens: Sequence[str]) -> bool:
+    """The text sets where it works against where it fails, in separate clauses: "fine at
+    home, not at the office", "works on wifi but fails on 4g"; or says "only" of one side:
+    "only works on mobile data"."""
+    if ONLY in tokens and (WORKING | FAILING) & set(tokens):
+        return True
+    works = fails = False
+    clause: set[str] = set()
+    for token in (*tokens, BREAK):
+        if token != BREAK:
+            clause.add(token)
+            continue
+        if clause & FAILING:
+            fails = True
+        elif clause & WORKING:
+            works = True
+        clause = set()
+    return works and fails
 
 
 def _asks_later(tokens: Sequence[str]) -> bool:
