@@ -23,7 +23,7 @@ from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
 HALF = 5.0  # evidence at which a flow scores 0.5
 ROUTE_SCORE = 0.35  # start a flow at or above this ...
-ROUTE_RATIO = 0.95  # ... when the runner-up has at most this share of its evidence
+ROUTE_RATIO = 0.98  # ... when the runner-up has less than this share of its evidence: a near tie
 BARE_ROUTE_SCORE = 0.5  # the same without a single e-mail word in the text
 BARE_QUESTION_SCORE = 0.6  # ... and for a question without one ("how do I install an app")
 LONE_SCORE = 0.25  # ... or this, with e-mail words present and no real runner-up:
@@ -43,6 +43,7 @@ WORKING = frozenset({"work", "fine", "ok", "correct"})  # canonical words of a w
 FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of a failing one
 ONLY = "only"  # "only works on mobile data": the other places fail
 CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
+SHARED_WITH_CHAT = frozenset({"message", "send", "receive", "reply"})  # chat apps' words too
 MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATION = "not"  # the vocabulary's canonical negation
@@ -117,6 +118,7 @@ class _Context:
     anchored: float  # sum of the anchor weights
     penalty: float  # counted against every flow
     score: float  # anchor weights minus the penalty
+    plain: bool  # a word that is e-mail by itself ("mail", "inbox", "outlook") is present
 
 
 class Matcher:
@@ -298,7 +300,10 @@ class Matcher:
         # Wi-Fi, VPN) not at all once a word of the medium is there ("send", "inbox"), or
         # when the text sets a place that works against one that fails ("works on wifi, not
         # on mobile data", "only works when I turn off the vpn"): a network told as a contrast.
-        factor = 0.5 if anchored >= 1.0 else 1.0
+        # Only a word that is e-mail by itself ("mail", "inbox", "outlook") does that:
+        # "message" and "send" are what chat apps do too ("my instagram messages won't send").
+        plain = any(w >= 1.0 for _, w in anchors)
+        factor = 0.5 if plain else 1.0
         waived = any(" ".join(p) in self._medium for p, _ in anchors) or contrast
         penalty = sum(0.0 if waived and p in circumstances else w * factor for p, w in offtopic)
         return _Context(
@@ -307,6 +312,7 @@ class Matcher:
             anchored,
             penalty,
             anchored - penalty,
+            plain,
         )
 
     def _evidence(
@@ -367,8 +373,9 @@ class Matcher:
             for word, weight in spec.keywords
             if weight > 0
         }
+        background = len(self.ids)  # its terms ("sms", "bank") are the other topics
         for term, flows in self.terms.by_term.items():
-            if any(w >= WANTED_WEIGHT for _, w in flows):
+            if any(w >= WANTED_WEIGHT for flow, w in flows if flow != background):
                 wanted.add(tuple(term.split(" ")))
         return wanted
 
@@ -481,6 +488,10 @@ def _decide(
     # Not one e-mail word ("stop syncing with this phone"): a flow needs more to start, and
     # a question needs more still: "how do I install a new app on my phone" is a general
     # question about a device, while a setup question names the mail, a server or a port.
+    # Another topic and only the words e-mail shares with chat apps ("my instagram messages
+    # won't send"): no flow.
+    if about.penalty > 0 and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
+        return "none"
     if about.anchored > 0:
         route = ROUTE_SCORE
     else:
