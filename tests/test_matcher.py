@@ -204,3 +204,35 @@ def test_vague_lines_offer_the_usual_choices_best_first(matcher: Matcher, text: 
     assert result.decision == "clarify"
     scores = [c.score for c in result.candidates]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a general question about a device: "install" is a setup word, but no e-mail word
+        "how do I install a new app on my computer",
+        "how do I add an app to my ipad",
+        # chat apps send and receive "messages" too
+        "my instagram messages won't send",
+        "telegram is not receiving messages",
+    ],
+)
+def test_other_topics_sharing_setup_or_message_words_are_none(
+    matcher: Matcher, text: str
+) -> None:
+    assert decide(matcher, text) == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # where it works set against where it fails, no e-mail word at all
+        ("fine on 4g, dead on the office wifi", "connection_timeout"),
+        ("only works when I'm on my phone's hotspot", "connection_timeout"),
+        # a count read as a count: "12,000" is thousands of messages, not "12" and "000"
+        ("12,000 messages in my inbox and the app is crawling", "large_mailbox"),
+        ("30,000 unread and outlook freezes", "large_mailbox"),
+    ],
+)
+def test_contrasts_of_places_and_counts(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected

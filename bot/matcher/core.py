@@ -10,12 +10,12 @@ becomes the score e / (e + HALF): one scale and one set of thresholds for all fl
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.matcher.clauses import NEGATION, asks_later, contrasts, mark_contrast
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
 from bot.matcher.terms import TermWeights, fit, terms
@@ -38,17 +38,11 @@ SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem
 WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
 PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
-WORKS = "ok:"  # marks the words of the working side of a contrast (see _mark_contrast)
-WORKING = frozenset({"work", "fine", "ok", "correct"})  # canonical words of a working side
-FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of a failing one
-ONLY = "only"  # "only works on mobile data": the other places fail
 CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
 SHARED_WITH_CHAT = frozenset({"message", "send", "receive", "reply"})  # chat apps' words too
 MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
-NEGATION = "not"  # the vocabulary's canonical negation
 QUESTION = "(question)"  # the term of a line that opens with a question word
-WH_WORDS = frozenset({"what", "whats", "which", "how", "where"})  # open a question anywhere
 BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
 NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
 NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
@@ -267,7 +261,7 @@ class Matcher:
 
     def _asks(self, tokens: Sequence[str]) -> bool:
         """The text is a question: it opens with a question word or a later clause does."""
-        return bool(tokens) and (tokens[0] in self.vocabulary.questions or _asks_later(tokens))
+        return bool(tokens) and (tokens[0] in self.vocabulary.questions or asks_later(tokens))
 
     def _offer(self, candidates: tuple[Candidate, ...], vague: bool) -> tuple[Candidate, ...]:
         """What "which one?" offers: the real candidates, then the usual suspects.
@@ -290,7 +284,7 @@ class Matcher:
         anchors = self._anchors.found(tokens)
         offtopic = self._offtopic.found(tokens)
         anchored = sum(w for _, w in anchors)
-        contrast = _contrasts(tokens)
+        contrast = contrasts(tokens)
         if contrast:
             # Where it works set against where it fails is how a broken connection is told.
             anchored += CONTRAST_CONTEXT
@@ -403,60 +397,10 @@ class Matcher:
         opens with a question word ("what", "which", "how") starts with the QUESTION term, so
         examples can teach that settings are asked for and symptoms are told."""
         stopwords = self.vocabulary.stopwords
-        content = _mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
+        content = mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
         if self._asks(tokens):
             return [QUESTION, *content]
         return content
-
-
-def _contrasts(tokens: Sequence[str]) -> bool:
-    """The text sets where it works against where it fails, in separate clauses: "fine at
-    home, not at the office", "works on wifi but fails on 4g"; or says "only" of one side:
-    "only works on mobile data"."""
-    if ONLY in tokens and (WORKING | FAILING) & set(tokens):
-        return True
-    works = fails = False
-    clause: set[str] = set()
-    for token in (*tokens, BREAK):
-        if token != BREAK:
-            clause.add(token)
-            continue
-        if clause & FAILING:
-            fails = True
-        elif clause & WORKING:
-            works = True
-        clause = set()
-    return works and fails
-
-
-def _asks_later(tokens: Sequence[str]) -> bool:
-    """A later clause opens with a wh-word: "got a new laptop, how do I get my mail on it".
-    Only wh-words: after a comma "can" or "is" opens a statement as often as a question."""
-    return any(
-        left == BREAK and right in WH_WORDS for left, right in itertools.pairwise(tokens)
-    )
-
-
-def _mark_contrast(content: list[str]) -> list[str]:
-    """In "I can send but not receive" or "it's in webmail, not in the app", the clauses
-    without a negation say what works: their words get the WORKS mark ("ok:send"), in the
-    examples and in the text alike, so the terms learned from them speak for the other side."""
-    clauses: list[list[str]] = [[]]
-    for token in content:
-        if token == BREAK:
-            clauses.append([])
-        else:
-            clauses[-1].append(token)
-    # "..., but it's not" says nothing about a place or a side: no contrast.
-    failing = [NEGATION in c and len(set(c)) > 1 for c in clauses]
-    if len(clauses) < 2 or not any(failing) or all(failing):
-        return content
-    marked: list[str] = []
-    for clause, fails in zip(clauses, failing, strict=True):
-        if marked:
-            marked.append(BREAK)
-        marked.extend(clause if fails else [WORKS + t for t in clause])
-    return marked
 
 
 def _like_background(background: Evidence, flow: Evidence) -> bool:
@@ -492,10 +436,7 @@ def _decide(
     # won't send"): no flow.
     if about.penalty > 0 and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
         return "none"
-    if about.anchored > 0:
-        route = ROUTE_SCORE
-    else:
-        route = BARE_QUESTION_SCORE if asks else BARE_ROUTE_SCORE
+    route = ROUTE_SCORE if about.anchored > 0 else _bare_route(asks)
     # One reading clearly ahead starts its flow; "which one?" is for a genuine tie.
     if best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
         return candidates[0].id
@@ -510,6 +451,11 @@ def _decide(
     if best >= _evidence_of(CLARIFY_SCORE) or context >= 1.0:
         return "clarify"
     return "none"
+
+
+def _bare_route(asks: bool) -> float:
+    """The score a flow needs when not one e-mail word is in the text."""
+    return BARE_QUESTION_SCORE if asks else BARE_ROUTE_SCORE
 
 
 def _evidence_of(score: float) -> float:
