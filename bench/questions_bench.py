@@ -33,6 +33,7 @@ import yaml  # noqa: E402
 from bot.engine import Engine, listen  # noqa: E402
 from bot.probes.model import ProbeObserver, ProbeReport  # noqa: E402
 from bot.probes.registry import PROBES  # noqa: E402
+from bot.probes.runners import CatalogueProviders, ProbeCall  # noqa: E402
 from bot.reading.slots import extract  # noqa: E402
 from tests.test_flows_diagnoses import CASES, MESSAGES, Case  # noqa: E402
 
@@ -82,14 +83,14 @@ def first_message(case: Case, known: Mapping[str, str]) -> str:
             f"My username is {known['username']}.")
 
 
-class PlayBack:
+class PlayBack(CatalogueProviders):
     """Each check probe reports the case's diagnosis when it can produce it, else `ok`."""
 
     def __init__(self, diagnosis: str) -> None:
         self.diagnosis = diagnosis
 
     async def run(self, name: str, params: Mapping[str, str],
-                  observer: ProbeObserver | None = None) -> ProbeReport:
+                  observer: ProbeObserver | None = None, *, call: ProbeCall) -> ProbeReport:
         if name == "lookup_provider":
             return ProbeReport(name, params.get("email", ""), "found")
         outcomes = PROBES[name].outcomes if name in PROBES else frozenset()

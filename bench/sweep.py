@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Config  # noqa: E402
 from bot.probes.dns import make_resolver, resolve_host  # noqa: E402
 from bot.probes.endpoint import Endpoint, Login  # noqa: E402
-from bot.probes.runner import LiveProbeRunner  # noqa: E402
+from bot.probes.runners import LOCAL  # noqa: E402
+from bot.probes.runners.live import LiveProbeRunner  # noqa: E402
 from bot.probes.session import probe_endpoint  # noqa: E402
 from bot.probes.sweep import FACTORIES  # noqa: E402
 from bot.probes.tls import client_context  # noqa: E402
@@ -212,8 +213,8 @@ async def full_sweep(world: World, config: Config) -> float:
     params = world.answers
     await runner.discover(world.email)  # the catalogue lookup is not a network probe
     start = time.perf_counter()
-    out, inc = await asyncio.gather(runner.run("check_outgoing", params),
-                                    runner.run("check_incoming", params))
+    out, inc = await asyncio.gather(runner.run("check_outgoing", params, call=LOCAL),
+                                    runner.run("check_incoming", params, call=LOCAL))
     assert (out.outcome, inc.outcome) == ("ok", "ok"), (out.outcome, inc.outcome)
     return (time.perf_counter() - start) * 1000
 

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
         FlowError,
         FlowProblem,
     )
-    from bot.probes.model import Check, ProbeObserver, ProbeReport, ProbeRunner
-    from bot.probes.recorded import RecordedProbeRunner
+    from bot.probes.model import Check, ProbeObserver, ProbeReport
+    from bot.probes.runners import ProbeCall, ProbeRunner, RecordedProbeRunner
 
 # Imported on first use, so `deskbot match` and `deskbot --help` do not pay for the engine.
 _HOMES = {
@@ -48,8 +48,8 @@ _HOMES = {
          "FlowProblem"),
         "bot.errors",
     ),
-    **dict.fromkeys(("Check", "ProbeObserver", "ProbeReport", "ProbeRunner"), "bot.probes.model"),
-    "RecordedProbeRunner": "bot.probes.recorded",
+    **dict.fromkeys(("Check", "ProbeObserver", "ProbeReport"), "bot.probes.model"),
+    **dict.fromkeys(("ProbeCall", "ProbeRunner", "RecordedProbeRunner"), "bot.probes.runners"),
 }
 
 
@@ -74,6 +74,7 @@ __all__ = [
     "FlowProblem",
     "HandoffPackage",
     "Outcome",
+    "ProbeCall",
     "ProbeObserver",
     "ProbeReport",
     "ProbeRunner",

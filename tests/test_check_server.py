@@ -14,7 +14,7 @@ import pytest
 from bot.diagnoses import Diagnosis, as_code, diagnosis
 from bot.engine import Engine
 from bot.probes.model import ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 from bot.registry import PROBES
 from tests.test_flows_dialogue import FLOWS, converse
 

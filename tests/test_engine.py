@@ -14,7 +14,7 @@ from bot.catalog.model import Provider, ServerSettings
 from bot.engine import Engine, Session, Turn
 from bot.errors import EngineError
 from bot.probes.model import Check, ProbeObserver, ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import ProbeCall, RecordedProbeRunner
 
 OUTBOX = """\
 id: outbox_stuck
@@ -220,7 +220,7 @@ async def test_secret_given_in_context_skips_consent_and_reaches_the_runner(flow
 
     class Spy(RecordedProbeRunner):
         async def run(self, name: str, params: Mapping[str, str],
-                      observer: ProbeObserver | None = None) -> ProbeReport:
+                      observer: ProbeObserver | None = None, *, call: ProbeCall) -> ProbeReport:
             seen.append(dict(params))
             return report(name, "ok")
 
@@ -381,7 +381,7 @@ async def test_a_second_message_waits_for_a_running_probe(flows: Path) -> None:
 
     class Slow(RecordedProbeRunner):
         async def run(self, name: str, params: Mapping[str, str],
-                      observer: ProbeObserver | None = None) -> ProbeReport:
+                      observer: ProbeObserver | None = None, *, call: ProbeCall) -> ProbeReport:
             started.set()
             await release.wait()
             finished.append(name)

@@ -8,7 +8,7 @@ from bot.catalog.model import Provider, ServerSettings
 from bot.engine import Engine, Role
 from bot.flows.bundled import default_flows_dir
 from bot.probes.model import Check, ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 
 SMTP = "smtp.example.test"
 PROVIDER = Provider("example.test", "Example Mail", ("example.test",), (), (

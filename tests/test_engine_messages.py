@@ -10,7 +10,7 @@ import pytest
 from bot.engine import BotMessage, Engine, Reply
 from bot.interfaces.http.serialize import reply_json
 from bot.interfaces.plain import render_reply
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 from tests.test_engine import report, write_flows
 
 

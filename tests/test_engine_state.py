@@ -10,7 +10,7 @@ import pytest
 from bot.engine import ConversationState, Engine, Phase
 from bot.errors import EngineError
 from bot.flows.bundled import default_flows_dir
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 
 VAGUE = "my email is not working"  # the bundled matcher asks which problem this is
 

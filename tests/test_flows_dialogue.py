@@ -14,7 +14,7 @@ import pytest
 
 from bot.engine import Engine, Reply, Session
 from bot.probes.model import ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 EMAIL = "alice@centurylink.net"  # in the bundled catalogue: smtp.centurylink.net:587 STARTTLS

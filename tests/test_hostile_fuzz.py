@@ -34,6 +34,7 @@ from bot.errors import DeskbotError
 from bot.interfaces.cli import main
 from bot.interfaces.http import create_app
 from bot.probes.model import Check, ProbeObserver, ProbeReport
+from bot.probes.runners import CatalogueProviders, ProbeCall
 from bot.slots import SLOT_NAMES, normalize_slots
 from bot.transcripts import transcript_from_session
 
@@ -69,11 +70,11 @@ def _assert_clean(text: str) -> None:
         assert form not in text, f"the password leaked as {form!r}"
 
 
-class EchoRunner:
+class EchoRunner(CatalogueProviders):
     """Recorded probes whose evidence echoes the login the way a verbose server does."""
 
     async def run(self, name: str, params: Mapping[str, str],
-                  observer: ProbeObserver | None = None) -> ProbeReport:
+                  observer: ProbeObserver | None = None, *, call: ProbeCall) -> ProbeReport:
         password = params.get("password", "")
         blob = base64.b64encode(f"\0ann@example.test\0{password}".encode()).decode()
         quoted = password.replace("\\", "\\\\").replace('"', '\\"')

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from bot.config import Config
 from bot.interfaces.http import create_app
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 
 
 def _app(tmp: Path) -> Starlette:

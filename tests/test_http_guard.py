@@ -14,9 +14,8 @@ import pytest
 from bot.catalog.model import ServerSettings
 from bot.config import Config
 from bot.interfaces.http import create_app
-from bot.interfaces.http.guard import CURRENT_CLIENT
-from bot.interfaces.http.safety import CURRENT_SESSION, SafeRunner, SafetySettings
 from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.runners import ProbeCall, SafeRunner, SafetySettings
 from bot.sessions.sqlite import SqliteStore
 from tests.test_http_safety import PROVIDER, RecordingRunner
 from tests.test_http_support import FakeEngine, free_port, serve_process, stop
@@ -93,9 +92,10 @@ class TwoNames(RecordingRunner):
     """The provider publishes two names of one IMAP server."""
 
     async def run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None,
+        *, call: ProbeCall,
     ) -> ProbeReport:
-        report = await super().run(name, params, observer)
+        report = await super().run(name, params, observer, call=call)
         if name != "lookup_provider":
             return report
         provider = dataclasses.replace(PROVIDER, incoming=(
@@ -124,17 +124,10 @@ async def test_login_budget_follows_the_client_and_the_resolved_server(
                                                      logins_per_target=50), resolve=resolve)
     forms: list[Mapping[str, str]] = [
         {"incoming_server": "imap.example.test"}, {"incoming_server": "mail.example.test"}, {}]
-    client = CURRENT_CLIENT.set("192.0.2.10")
-    try:
-        for n in range(5):
-            session = CURRENT_SESSION.set(f"fresh-session-{n}")
-            try:
-                await runner.run("check_incoming", {"email": "ann@example.test",
-                                                    "password": "pw", **forms[n % 3]})
-            finally:
-                CURRENT_SESSION.reset(session)
-    finally:
-        CURRENT_CLIENT.reset(client)
+    for n in range(5):
+        call = ProbeCall(session=f"fresh-session-{n}", client="192.0.2.10")
+        await runner.run("check_incoming", {"email": "ann@example.test", "password": "pw",
+                                            **forms[n % 3]}, call=call)
     sent = [p.get("password") for n, p in inner.calls if n == "check_incoming"]
     assert sent == ["pw", "pw", "pw", None, None]
 
@@ -144,12 +137,9 @@ async def test_login_budget_follows_the_client_and_the_resolved_server(
     inner.calls.clear()
     addresses.update({"imap.example.test": "203.0.113.9", "mail.example.test": "203.0.113.9"})
     for n in range(4):
-        client = CURRENT_CLIENT.set(f"192.0.2.{20 + n}")
-        try:
-            await per_server.run("check_incoming", {"email": "ann@example.test", "password": "pw",
-                                                    **forms[n % 2]})
-        finally:
-            CURRENT_CLIENT.reset(client)
+        await per_server.run("check_incoming", {"email": "ann@example.test", "password": "pw",
+                                                **forms[n % 2]},
+                             call=ProbeCall(client=f"192.0.2.{20 + n}"))
     sent = [p.get("password") for n, p in inner.calls if n == "check_incoming"]
     assert sent == ["pw", "pw", None, None], "two names of one server got two budgets"
 

@@ -14,9 +14,9 @@ import pytest
 from bot.config import Config
 from bot.errors import ProbeRefused
 from bot.interfaces.http import create_app
-from bot.interfaces.http.safety import SafeRunner, SafetySettings
 from bot.probes.policy import TargetPolicy
-from bot.probes.runner import LiveProbeRunner
+from bot.probes.runners import ProbeCall, SafeRunner, SafetySettings
+from bot.probes.runners.live import LiveProbeRunner
 from bot.sessions.sqlite import SqliteStore
 from tests.peers import MailWorld
 from tests.test_http_support import converse
@@ -189,7 +189,8 @@ async def test_dns_rebinding_cannot_swap_in_a_forbidden_address(
     try:
         report = await runner.run("check_outgoing", {
             "email": world.email, "password": world.password, "outgoing_server": host,
-            "outgoing_port": str(world.ports["submission"]), "outgoing_security": "starttls"})
+            "outgoing_port": str(world.ports["submission"]), "outgoing_security": "starttls"},
+            call=ProbeCall(session="s", client="192.0.2.1", vantage="server"))
     finally:
         await store.close()
     assert "127.0.0.2" in policy.checked

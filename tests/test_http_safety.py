@@ -10,8 +10,8 @@ import pytest
 from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
 from bot.interfaces.http.factory import serve_policy
-from bot.interfaces.http.safety import CURRENT_SESSION, SafeRunner, SafetySettings
 from bot.probes.model import Check, ProbeObserver, ProbeReport
+from bot.probes.runners import LOCAL, CatalogueProviders, ProbeCall, SafeRunner, SafetySettings
 from bot.sessions.sqlite import SqliteStore
 
 PROVIDER = Provider(
@@ -21,14 +21,15 @@ PROVIDER = Provider(
 )
 
 
-class RecordingRunner:
+class RecordingRunner(CatalogueProviders):
     """The inner (live) runner: records what it was asked to probe."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, str]]] = []
 
     async def run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None,
+    *, call: ProbeCall,
     ) -> ProbeReport:
         self.calls.append((name, dict(params)))
         if name == "lookup_provider":
@@ -60,7 +61,7 @@ def _probed(inner: RecordingRunner, name: str) -> list[dict[str, str]]:
 async def test_the_providers_own_server_is_probed(runner: SafeRunner, inner: RecordingRunner):
     params = {"email": "ann@example.test", "outgoing_server": "SMTP.example.test.",
               "outgoing_port": "587"}
-    report = await runner.run("check_outgoing", params)
+    report = await runner.run("check_outgoing", params, call=LOCAL)
     assert report.outcome == "ok"
     assert _probed(inner, "check_outgoing") == [params]
 
@@ -81,7 +82,7 @@ async def test_targets_outside_the_customers_provider_are_refused(
     runner: SafeRunner, inner: RecordingRunner, server: str, port: str, why: str
 ) -> None:
     params = {"email": "ann@example.test", "outgoing_server": server, "outgoing_port": port}
-    report = await runner.run("check_outgoing", params)
+    report = await runner.run("check_outgoing", params, call=LOCAL)
     assert _probed(inner, "check_outgoing") == [], "the refused target was probed"
     assert report.outcome == "inconclusive"
     (check,) = report.checks
@@ -93,7 +94,7 @@ async def test_targets_outside_the_customers_provider_are_refused(
 async def test_a_named_server_without_an_address_is_refused(
     runner: SafeRunner, inner: RecordingRunner
 ) -> None:
-    report = await runner.run("check_incoming", {"incoming_server": "10.0.0.5"})
+    report = await runner.run("check_incoming", {"incoming_server": "10.0.0.5"}, call=LOCAL)
     assert report.outcome == "inconclusive" and inner.calls == []
 
 
@@ -107,7 +108,7 @@ async def test_refusal_is_shown_to_the_progress_observer(runner: SafeRunner) -> 
             seen.append(check)
 
     await runner.run("check_outgoing", {"email": "a@example.test", "outgoing_server": "10.1.1.1"},
-                     Observer())
+                     Observer(), call=LOCAL)
     assert [c.status for c in seen] == ["skipped"]
 
 
@@ -116,11 +117,8 @@ async def test_login_attempts_are_limited_per_session(
 ) -> None:
     params = {"email": "ann@example.test", "password": "pw-123", "outgoing_server":
               "smtp.example.test"}
-    token = CURRENT_SESSION.set("session-one")
-    try:
-        reports = [await runner.run("check_outgoing", params) for _ in range(5)]
-    finally:
-        CURRENT_SESSION.reset(token)
+    one = ProbeCall(session="session-one")
+    reports = [await runner.run("check_outgoing", params, call=one) for _ in range(5)]
     sent = [p.get("password") for p in _probed(inner, "check_outgoing")]
     assert sent == ["pw-123"] * 3 + [None, None], "the 4th and 5th login were still tried"
     assert any("too many login attempts" in n for n in reports[-1].notes)
@@ -132,11 +130,7 @@ async def test_login_attempts_are_limited_per_target_across_sessions(
 ) -> None:
     params = {"email": "x@example.test", "password": "pw", "outgoing_server": "smtp.example.test"}
     for n in range(7):
-        token = CURRENT_SESSION.set(f"session-{n}")
-        try:
-            await runner.run("check_outgoing", params)
-        finally:
-            CURRENT_SESSION.reset(token)
+        await runner.run("check_outgoing", params, call=ProbeCall(session=f"session-{n}"))
     sent = [p.get("password") for p in _probed(inner, "check_outgoing")]
     assert sent.count("pw") == 5
 
@@ -161,9 +155,10 @@ async def test_login_budget_counts_every_login_command_sent(store: SqliteStore) 
 
     class ThreeForms(RecordingRunner):
         async def run(
-            self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+            self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None,
+            *, call: ProbeCall,
         ) -> ProbeReport:
-            report = await super().run(name, params, observer)
+            report = await super().run(name, params, observer, call=call)
             tries = tuple(Check("imap", "t", "fail", f"login as {u} rejected",
                                 outcome="login_rejected") for u in ("a@x", "a", "A"))
             return report if name == "lookup_provider" else ProbeReport(
@@ -173,11 +168,7 @@ async def test_login_budget_counts_every_login_command_sent(store: SqliteStore) 
     runner = SafeRunner(inner, store, SafetySettings(logins_per_session=4, logins_per_target=99))
     params = {"email": "ann@example.test", "password": "pw", "incoming_server":
               "imap.example.test"}
-    token = CURRENT_SESSION.set("session-three")
-    try:
-        for _ in range(3):
-            await runner.run("check_incoming", params)
-    finally:
-        CURRENT_SESSION.reset(token)
+    for _ in range(3):
+        await runner.run("check_incoming", params, call=ProbeCall(session="session-three"))
     sent = [p.get("password") for p in _probed(inner, "check_incoming")]
     assert sent == ["pw", "pw", None], "a budget of 4 logins allowed more than 6 LOGINs"

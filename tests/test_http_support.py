@@ -116,10 +116,10 @@ class FakeSession:
         self.context: dict[str, Any] = context
         self.lines: list[str] = list(state["lines"])
 
-    async def open(self) -> FakeReply:
+    async def open(self, *, call: Any = None) -> FakeReply:
         return FakeReply([f"hello {self.context.get('email', 'there')}"])
 
-    async def send(self, text: str, observer: Any = None) -> FakeReply:
+    async def send(self, text: str, observer: Any = None, *, call: Any = None) -> FakeReply:
         engine = self.engine
         engine.active += 1
         engine.max_active = max(engine.max_active, engine.active)

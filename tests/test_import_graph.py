@@ -106,3 +106,62 @@ def test_flow_validation_needs_neither_probes_nor_matcher() -> None:
     """`deskbot flows check` is pure: it reads data, not the network code or the matcher."""
     edges = {(s, t) for s, t, _ in _edges()}
     assert ("flows", "probes") not in edges and ("flows", "matcher") not in edges
+
+
+# --- the probe seam (bot/probes/runners) -------------------------------------------------------
+# What the layers above the probes may import from them: the result values and the seam itself.
+# Sub-modules of the runners package other than its front (`bot.probes.runners`) and `base` are
+# implementations: only the front door, the CLI's `deskbot probe` and the service wire them.
+SEAM = ("bot.probes.model", "bot.probes.runners", "bot.probes.runners.base")
+ABOVE_THE_SEAM = ("engine", "transcripts", "bundle")
+
+
+def _modules_imported(path: Path) -> Iterator[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((a.name, node.lineno) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module, node.lineno
+
+
+def test_the_engine_reaches_the_network_only_through_the_seam() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _unit(_module_of(path)) not in ABOVE_THE_SEAM:
+            continue
+        for module, line in _modules_imported(path):
+            if module.startswith("bot.probes") and module not in SEAM:
+                wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line}: imports {module}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_context_variables_carry_probe_context() -> None:
+    """Each probe call gets its context as an argument (ProbeCall), never from a ContextVar."""
+    users = [f"{path.relative_to(PACKAGE.parent)}:{line}"
+             for path in sorted(PACKAGE.rglob("*.py"))
+             for module, line in _modules_imported(path) if module == "contextvars"]
+    assert not users
+
+
+def test_every_probe_runner_lives_in_the_runners_package() -> None:
+    """The runners sit side by side (live, recorded, replay, safe); none is built at run time
+    (no class inside a function) and nothing subclasses the Engine."""
+    runners = PACKAGE / "probes" / "runners"
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(PACKAGE.parent)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                wrong += [f"{where}:{c.lineno}: class {c.name} built at run time"
+                          for c in ast.walk(node) if isinstance(c, ast.ClassDef)]
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
+            if "Engine" in bases:
+                wrong.append(f"{where}:{node.lineno}: {node.name} subclasses the Engine")
+            if node.name.endswith("Runner") and runners not in path.parents:
+                wrong.append(f"{where}:{node.lineno}: {node.name} outside bot/probes/runners")
+    assert not wrong, "\n".join(wrong)
+    assert {p.stem for p in runners.glob("*.py")} >= {"base", "live", "recorded", "replay", "safe"}

@@ -232,7 +232,7 @@ async def test_serve_answers_with_the_help_desks_own_flow(tmp_path: Path) -> Non
     httpx = pytest.importorskip("httpx")
     from bot.config import Config
     from bot.interfaces.http import create_app
-    from bot.probes.recorded import RecordedProbeRunner
+    from bot.probes.runners import RecordedProbeRunner
 
     desk = write(tmp_path / "desk", **{"_symptoms.yaml": SYMPTOMS,
                                        "_diagnoses.yaml": DIAGNOSES,

@@ -9,7 +9,8 @@ import pytest
 
 from bot.config import Config
 from bot.probes.model import ProbeReport
-from bot.probes.runner import LiveProbeRunner
+from bot.probes.runners import LOCAL
+from bot.probes.runners.live import LiveProbeRunner
 from tests.conftest import WorldFactory
 from tests.peers import MailWorld
 from tests.peers.dovecot_faults import APPPW, BUSY, FULL
@@ -17,7 +18,7 @@ from tests.peers.dovecot_faults import APPPW, BUSY, FULL
 
 async def _run(world: MailWorld, name: str = "check_outgoing", **slots: Any) -> ProbeReport:
     runner = LiveProbeRunner(Config.load(world.config_path))
-    return await runner.run(name, world.answers(**slots))
+    return await runner.run(name, world.answers(**slots), call=LOCAL)
 
 
 def _fault_imap(world: MailWorld, user: str, protocol: str = "imap") -> dict[str, Any]:

@@ -11,7 +11,8 @@ from bot.config import Config
 from bot.errors import ProbeRefused
 from bot.probes.model import ProbeReport
 from bot.probes.policy import TargetPolicy
-from bot.probes.runner import LiveProbeRunner
+from bot.probes.runners import LOCAL
+from bot.probes.runners.live import LiveProbeRunner
 from tests.conftest import WorldFactory
 from tests.peers import MailWorld
 
@@ -20,7 +21,7 @@ FAST = {"timeout": 0.6}
 
 async def _run(world: MailWorld, name: str = "check_outgoing", **slots: Any) -> ProbeReport:
     runner = LiveProbeRunner(Config.load(world.config_path))
-    return await runner.run(name, world.answers(**slots))
+    return await runner.run(name, world.answers(**slots), call=LOCAL)
 
 
 async def test_healthy_settings_are_ok_with_one_login(world: MailWorld) -> None:
@@ -35,7 +36,7 @@ async def test_healthy_settings_are_ok_with_one_login(world: MailWorld) -> None:
 async def test_unknown_client_settings_use_the_catalogue_recommendation(world: MailWorld) -> None:
     runner = LiveProbeRunner(Config.load(world.config_path))
     report = await runner.run("check_outgoing", {"email": world.email,
-                                                 "password": world.password})
+                                                 "password": world.password}, call=LOCAL)
     assert report.outcome == "ok"
     assert report.target == f"smtp.example.test:{world.ports['submission']}"
 
@@ -198,7 +199,7 @@ async def test_policy_refuses_private_targets_in_serve_mode(world: MailWorld) ->
     config = Config.load(world.config_path).with_overrides(allow_private=False)
     runner = LiveProbeRunner(config, policy=TargetPolicy(allow_private=False, ports=None))
     with pytest.raises(ProbeRefused, match="private"):
-        await runner.run("check_outgoing", world.answers())
+        await runner.run("check_outgoing", world.answers(), call=LOCAL)
     assert world.smtp.auth_attempts == []
 
 
@@ -216,6 +217,6 @@ def test_policy_ports_and_hosts() -> None:
 
 async def test_lookup_provider_found_and_not_found(world: MailWorld) -> None:
     runner = LiveProbeRunner(Config.load(world.config_path))
-    found = await runner.run("lookup_provider", {"email": world.email})
+    found = await runner.run("lookup_provider", {"email": world.email}, call=LOCAL)
     assert found.outcome == "found" and found.provider is not None
     assert found.provider.id == "example.test"

@@ -14,7 +14,7 @@ import pytest
 from bot.engine import Engine
 from bot.interfaces.cli import main
 from bot.probes.model import Check, ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 from bot.transcripts import read_transcript, write_transcript
 
 FLOW = """\

@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.engine import Engine
 from bot.flows.loader import load_flows
 from bot.probes.model import ProbeReport
-from bot.probes.recorded import RecordedProbeRunner
+from bot.probes.runners import RecordedProbeRunner
 from bot.transcripts import transcript_from_session
 from bot.transcripts.coverage import measure
 from tests.test_replay import ROOT

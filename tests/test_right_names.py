@@ -11,7 +11,8 @@ from bot.config import Config
 from bot.probes.dns import make_resolver
 from bot.probes.model import ProbeReport
 from bot.probes.policy import TargetPolicy
-from bot.probes.runner import LiveProbeRunner
+from bot.probes.runners import LOCAL
+from bot.probes.runners.live import LiveProbeRunner
 from bot.probes.sweep import Sweep
 from bot.probes.tls import client_context
 from tests.conftest import WorldFactory
@@ -20,7 +21,7 @@ from tests.peers import MailWorld
 
 async def _run(world: MailWorld, name: str, **slots: Any) -> ProbeReport:
     runner = LiveProbeRunner(Config.load(world.config_path))
-    return await runner.run(name, world.answers(**slots))
+    return await runner.run(name, world.answers(**slots), call=LOCAL)
 
 
 async def test_a_stated_pop3_is_the_protocol_tested(world: MailWorld) -> None:

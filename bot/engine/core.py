@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.engine.answers import SLOT_TYPES, parse_answer, store_value
@@ -17,8 +17,8 @@ from bot.engine.session import Session
 from bot.errors import DeskbotError, EngineError
 from bot.flows.loader import FlowDirs
 from bot.flows.model import FlowSet
-from bot.probes.model import ProbeObserver, ProbeReport, ProbeRunner
-from bot.probes.recorded import fallback_outcome
+from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.runners import ProbeCall, ProbeRunner, Vantage, fallback_outcome
 
 if TYPE_CHECKING:
     from bot.catalog.catalog import Catalog
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from bot.matcher import Matcher, MatchResult
 
 log = logging.getLogger(__name__)
-
-Vantage = Literal["local", "server", "customer"]
 
 
 class Engine:
@@ -134,18 +132,20 @@ class Engine:
             return self._runner
         # Imported late: the live probes pull in the network stack that replay never needs.
         try:
-            live = importlib.import_module("bot.probes.runner")
+            live = importlib.import_module("bot.probes.runners.live")
         except ImportError as exc:
             raise EngineError(f"live probes are not available: {exc}") from exc
         runner: ProbeRunner = live.LiveProbeRunner(self.config, catalog=self._catalog)
         return runner
 
     async def run_probe(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None
+        self, name: str, params: Mapping[str, str], call: ProbeCall,
+        observer: ProbeObserver | None,
     ) -> ProbeReport:
-        """Run one probe; a refusal or a runner failure becomes an `inconclusive` report."""
+        """Run one probe through the runner with the call's context; a refusal or a runner
+        failure becomes an `inconclusive` report."""
         try:
-            return await self.runner.run(name, params, observer)
+            return await self.runner.run(name, params, observer, call=call)
         except DeskbotError as exc:
             return ProbeReport(name, params.get("email", ""), fallback_outcome(name),
                                notes=(str(exc),))
@@ -155,9 +155,9 @@ class Engine:
             return ProbeReport(name, params.get("email", ""), fallback_outcome(name), notes=(note,))
 
     def provider_for(self, email: str) -> Provider | None:
-        """The catalogue's provider for an address (None when unknown)."""
-        domain = email.rpartition("@")[2].lower()
-        return self._catalog.lookup(domain) if self._catalog else None
+        """The provider for an address (None when unknown), asked through the probe seam: the
+        catalogue's, or what the runner knows better (replay: the recorded provider)."""
+        return self.runner.provider(email, self._catalog)
 
     def provider_stated(self, slots: Mapping[str, str]) -> Provider | None:
         """The provider the customer named without an address: by a server host name they

@@ -20,6 +20,7 @@ from bot.engine.transcript import Role, Turn
 from bot.engine.values import Reply
 from bot.errors import EngineError
 from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.runners.base import LOCAL, ProbeCall
 
 if TYPE_CHECKING:
     from bot.engine.walk import FlowWalk
@@ -65,11 +66,13 @@ class CustomerEvidence(_Base):
         return None
 
     async def take_evidence(self, check: CustomerCheck, report: ProbeReport,
-                            observer: ProbeObserver | None = None) -> Reply:
+                            observer: ProbeObserver | None = None, *,
+                            call: ProbeCall = LOCAL) -> Reply:
         """Continue from `check`'s probe node with the customer's report (already validated
-        by the caller: its targets are the check's, its outcome one the probe can give)."""
+        by the caller: its targets are the check's, its outcome one the probe can give).
+        `call`: the context of any further probe this turn runs."""
         async with self._lock:
-            self._observer = observer
+            self._observer, self._call = observer, call
             try:
                 self._reopen(check)
                 node = self._node()
@@ -86,7 +89,7 @@ class CustomerEvidence(_Base):
 
                 await self._advance(_probe_label(node, report))
             finally:
-                self._observer = None
+                self._observer, self._call = None, LOCAL
             return self._reply()
 
     def _reopen(self, check: CustomerCheck) -> None:

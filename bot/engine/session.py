@@ -30,6 +30,7 @@ from bot.engine.transcript import Role, Transcript, Turn
 from bot.engine.values import BotMessage, Choice, Outcome, Question, Reply
 from bot.engine.walk import STEP_LIMIT, FlowWalk
 from bot.probes.model import ProbeObserver
+from bot.probes.runners.base import LOCAL, ProbeCall
 from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Session(CustomerEvidence, FlowWalk):
         self._out: list[BotMessage] = []
         self._lock = asyncio.Lock()
         self._observer: ProbeObserver | None = None
+        self._call: ProbeCall = LOCAL  # the context of this turn's probe calls
 
     # ------------------------------------------------------------------ public API
 
@@ -68,24 +70,31 @@ class Session(CustomerEvidence, FlowWalk):
         """Hash of the flow files this session runs on."""
         return self.engine.flows_hash
 
-    async def open(self) -> Reply:
-        """The greeting; a context `message` is then handled as the first user line."""
+    async def open(self, *, call: ProbeCall = LOCAL) -> Reply:
+        """The greeting; a context `message` is then handled as the first user line.
+        `call`: the context of any probe this turn runs (the service's session and client)."""
         async with self._lock:
             if self.phase is not Phase.START:
                 return self._reply()
             self.phase = Phase.DESCRIBE
             self._bot("text", texts.greeting(self.engine.vantage))
             message = self.context.get("message", "").strip()
-            if message:
-                await self._handle(message)
-            else:
-                self._ask_describe(texts.DESCRIBE)
+            self._call = call
+            try:
+                if message:
+                    await self._handle(message)
+                else:
+                    self._ask_describe(texts.DESCRIBE)
+            finally:
+                self._call = LOCAL
             return self._reply()
 
-    async def send(self, text: str, observer: ProbeObserver | None = None) -> Reply:
-        """Handle one user line; never raises for odd input (only EngineError for flow bugs)."""
+    async def send(self, text: str, observer: ProbeObserver | None = None, *,
+                   call: ProbeCall = LOCAL) -> Reply:
+        """Handle one user line; never raises for odd input (only EngineError for flow bugs).
+        `call`: the context of any probe this turn runs (the service's session and client)."""
         async with self._lock:
-            self._observer = observer
+            self._observer, self._call = observer, call
             # Cancelling a send (Ctrl-C while probes run) leaves the session as it was before.
             before, held = self.state.copy(), dict(self._secrets)
             disclosed = set(self._disclosed)
@@ -99,13 +108,14 @@ class Session(CustomerEvidence, FlowWalk):
                 self._out = []
                 raise
             finally:
-                self._observer = None
+                self._observer, self._call = None, LOCAL
             return self._reply()
 
-    async def finish(self, observer: ProbeObserver | None = None) -> Reply:
+    async def finish(self, observer: ProbeObserver | None = None, *,
+                     call: ProbeCall = LOCAL) -> Reply:
         """Input has ended: remaining questions count as "I don't know" until an outcome."""
         async with self._lock:
-            self._observer = observer
+            self._observer, self._call = observer, call
             self.input_ended = True
             try:
                 for _ in range(STEP_LIMIT):
@@ -113,7 +123,7 @@ class Session(CustomerEvidence, FlowWalk):
                         break
                     await self._finish_step()
             finally:
-                self._observer = None
+                self._observer, self._call = None, LOCAL
             return self._reply()
 
     def to_dict(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from bot.engine.values import (
 from bot.errors import EngineError
 from bot.flows.model import Node
 from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.runners.base import ProbeCall
 from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class FlowWalk:
     context: dict[str, str]
     _out: list[BotMessage]
     _observer: ProbeObserver | None
+    _call: ProbeCall
 
     # ------------------------------------------------------------------ walking a flow
 
@@ -155,7 +157,8 @@ class FlowWalk:
         params = {**listen.probe_params(self.slots), **self._secrets}
         params.update({k: self._render(v) for k, v in node.params.items()})
         params["vantage"] = self.engine.vantage
-        report = await self.engine.run_probe(node.probe, params, self._observer)
+        call = dataclasses.replace(self._call, vantage=self.engine.vantage)
+        report = await self.engine.run_probe(node.probe, params, call, self._observer)
         report = self._record_probe(node, params, report, self.engine.vantage)
         return _probe_label(node, report)
 

@@ -72,12 +72,14 @@ async def probe(config: Config, params: dict[str, str]) -> dict[str, Any]:
     """Discovery plus both sweeps; the CONTRACT.md JSON document (with a few extra keys)."""
     # Imported here: the network stack is heavy and every other subcommand (and the start-up
     # of `deskbot chat`) would pay for it while the CLI builds its parser.
-    from bot.probes.runner import LiveProbeRunner
+    from bot.probes.runners import LOCAL
+    from bot.probes.runners.live import LiveProbeRunner
 
     runner = LiveProbeRunner(config)
     discovery = await runner.discover(params["email"])
     outgoing, incoming = await asyncio.gather(
-        runner.run("check_outgoing", params), runner.run("check_incoming", params))
+        runner.run("check_outgoing", params, call=LOCAL),
+        runner.run("check_incoming", params, call=LOCAL))
     checks = list(discovery.steps)
     for report in (outgoing, incoming):
         checks += [c for c in report.checks if c not in discovery.steps]

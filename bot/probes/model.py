@@ -97,11 +97,3 @@ class ProbeObserver(Protocol):
     def check_started(self, probe: str, target: str) -> None: ...
 
     def check_finished(self, check: Check) -> None: ...
-
-
-class ProbeRunner(Protocol):
-    """The one seam to the network: live in normal use, recorded in replay and tests."""
-
-    async def run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
-    ) -> ProbeReport: ...

@@ -7,24 +7,25 @@ the network. A flow that now asks for a different probe than the recording holds
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cache
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from bot.catalog.model import Provider
 from bot.errors import DeskbotError, TranscriptError
 from bot.flows.loader import FlowDirs
-from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.model import ProbeReport
+from bot.probes.runners import RecordedFeed, RecordedProbeRunner, ReplayRunner, Vantage
 from bot.slots import SECRET_SLOTS
 from bot.transcripts.document import Role, Transcript, Turn, utc_now
 from bot.transcripts.reader import read_transcript
 from bot.transcripts.writer import transcript_from_session
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -32,71 +33,6 @@ log = logging.getLogger(__name__)
 # recorded reports already hold the login results); it is never written: the engine redacts
 # secret answers and the writer scrubs the `password` slot.
 PLACEHOLDER_SECRET = "replay-placeholder-secret"
-
-
-@dataclass
-class _Feed:
-    """The recorded probe reports of one transcript, handed out in order."""
-
-    reports: list[tuple[int, ProbeReport]]
-    position: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def next_for(self, name: str) -> ProbeReport:
-        if self.position >= len(self.reports):
-            self.problems.append(f"the flow now runs probe {name!r} after the last recorded one")
-            return _stand_in(name)
-        turn_no, report = self.reports[self.position]
-        self.position += 1
-        if report.name != name:
-            self.problems.append(
-                f"turn {turn_no}: the flow now runs probe {name!r} where the recording "
-                f"ran {report.name!r}"
-            )
-            return _stand_in(name)
-        return report
-
-
-def _stand_in(name: str) -> ProbeReport:
-    outcome = "not_found" if name == "lookup_provider" else "inconclusive"
-    return ProbeReport(name=name, target="", outcome=outcome, notes=("not recorded",))
-
-
-_FEED: contextvars.ContextVar[_Feed] = contextvars.ContextVar("deskbot_replay_feed")
-_PROVIDERS: contextvars.ContextVar[Mapping[str, Provider]] = contextvars.ContextVar(
-    "deskbot_replay_providers", default=MappingProxyType({}))
-
-
-@cache
-def _replay_engine_class() -> type[Any]:
-    from bot.engine import Engine
-
-    class ReplayEngine(Engine):
-        """The engine, answering provider look-ups from the transcript being replayed."""
-
-        def provider_for(self, email: str) -> Provider | None:
-            recorded = _PROVIDERS.get().get(email.rpartition("@")[2].lower())
-            return recorded if recorded is not None else super().provider_for(email)
-
-    return ReplayEngine
-
-
-class RecordedFeedRunner:
-    """A ProbeRunner answering from the transcript being replayed in the current task.
-
-    One engine (loaded once) serves every transcript; the feed is per task (a ContextVar), so
-    replays may also run concurrently.
-    """
-
-    async def run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
-    ) -> ProbeReport:
-        report = _FEED.get().next_for(name)
-        if observer is not None:
-            for check in report.checks:
-                observer.check_started(check.probe, check.target)
-                observer.check_finished(check)
-        return report
 
 
 @dataclass(frozen=True)
@@ -132,24 +68,24 @@ class Replayer:
     ) -> None:
         from bot import bundle
         from bot.config import Config
+        from bot.engine import Engine
 
         self.live = live
         folders = [flows_dir] if isinstance(flows_dir, str | Path) else list(flows_dir)
         self.flows_dir = Path(folders[-1])
         self._config = config if config is not None else Config()
-        runner = None if live else RecordedFeedRunner()
-        self.engine: Any = _replay_engine_class()(
-            bundle.load(folders), flows_dir=self.flows_dir, config=self._config,
-            runner=runner)
-        self._engines: dict[str, Any] = {self.engine.vantage: self.engine}
+        # Offline, every probe is answered from the transcript's feed; this runner only
+        # answers provider look-ups from the catalogue for domains the recording left out.
+        runner = None if live else RecordedProbeRunner()
+        self.engine: Engine = Engine(bundle.load(folders), flows_dir=self.flows_dir,
+                                     config=self._config, runner=runner)
 
-    def _engine_for(self, vantage: str) -> Any:
+    def _engine_for(self, vantage: str, runner: ReplayRunner) -> Engine:
         # Flows may branch on where the probes ran, so replay from the recorded vantage.
-        if vantage not in self._engines:
-            self._engines[vantage] = type(self.engine)(
-                self.engine.flowset, flows_dir=self.flows_dir, config=self._config,
-                runner=None if self.live else RecordedFeedRunner(), vantage=vantage)
-        return self._engines[vantage]
+        engine = self.engine.with_runner(runner)
+        if vantage == engine.vantage or vantage not in get_args(Vantage):
+            return engine
+        return engine.with_vantage(cast(Vantage, vantage))
 
     @property
     def flows_hash(self) -> str:
@@ -157,29 +93,27 @@ class Replayer:
 
     async def replay(self, expected: Transcript, *, source: str = "transcript") -> ReplayResult:
         """Feed the recorded user turns (and probe reports) in again and compare."""
-        feed = _Feed(_recorded_reports(expected))
-        token = _FEED.set(feed)
-        providers = _PROVIDERS.set(
-            {d: Provider.from_dict(dict(p)) for d, p in expected.providers.items()})
-        try:
-            session, error = await self._drive(expected)
-            # Still inside the recorded providers: the transcript lists those it used.
-            actual = replace(transcript_from_session(session), created=expected.created,
-                             redacted=expected.redacted, context=expected.context,
-                             input_ended=expected.input_ended)
-        finally:
-            _FEED.reset(token)
-            _PROVIDERS.reset(providers)
-        problems = list(feed.problems)
+        feed = None if self.live else RecordedFeed(_recorded_reports(expected))
+        providers = {d: Provider.from_dict(dict(p)) for d, p in expected.providers.items()}
+        engine = self._engine_for(expected.vantage,
+                                  ReplayRunner(feed, providers, self.engine.runner))
+        session, error = await self._drive(engine, expected)
+        # The session's engine answers with the recorded providers: the transcript lists those
+        # it used.
+        actual = replace(transcript_from_session(session), created=expected.created,
+                         redacted=expected.redacted, context=expected.context,
+                         input_ended=expected.input_ended)
+        problems = list(feed.problems) if feed is not None else []
         if error is not None:
             problems.append(error)
-        divergence = compare(expected, actual, problems, unrecorded_probes=bool(feed.problems))
+        divergence = compare(expected, actual, problems,
+                             unrecorded_probes=feed is not None and bool(feed.problems))
         return ReplayResult(source, expected, actual, divergence)
 
-    async def _drive(self, expected: Transcript) -> tuple[Any, str | None]:
+    async def _drive(self, engine: Any, expected: Transcript) -> tuple[Any, str | None]:
         context = dict(expected.context)
         context.update({slot: PLACEHOLDER_SECRET for slot in expected.redacted})
-        session = self._engine_for(expected.vantage).start(context)
+        session = engine.start(context)
         try:
             await session.open()
             await _feed_user_turns(session, expected.user_texts)

@@ -27,6 +27,7 @@ from bot.interfaces.http.validation import (
     Limits,
     Problem,
     UserMessage,
+    client_address,
     read_json,
     session_context,
     user_message,
@@ -98,7 +99,7 @@ class Routes:
         if isinstance(context, Problem):
             return _problem(context)
         started = time.perf_counter()
-        turn = await self.service.start(context)
+        turn = await self.service.start(context, client=client_address(request))
         turn = await self._after(self._base(request), turn)
         response = JSONResponse({"id": turn.session_id, **turn.body}, status_code=201)
         return _timed(response, started, turn)
@@ -115,7 +116,8 @@ class Routes:
         if isinstance(text, Problem):
             return _problem(text)
         started = time.perf_counter()
-        turn = await self.service.send(session_id, text.text, message_id=text.message_id)
+        turn = await self.service.send(session_id, text.text, message_id=text.message_id,
+                                       client=client_address(request))
         if turn is None:
             return _unknown(session_id)
         turn = await self._after(self._base(request), turn)
@@ -132,18 +134,19 @@ class Routes:
         # The turn runs as its own task: a client that disconnects mid-probe must not cancel
         # the probes or lose the saved state.
         task = asyncio.create_task(
-            self._stream_turn(session_id, text, queue, self._base(request)))
+            self._stream_turn(session_id, text, queue, self._base(request),
+                              client_address(request)))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return StreamingResponse(_lines(queue), media_type="application/x-ndjson")
 
     async def _stream_turn(
         self, session_id: str, text: UserMessage, queue: asyncio.Queue[dict[str, Any] | None],
-        base: str = "",
+        base: str = "", client: str = "-",
     ) -> None:
         try:
             turn = await self.service.send(session_id, text.text, _QueueObserver(queue),
-                                           message_id=text.message_id)
+                                           message_id=text.message_id, client=client)
             if turn is None:
                 queue.put_nowait({"event": "error", "status": 404, "error": "unknown session"})
             else:

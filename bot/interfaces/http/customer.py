@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from bot.engine.values import BotMessage
 from bot.interfaces.http.probelinks import Link, LinkBook, iso
 from bot.interfaces.http.serialize import reply_json, to_json
-from bot.interfaces.http.service import ChatService, EngineLike, Turn, _turn_of
+from bot.interfaces.http.service import ChatService, EngineLike, Turn, call_of
 from bot.interfaces.http.validation import Problem
 from bot.interfaces.http.webhook import Webhook
 from bot.probes.job import ProbeJob
@@ -134,8 +134,9 @@ class CustomerSide:
         s = self.book.settings
         return await self.service.store.hit(f"plink:s:{session_id}", s.window) > s.per_session
 
-    async def take(self, link: Link, report: ProbeReport) -> Turn | Problem:
-        """Continue the link's session with the customer's report (under the session lock)."""
+    async def take(self, link: Link, report: ProbeReport, *, client: str = "-") -> Turn | Problem:
+        """Continue the link's session with the customer's report (under the session lock);
+        `client`: the address the report came from."""
         if self.customer_engine is None:
             return Problem(409, "this service does not take customer-side evidence")
         store, session_id = self.service.store, link.session_id
@@ -149,11 +150,11 @@ class CustomerSide:
             if check is None or (check.probe, check.flow, check.node) != link.check:
                 return Problem(409, "the conversation has moved on since this probe link was "
                                     "made; ask the help desk for a new one")
-            with _turn_of(session_id) as clock:
-                reply = await session.take_evidence(check, report)
+            call = call_of(session_id, client)
+            reply = await session.take_evidence(check, report, call=call)
             await store.save(session_id, StoredSession(stored.rev + 1, session.to_dict()))
             self.service.live.drop(session_id)
-        turn = Turn(session_id, reply_json(reply), clock.seconds)
+        turn = Turn(session_id, reply_json(reply), call.clock.seconds if call.clock else 0.0)
         await self._deliver(session_id, report, turn.body)
         return turn
 

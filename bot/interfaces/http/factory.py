@@ -15,12 +15,11 @@ from bot.interfaces.http.customer import CustomerSide
 from bot.interfaces.http.guard import Guard
 from bot.interfaces.http.probe_routes import ProbeRoutes
 from bot.interfaces.http.probelinks import LinkBook
-from bot.interfaces.http.safety import SafeRunner, SafetySettings
 from bot.interfaces.http.service import ChatService, EngineLike
 from bot.interfaces.http.settings import ServeSettings, serve_settings
 from bot.interfaces.http.webhook import Webhook
-from bot.probes.model import ProbeRunner
 from bot.probes.policy import TargetPolicy
+from bot.probes.runners import ProbeRunner, SafeRunner, SafetySettings
 from bot.sessions import SessionStore, open_store
 
 log = logging.getLogger(__name__)
@@ -79,7 +78,7 @@ def _serve_engine(
     from bot.engine import Engine
 
     if inner is None:
-        from bot.probes.runner import LiveProbeRunner
+        from bot.probes.runners.live import LiveProbeRunner
 
         inner = LiveProbeRunner(config, policy=serve_policy(config, safety))
     runner = SafeRunner(inner, store, safety, resolve=_resolver(config))

@@ -10,12 +10,12 @@ One ASGI middleware, in front of every route (docs/http.md, "Threat model"):
 - New sessions are rate limited per client address (429 with Retry-After), and their total
   within one session ttl is capped (`max_sessions`, 503): a script cannot fill the disk.
 The client address is the TCP peer's (uvicorn rewrites it from X-Forwarded-For only for the
-proxies listed in `forwarded_allow_ips`); it is also what the login budget counts per client.
+proxies listed in `forwarded_allow_ips`); the routes pass it to the probe runner with each
+call (bot.probes.runners.ProbeCall): the login budget counts per client.
 """
 
 from __future__ import annotations
 
-import contextvars
 import hmac
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -31,10 +31,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# The client address of the request being handled (the login budget counts per client).
-CURRENT_CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "deskbot_client", default="-"
-)
 JSON_TYPES = ("application/json",)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -101,11 +97,7 @@ class Guard:
         if refusal is not None:
             await _reply(send, *refusal)
             return
-        token = CURRENT_CLIENT.set(client)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            CURRENT_CLIENT.reset(token)
+        await self.app(scope, receive, send)
 
     async def _refusal(self, scope: Scope, client: str) -> tuple[int, str, dict[str, str]] | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")

@@ -25,7 +25,13 @@ from bot.interfaces.http.customer import CustomerSide
 from bot.interfaces.http.evidence import parse_evidence
 from bot.interfaces.http.kit import KIT_NAME, kit_bytes
 from bot.interfaces.http.probelinks import iso, link_key
-from bot.interfaces.http.validation import SESSION_ID, Limits, Problem, read_json
+from bot.interfaces.http.validation import (
+    SESSION_ID,
+    Limits,
+    Problem,
+    client_address,
+    read_json,
+)
 from bot.sessions.base import status_of
 
 STATUSES = ("open", "handoff", "resolved", "abandoned", "incomplete")
@@ -72,7 +78,7 @@ class ProbeRoutes:
         """429 once this address made more than `probe_links_per_address` requests of a kind
         in the window (link creation; link reads and uploads, which is what guessing costs)."""
         s = self.side.book.settings
-        address = request.client.host if request.client else "-"
+        address = client_address(request)
         if await self.side.service.store.hit(f"plink:{kind}:{address}", s.window) <= \
                 s.per_address:
             return None
@@ -142,7 +148,7 @@ class ProbeRoutes:
             if not book.upload_allowed(link, upload_token):
                 return _problem(Problem(403, "this upload token does not belong to this probe "
                                              "link; fetch the link's job first"))
-            turn = await self.side.take(link, report)
+            turn = await self.side.take(link, report, client=client_address(request))
             if isinstance(turn, Problem):
                 return _problem(turn)
             await book.close(link)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import MessageIdReused
-from bot.interfaces.http.safety import CURRENT_SESSION, PROBE_CLOCK, ProbeClock
 from bot.interfaces.http.serialize import reply_json
 from bot.probes.model import ProbeObserver
+from bot.probes.runners import ProbeCall, ProbeClock
 from bot.scrub import REDACTED, scrub, scrub_text, session_secrets
 from bot.sessions import SessionStore, StoredSession
 
@@ -42,9 +41,10 @@ class ReplyLike(Protocol):
 class SessionLike(Protocol):
     """The engine session API the service drives (docs/api.md `Session`)."""
 
-    async def open(self) -> ReplyLike: ...
+    async def open(self, *, call: ProbeCall = ...) -> ReplyLike: ...
 
-    async def send(self, text: str, observer: ProbeObserver | None = None) -> ReplyLike: ...
+    async def send(self, text: str, observer: ProbeObserver | None = None, *,
+                   call: ProbeCall = ...) -> ReplyLike: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -70,17 +70,14 @@ class Turn:
     probe_seconds: float = 0.0
 
 
-@contextmanager
-def _turn_of(session_id: str) -> Iterator[ProbeClock]:
-    """Tell the probe runner whose turn this is, and time its probes."""
-    clock = ProbeClock()
-    session_token = CURRENT_SESSION.set(session_id)
-    clock_token = PROBE_CLOCK.set(clock)
-    try:
-        yield clock
-    finally:
-        PROBE_CLOCK.reset(clock_token)
-        CURRENT_SESSION.reset(session_token)
+def call_of(session_id: str, client: str) -> ProbeCall:
+    """The context of one turn's probe calls: whose conversation, which client address (the
+    login budget counts per both) and a fresh clock for the turn's probe time."""
+    return ProbeCall(session=session_id, client=client, vantage="server", clock=ProbeClock())
+
+
+def _seconds(call: ProbeCall) -> float:
+    return call.clock.seconds if call.clock is not None else 0.0
 
 
 class LiveSessions:
@@ -125,21 +122,23 @@ class ChatService:
         self.store = store
         self.live = LiveSessions(cache_size)
 
-    async def start(self, context: Mapping[str, str]) -> Turn:
-        """A new conversation with the ticket's context slots; returns the greeting."""
+    async def start(self, context: Mapping[str, str], *, client: str = "-") -> Turn:
+        """A new conversation with the ticket's context slots; returns the greeting.
+        `client`: the customer's connection address (the login budget counts per client)."""
         session_id = secrets.token_urlsafe(18)
         session = self.engine.start(dict(context))
         # No lock: nobody else knows this id until the response carries it.
-        with _turn_of(session_id) as clock:
-            reply = await session.open()
+        call = call_of(session_id, client)
+        reply = await session.open(call=call)
         await self._save(session_id, 1, session)
-        return Turn(session_id, _shown(reply, session), clock.seconds)
+        return Turn(session_id, _shown(reply, session), _seconds(call))
 
     async def send(
         self, session_id: str, text: str, observer: ProbeObserver | None = None,
-        *, message_id: str | None = None,
+        *, message_id: str | None = None, client: str = "-",
     ) -> Turn | None:
-        """Handle one user line; None when the session is unknown.
+        """Handle one user line; None when the session is unknown. `client`: the customer's
+        connection address.
 
         A turn is atomic: nothing of it is visible (in memory or in the store) unless its
         save succeeded; a failed save raises StoreUnavailable (503) and the client may retry.
@@ -158,9 +157,9 @@ class ChatService:
                         f"message_id {message_id!r} was already used for another message; "
                         "send the new message with a new message_id")
                 return Turn(session_id, dict(done["reply"]))
+            call = call_of(session_id, client)
             try:
-                with _turn_of(session_id) as clock:
-                    reply = await session.send(text, observer)
+                reply = await session.send(text, observer, call=call)
                 body = _shown(reply, session)
                 last = ({"id": message_id, "text": _said(text, session), "reply": body}
                         if message_id is not None else None)
@@ -170,7 +169,7 @@ class ChatService:
                 # refused it: the next request starts again from the last saved state.
                 self.live.drop(session_id)
                 raise
-        return Turn(session_id, body, clock.seconds)
+        return Turn(session_id, body, _seconds(call))
 
     async def session(self, session_id: str) -> SessionLike | None:
         """The conversation as it stands (for transcripts), or None when unknown."""

@@ -9,9 +9,9 @@ from bot.config import Config
 from bot.errors import ConfigError
 from bot.interfaces.http.guard import GuardSettings, guard_settings
 from bot.interfaces.http.probelinks import LinkSettings
-from bot.interfaces.http.safety import MAIL_PORTS, SafetySettings
 from bot.interfaces.http.validation import Limits
 from bot.interfaces.http.webhook import WebhookSettings
+from bot.probes.runners.safe import MAIL_PORTS, SafetySettings
 
 
 @dataclass(frozen=True)

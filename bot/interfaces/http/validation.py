@@ -76,6 +76,12 @@ async def _body(request: Request, limits: Limits) -> bytes | None:
     return b"".join(chunks)
 
 
+def client_address(request: Request) -> str:
+    """The customer's connection address ("-" when unknown): the TCP peer's, which uvicorn
+    rewrites from X-Forwarded-For only for the proxies in `forwarded_allow_ips`."""
+    return request.client.host if request.client else "-"
+
+
 def _too_large(limits: Limits) -> Problem:
     return Problem(413, f"body larger than {limits.max_body_bytes} bytes")
 

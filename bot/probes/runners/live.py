@@ -25,6 +25,7 @@ from bot.probes.discovery import Discovery, discover
 from bot.probes.dns import make_resolver
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import TargetPolicy
+from bot.probes.runners.base import ProbeCall
 from bot.probes.settings import Direction, client_settings
 from bot.probes.sweep import Sweep, SweepResult
 from bot.probes.tls import client_context
@@ -38,6 +39,8 @@ MAX_DISCOVERIES = 512
 
 class LiveProbeRunner:
     """Runs `check_outgoing`, `check_incoming`, `check_relay`, `lookup_provider` for real."""
+
+    label = "live"
 
     def __init__(self, config: Config, catalog: Catalog | None = None,
                  policy: TargetPolicy | None = None) -> None:
@@ -69,8 +72,9 @@ class LiveProbeRunner:
         return self._tls_context
 
     async def run(self, name: str, params: Mapping[str, str],
-                  observer: ProbeObserver | None = None) -> ProbeReport:
-        """Run one named probe; `params` are slot values (strings)."""
+                  observer: ProbeObserver | None = None, *, call: ProbeCall) -> ProbeReport:
+        """Run one named probe; `params` are slot values (strings). The call's context does
+        not change what a live probe does (the safe runner reads it)."""
         values = {k: str(v) for k, v in params.items() if v is not None}
         if name == "lookup_provider":
             return await self._lookup(values)
@@ -82,6 +86,11 @@ class LiveProbeRunner:
             return await self._check(name, values, "outgoing", observer, relay_only=True)
         raise EngineError(f"unknown probe {name!r} (known: check_outgoing, check_incoming, "
                           "check_relay, lookup_provider)")
+
+    def provider(self, email: str, catalogue: Catalog | None) -> Provider | None:
+        """The catalogue's provider for an address (the engine's catalogue, else this
+        runner's); discovery over the network is the `lookup_provider` probe."""
+        return (catalogue or self.catalog).lookup(email)
 
     async def discover(self, email: str) -> Discovery:
         """Catalogue lookup, then Thunderbird-style discovery; remembered per address."""

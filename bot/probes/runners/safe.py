@@ -1,45 +1,41 @@
-"""Serve-mode probing limits: which hosts and ports a chat user may make the service probe.
+"""The safe runner: what the help-desk service lets a chat user make it probe.
 
 The probes themselves refuse loopback/private/link-local/multicast addresses (unless
-`allow_private`) and connect to the exact address they checked (bot/probes policy). This layer
+`allow_private`) and connect to the exact address they checked (bot/probes policy). This runner
 adds what only the service knows: a target must be one of the servers published or discovered
 for the session's own e-mail domain, on a mail port, and login attempts are rate limited per
-session and per target. A refusal is a value (a skipped check), never a crash.
+conversation, per client address and per server address (the `ProbeCall` says which
+conversation and client a call is for). A refusal is a value (a skipped check), never a crash.
+Time spent in probes is added to the call's clock.
 """
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from bot.errors import ProbeRefused
-from bot.interfaces.http.guard import CURRENT_CLIENT
-from bot.probes.model import Check, ProbeObserver, ProbeReport, ProbeRunner
-from bot.sessions import SessionStore
+from bot.probes.model import Check, ProbeObserver, ProbeReport
+from bot.probes.runners.base import ProbeCall, ProbeRunner
+
+if TYPE_CHECKING:
+    from bot.catalog.catalog import Catalog
+    from bot.catalog.model import Provider
 
 log = logging.getLogger(__name__)
 
-# Which conversation a probe runs for: set by the service around each turn, read here.
-CURRENT_SESSION: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "deskbot_session", default="-"
-)
 
+class Counters(Protocol):
+    """Where the login budget is counted (the service's session store: shared by workers)."""
 
+    async def hit(self, key: str, window: float) -> int:
+        """Count one event under `key`; the count within the last `window` seconds."""
+        ...
 
-@dataclass
-class ProbeClock:
-    """Time spent in probes during one turn (mutable, one per turn): Server-Timing reports it."""
-
-    seconds: float = 0.0
-
-
-PROBE_CLOCK: contextvars.ContextVar[ProbeClock | None] = contextvars.ContextVar(
-    "deskbot_probe_clock", default=None
-)
 
 MAIL_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525, 110, 995, 143, 993})
 HOST_PARAMS = ("incoming_server", "outgoing_server", "host", "server")
@@ -62,8 +58,10 @@ class SafetySettings:
 class SafeRunner:
     """A ProbeRunner that only lets through what a help-desk server may probe."""
 
+    label = "safe"
+
     def __init__(
-        self, inner: ProbeRunner, store: SessionStore, settings: SafetySettings | None = None,
+        self, inner: ProbeRunner, store: Counters, settings: SafetySettings | None = None,
         resolve: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         self.inner = inner
@@ -74,35 +72,39 @@ class SafeRunner:
         self._first_hosts: dict[tuple[str, str], str] = {}  # (domain, side) → provider host
 
     async def run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None,
+        *, call: ProbeCall,
     ) -> ProbeReport:
         """Run the probe if its targets are allowed; otherwise a skipped, explained report."""
         started = time.perf_counter()
         try:
-            return await self._run(name, params, observer)
+            return await self._run(name, params, observer, call)
         finally:
-            clock = PROBE_CLOCK.get()
-            if clock is not None:
-                clock.seconds += time.perf_counter() - started
+            if call.clock is not None:
+                call.clock.add_since(started)
+
+    def provider(self, email: str, catalogue: Catalog | None) -> Provider | None:
+        return self.inner.provider(email, catalogue)
 
     async def _run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None,
+        call: ProbeCall,
     ) -> ProbeReport:
-        refusal = await self._refusal(name, params)
+        refusal = await self._refusal(name, params, call)
         if refusal is not None:
-            log.info("refused probe %s for session %s: %s", name, CURRENT_SESSION.get(), refusal)
+            log.info("refused probe %s for session %s: %s", name, call.session, refusal)
             return _refused(name, params, refusal, observer)
-        params, note = await self._login_budget(name, params)
+        params, note = await self._login_budget(name, params, call)
         try:
-            report = await self.inner.run(name, params, observer)
+            report = await self.inner.run(name, params, observer, call=call)
         except ProbeRefused as exc:  # the probes' own address/port policy said no
             log.info("probe %s refused by the target policy: %s", name, exc)
             return _refused(name, params, str(exc), observer)
-        await self._charge_extra_logins(name, params, report)
+        await self._charge_extra_logins(name, params, report, call)
         return dataclasses.replace(report, notes=(*report.notes, note)) if note else report
 
     async def _charge_extra_logins(
-        self, name: str, params: Mapping[str, str], report: ProbeReport
+        self, name: str, params: Mapping[str, str], report: ProbeReport, call: ProbeCall
     ) -> None:
         """The budget counts LOGIN commands actually sent: one probe may try several username
         forms, and the first was charged before it ran."""
@@ -110,39 +112,40 @@ class SafeRunner:
             return
         sent = sum(1 for c in report.checks if c.outcome.startswith("login_")
                    and c.outcome != "login_unsafe")
-        budgets = await self._budgets(name, params)
+        budgets = await self._budgets(name, params, call)
         for _ in range(sent - 1):
             for key, _limit, _which in budgets:
                 await self.store.hit(key, self.settings.login_window)
 
-    async def _budgets(self, name: str, params: Mapping[str, str]) -> list[tuple[str, int, str]]:
+    async def _budgets(self, name: str, params: Mapping[str, str],
+                       call: ProbeCall) -> list[tuple[str, int, str]]:
         """(counter key, limit, what it protects) of one login: this conversation, this
         client address (new conversations do not reset it) and the server's resolved address
         (whatever name, or none, the customer typed)."""
         s = self.settings
-        target = await self._login_target(name, params)
-        client = CURRENT_CLIENT.get()
-        return [(f"login:s:{CURRENT_SESSION.get()}", s.logins_per_session, "this conversation"),
+        target = await self._login_target(name, params, call)
+        client = call.client
+        return [(f"login:s:{call.session}", s.logins_per_session, "this conversation"),
                 (f"login:c:{client}", s.logins_per_client, f"this address ({client})"),
                 (f"login:t:{target}", s.logins_per_target, target)]
 
-    async def _login_target(self, name: str, params: Mapping[str, str]) -> str:
+    async def _login_target(self, name: str, params: Mapping[str, str], call: ProbeCall) -> str:
         key = "outgoing_server" if name == "check_outgoing" else "incoming_server"
         host = params.get(key, "").strip().lower().rstrip(".")
         if not host:  # no server named: the provider's own, which the sweep logs in to
-            host = await self._provider_host(key, params.get("email", ""))
+            host = await self._provider_host(key, params.get("email", ""), call)
         if not host:
             return "-"
         address = await self.resolve(host) if self.resolve is not None else None
         return address or host
 
-    async def _provider_host(self, key: str, email: str) -> str:
+    async def _provider_host(self, key: str, email: str, call: ProbeCall) -> str:
         domain = email.rpartition("@")[2].strip().lower()
         if not domain:
             return ""
         cached = self._first_hosts.get((domain, key))
         if cached is None:
-            report = await self.inner.run("lookup_provider", {"email": email})
+            report = await self.inner.run("lookup_provider", {"email": email}, call=call)
             p = report.provider
             servers = (p.outgoing if key == "outgoing_server" else p.incoming) if p else ()
             cached = servers[0].host.lower().rstrip(".") if servers else ""
@@ -151,7 +154,8 @@ class SafeRunner:
             self._first_hosts[(domain, key)] = cached
         return cached
 
-    async def _refusal(self, name: str, params: Mapping[str, str]) -> str | None:
+    async def _refusal(self, name: str, params: Mapping[str, str],
+                       call: ProbeCall) -> str | None:
         for key in PORT_PARAMS:
             port = params.get(key, "").strip()
             if port and (not port.isdigit() or int(port) not in self.settings.mail_ports):
@@ -163,18 +167,18 @@ class SafeRunner:
         domain = email.rpartition("@")[2].strip().lower()
         if not domain:
             return "a server was named but no e-mail address, so its provider is unknown"
-        allowed = await self._allowed_hosts(domain, email)
+        allowed = await self._allowed_hosts(domain, email, call)
         for host in sorted(hosts):
             if host not in allowed:
                 return f"{host} is not a server published or discovered for {domain}"
         return None
 
-    async def _allowed_hosts(self, domain: str, email: str) -> frozenset[str]:
+    async def _allowed_hosts(self, domain: str, email: str, call: ProbeCall) -> frozenset[str]:
         cached = self._hosts.get(domain)
         ttl = self.settings.provider_cache_seconds
         if cached is not None and time.monotonic() - cached[0] < ttl:
             return cached[1]
-        report = await self.inner.run("lookup_provider", {"email": email})
+        report = await self.inner.run("lookup_provider", {"email": email}, call=call)
         provider = report.provider
         hosts = frozenset(
             s.host.lower().rstrip(".") for s in provider.incoming + provider.outgoing
@@ -185,13 +189,13 @@ class SafeRunner:
         return hosts
 
     async def _login_budget(
-        self, name: str, params: Mapping[str, str]
+        self, name: str, params: Mapping[str, str], call: ProbeCall
     ) -> tuple[Mapping[str, str], str | None]:
         if name not in LOGIN_PROBES or not params.get("password"):
             return params, None
         s = self.settings
         over = None
-        for key, limit, which in await self._budgets(name, params):
+        for key, limit, which in await self._budgets(name, params, call):
             if await self.store.hit(key, s.login_window) > limit and over is None:
                 over = which
         if over is None:

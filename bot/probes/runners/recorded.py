@@ -1,10 +1,11 @@
-"""A probe runner that plays back recorded reports: for tests, benchmarks and replay."""
+"""A probe runner that plays back recorded reports: for tests and benchmarks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
 from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.runners.base import CatalogueProviders, ProbeCall, tell
 from bot.registry import PROBES
 
 
@@ -16,16 +17,20 @@ def fallback_outcome(name: str) -> str:
     return "not_found" if "not_found" in info.outcomes else sorted(info.outcomes)[0]
 
 
-class RecordedProbeRunner:
+class RecordedProbeRunner(CatalogueProviders):
     """Answers each `run(name)` with the next recorded report of that name.
 
     A name with no report left gets an `inconclusive` report, so a flow that asks for a
-    probe nobody recorded still ends (and `missing` tells the caller which ones).
+    probe nobody recorded still ends (and `missing` tells the caller which ones). Provider
+    look-ups are the engine's catalogue's.
     """
+
+    label = "recorded"
 
     def __init__(self, reports: Iterable[ProbeReport] = ()) -> None:
         self.reports: list[ProbeReport] = list(reports)
         self.calls: list[tuple[str, dict[str, str]]] = []
+        self.contexts: list[ProbeCall] = []
         self.missing: list[str] = []
 
     def add(self, report: ProbeReport) -> None:
@@ -33,10 +38,12 @@ class RecordedProbeRunner:
         self.reports.append(report)
 
     async def run(
-        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None
+        self, name: str, params: Mapping[str, str], observer: ProbeObserver | None = None,
+        *, call: ProbeCall,
     ) -> ProbeReport:
         """The next recorded report for `name`; observers see its checks as if they ran."""
         self.calls.append((name, {k: v for k, v in params.items() if k != "password"}))
+        self.contexts.append(call)
         for index, report in enumerate(self.reports):
             if report.name == name:
                 del self.reports[index]
@@ -45,8 +52,4 @@ class RecordedProbeRunner:
             self.missing.append(name)
             report = ProbeReport(name, params.get("email", ""), fallback_outcome(name),
                                  notes=("no recorded result for this probe",))
-        if observer is not None:
-            for check in report.checks:
-                observer.check_started(check.probe, check.target)
-                observer.check_finished(check)
-        return report
+        return tell(observer, report)
