@@ -27,6 +27,7 @@ from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint, EndpointResult, Login, LoginResult, Stage
 from bot.probes.model import Check, ProbeObserver, Status
 from bot.probes.replies import meaning
+from bot.probes.silence import greeting_deadline, silent_for
 from bot.probes.tcp import RoundTrips, connect
 from bot.probes.tls import TlsInfo, inspect
 from bot.probes.wire import REFUSED, wire_unsafe
@@ -178,20 +179,20 @@ async def probe_endpoint(
         return EndpointResult(endpoint, "tcp", tuple(rec.checks), tcp=tcp.outcome)
     session = factory(endpoint.host, ctx, timeout)
     try:
-        return await _converse(rec, session, tcp.sock, ctx, timeout, action, factory)
+        return await _converse(rec, session, tcp.sock, ctx, timeout, action, factory, tcp.ms)
     finally:
         await close_quietly(session, timeout)
 
 
 async def _converse(rec: _Recorder, session: Session, sock: socket.socket, ctx: ssl.SSLContext,
-                    timeout: float, action: Action | None,
-                    factory: SessionFactory) -> EndpointResult:
+                    timeout: float, action: Action | None, factory: SessionFactory,
+                    connect_ms: float = 0.0) -> EndpointResult:
     ep = rec.endpoint
     proto = session.protocol
     base: dict[str, Any] = {"tcp": "open"}
     implicit = ep.security == "ssl"
     rec.start(proto)  # one running row: TLS first when implicit, then the greeting
-    opened = await _hedged_open(session, sock, implicit, ep, factory, ctx, timeout)
+    opened = await _hedged_open(session, sock, implicit, ep, factory, ctx, timeout, connect_ms)
     error, hedge = opened.error, opened.hedge
     if isinstance(error, TlsFailed):
         return await _tls_open_failed(rec, error.info, factory, ctx, timeout, base, hedge)
@@ -201,7 +202,8 @@ async def _converse(rec: _Recorder, session: Session, sock: socket.socket, ctx: 
             info = TlsInfo("timeout" if failure.kind == "timeout" else "not_tls",
                            f"{ep.host}: no TLS handshake ({failure.detail})")
             return await _tls_open_failed(rec, info, factory, ctx, timeout, base, hedge)
-        return await _greeting_failed(rec, failure, factory, ctx, timeout, base, hedge)
+        return await _greeting_failed(rec, failure, factory, ctx, timeout, base, hedge,
+                                      opened.spoke)
     greeting = opened.greeting
     tls: TlsInfo | None = None
     if implicit:
@@ -364,30 +366,75 @@ class _Opened:
     greeting: str = ""
     error: StepFailed | TlsFailed | TimeoutError | None = None
     hedge: asyncio.Task[Security | None] | None = None
+    spoke: bool = False  # the port sent bytes first: it speaks plain text, not implicit TLS
 
 
 async def _hedged_open(session: Session, sock: socket.socket, implicit: bool, ep: Endpoint,
-                       factory: SessionFactory, ctx: ssl.SSLContext, timeout: float) -> _Opened:
+                       factory: SessionFactory, ctx: ssl.SSLContext, timeout: float,
+                       connect_ms: float = 0.0) -> _Opened:
     """Open the session (TLS handshake first when implicit) and read the greeting.
 
-    If nothing came within half the deadline, start finding out on a second connection
-    whether the port speaks the other mode, so a silent port or a wrong security setting
-    costs one deadline, not two. Cancelled, every task this started is cancelled too."""
-    greet = asyncio.ensure_future(_bounded(session.open(sock, implicit), timeout))
+    A plain-text client (STARTTLS or none) whose port has said nothing at all by
+    `greeting_deadline(connect_ms)` asks a second connection at once whether the port speaks
+    implicit TLS (bot.probes.silence); a completed handshake there ends the wait for a
+    greeting that will never come. A port that has sent a byte speaks plain text and is
+    never sent a ClientHello. An implicit-TLS client whose handshake has not finished
+    within half the deadline checks the plain-text modes the same way, so a silent port or a
+    wrong security setting costs one deadline, not two. Cancelled, every task this started
+    is cancelled too."""
+    start = time.perf_counter()
     hedge: asyncio.Task[Security | None] | None = None
+    spoke = False
+    if not implicit:
+        quiet_after = min(greeting_deadline(connect_ms), timeout / 2)
+        spoke = not await silent_for(sock, quiet_after)
+        if not spoke:
+            hedge = asyncio.ensure_future(
+                _other_mode(ep, implicit, factory, ctx, timeout - quiet_after))
+    greet = asyncio.ensure_future(
+        _bounded(session.open(sock, implicit), timeout - (time.perf_counter() - start)))
     try:
-        done, _ = await asyncio.wait({greet}, timeout=timeout / 2)
-        if not done:
-            hedge = asyncio.ensure_future(_other_mode(ep, implicit, factory, ctx, timeout / 2))
+        if implicit:
+            done, _ = await asyncio.wait({greet}, timeout=timeout / 2)
+            if not done:
+                hedge = asyncio.ensure_future(
+                    _other_mode(ep, implicit, factory, ctx, timeout / 2))
+        if hedge is not None and not implicit:
+            proven = await _other_mode_first(greet, hedge)
+            if proven is not None:
+                waited = time.perf_counter() - start
+                return _Opened(error=StepFailed("timeout", _SILENT.format(s=waited)),
+                               hedge=hedge)
         greeting = await greet
     except (StepFailed, TlsFailed, TimeoutError) as exc:
-        return _Opened(error=exc, hedge=hedge)
+        return _Opened(error=exc, hedge=hedge, spoke=spoke)
     except BaseException:
         greet.cancel()
         _cancel(hedge)
         raise
     _cancel(hedge)
     return _Opened(greeting=greeting)
+
+
+_SILENT = ("no greeting after {s:.1f} s, while a second connection completed a TLS handshake "
+           "at once (implicit TLS, RFC 8314)")
+
+
+async def _other_mode_first(greet: asyncio.Future[str],
+                            hedge: asyncio.Task[Security | None]) -> Security | None:
+    """The other mode, when the second connection proves it before any greeting arrives
+    (the greeting is then cancelled); None when the greeting came first or nothing was
+    proven."""
+    both: set[asyncio.Future[Any]] = {greet, hedge}
+    done, _ = await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+    if greet in done:
+        return None
+    speaks = hedge.result()
+    if speaks is None:
+        return None
+    greet.cancel()
+    await asyncio.wait({greet})  # its session is closed by the caller (probe_endpoint)
+    return speaks
 
 
 def _cancel(task: asyncio.Task[Any] | None) -> None:
@@ -411,7 +458,8 @@ async def _bounded(coro: Awaitable[str], timeout: float) -> str:
 
 async def _greeting_failed(rec: _Recorder, failure: StepFailed, factory: SessionFactory,
                            ctx: ssl.SSLContext, timeout: float, base: dict[str, Any],
-                           hedge: asyncio.Task[Security | None] | None = None) -> EndpointResult:
+                           hedge: asyncio.Task[Security | None] | None = None,
+                           spoke: bool = False) -> EndpointResult:
     ep = rec.endpoint
     proto = factory(ep.host, ctx, timeout).protocol
     named = meaning(failure.detail) if failure.kind == "refused" else None
@@ -421,7 +469,9 @@ async def _greeting_failed(rec: _Recorder, failure: StepFailed, factory: Session
                  named.diagnosis)
         return _result(rec, "greeting", base, problem=failure.kind, reply=failure.detail,
                        diagnosis=named.diagnosis)
-    if ep.security == "ssl":  # TLS worked, the greeting did not: no other mode to try
+    if ep.security == "ssl" or spoke:
+        # TLS worked but the greeting did not, or the port spoke first (plain text, so
+        # not implicit TLS): no other mode to try
         _cancel(hedge)
         rec.done(proto, "fail", failure.detail, failure.kind)
         return _result(rec, "greeting", base, problem=failure.kind, reply=failure.detail)
