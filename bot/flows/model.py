@@ -21,7 +21,7 @@ ASK_TYPES: frozenset[str] = frozenset(
 STEP_TOPICS: frozenset[str] = frozenset(
     {
         "outgoing_settings", "incoming_settings", "password", "leave_copy", "account_setup",
-        "security", "certificate", "mailbox_cleanup",
+        "security", "certificate", "mailbox_cleanup", "ipv6",
     }
 )
 SETTINGS_TABLES: frozenset[str] = frozenset({"outgoing", "incoming", "both"})
