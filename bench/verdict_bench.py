@@ -38,6 +38,7 @@ from tests.peers import MailWorld, WorldOptions  # noqa: E402
 from tests.test_flows_diagnoses import (  # noqa: E402
     CASES,
     DEAD_HOST,
+    NETNS_WORLDS,
     WORLDS,
     Case,
     _answers_for,
@@ -180,7 +181,10 @@ def main() -> int:
                         help="[probes] timeout in seconds (default: the product's 5 s)")
     args = parser.parse_args()
     repos: list[Repo] = args.repo or [Repo("this", ROOT)]
-    chosen = [(c, "") for c in CASES] + list(zip(EXTRA, EXTRA_LABELS, strict=True))
+    # a broken IPv6 path exists only inside a network namespace (tests/test_flows_diagnoses.py
+    # runs those conversations there); this bench runs in the host's and leaves them out
+    matrix = [c for c in CASES if c.world not in NETNS_WORLDS]
+    chosen = [(c, "") for c in matrix] + list(zip(EXTRA, EXTRA_LABELS, strict=True))
     chosen = [(c, label) for c, label in chosen
               if not args.only or any(o in c.id for o in args.only)]
     cases, labels = [c for c, _ in chosen], [label for _, label in chosen]
