@@ -10,11 +10,13 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.catalog.rules import RuleBook
 from bot.engine import compare, listen, secrets, texts
 from bot.engine.answers import label_value, store_value
 from bot.engine.handoff import basis_of, build_package, evidence_codes, headline, proof
 from bot.engine.machine import Facts
 from bot.engine.state import ConversationState, InState, Phase, Waypoint
+from bot.engine.steer import Steering
 from bot.engine.templates import TemplateContext
 from bot.engine.transcript import Turn
 from bot.engine.values import (
@@ -156,6 +158,8 @@ class FlowWalk:
             self._bot("text", self._render(node.text))
         params = {**listen.probe_params(self.slots), **self._secrets}
         params.update({k: self._render(v) for k, v in node.params.items()})
+        if hypotheses := self._steering().hypotheses(self.slots):
+            params["hypotheses"] = ",".join(hypotheses)  # tested first (bot/engine/steer.py)
         params["vantage"] = self.engine.vantage
         call = dataclasses.replace(self._call, vantage=self.engine.vantage)
         report = await self.engine.run_probe(node.probe, params, call, self._observer)
@@ -185,6 +189,7 @@ class FlowWalk:
     def _resolve(self, node: Node) -> None:
         context = self._templates()
         text = context.render(node.text) if node.text else texts.RESOLVED_DEFAULT
+        text = self._steering().shape(text, node.diagnosis, context.render)
         reply_based = any(r.facts.get("basis") == "reply" and r.outcome == node.diagnosis
                           for r in self.evidence)
         if lead := listen.lead(node.diagnosis, reply_based, self.slots):
@@ -274,6 +279,22 @@ class FlowWalk:
     def _facts(self) -> Facts:
         known = {**self.slots, **{k: "(given)" for k in self._secrets}}
         return Facts(known, evidence_codes(self.evidence), self.engine.vantage)
+
+    def _steering(self) -> Steering:
+        """What the customer stated, for this flow and this provider's login rule."""
+        return Steering.of(self.slots, self.flow_id, self._app_password_rule())
+
+    def _app_password_rule(self) -> str | None:
+        """The provider rule's `login.app_password` (always|with_2sv|never), or None."""
+        for report in reversed(self.evidence):
+            if "app_password" in report.facts:
+                return report.facts["app_password"]
+        email = self.slots.get("email", "")
+        if "@" not in email:
+            return None
+        provider = self.engine.provider_for(email)
+        rule = RuleBook.load().for_address(email, provider.id if provider else None)
+        return rule.login.app_password if rule is not None else None
 
     def _templates(self) -> TemplateContext:
         provider = next((r.provider for r in reversed(self.evidence) if r.provider), None)

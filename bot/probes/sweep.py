@@ -93,6 +93,9 @@ class Sweep:
     rule: ProviderRule | None = None  # curated login/storage rule (bot/data/provider_rules)
     protocol: str | None = None  # the incoming protocol the customer stated (pop3|imap)
     suggest: dict[str, str] = field(default_factory=dict)  # host → catalogue host suggestion
+    # Diagnoses to test first, best first (the customer's pasted error, then what they said;
+    # bot/engine/steer.py): they choose between readings the same evidence allows.
+    hypotheses: tuple[str, ...] = ()
     _rtts: RoundTrips = field(default_factory=RoundTrips)  # adaptive filtered-port deadlines
     _v6: TcpResult | None = None  # the client host's IPv6 connect (dual-stack hosts only)
 
@@ -382,8 +385,12 @@ class Sweep:
                 return "auth_username_format"
             if ipv6_broken(self._v6, primary.answered):
                 return "ipv6_path_broken"
+            if login is None and self._app_password_first():
+                return "auth_app_password_required"
             return "ok"
         if login.outcome == "rejected":
+            if steered := self._refusal_reading():
+                return steered
             # A provider that never takes the normal password from mail apps (iCloud, Yahoo,
             # AOL; Gmail with 2-step verification) refuses a correct one with the same reply
             # as a wrong one: its rule, not the reply, tells the two apart.
@@ -391,6 +398,27 @@ class Sweep:
                 return "auth_app_password_required"
             return "auth_wrong_password"
         return "inconclusive"
+
+    def _app_password_first(self) -> bool:
+        """No login was tried, but the first hypothesis (the customer turned on 2-step
+        verification, or pasted "application-specific password required") is an app password
+        and the provider's rule says its mail apps need one: the catalogue answers."""
+        return (not self.relay_only and bool(self.hypotheses) and self.rule is not None
+                and self.hypotheses[0] == "auth_app_password_required"
+                and self.rule.login.needs_app_password)
+
+    def _refusal_reading(self) -> Code | None:
+        """A refused password reads as "app password" or "OAuth required" instead of "wrong
+        password" when that hypothesis comes before a wrong password in `hypotheses` (the
+        server's refusal is the same for all three: RFC 4954 535, IMAP NO)."""
+        for code in self.hypotheses:
+            if code == "auth_wrong_password":
+                return None
+            if code == "auth_oauth_required":
+                return "auth_oauth_required"
+            if code == "auth_app_password_required" and not self._oauth_only():
+                return "auth_app_password_required"
+        return None
 
 
 def _answering_port(facts: dict[str, str], primary: EndpointResult,

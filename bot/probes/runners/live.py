@@ -136,6 +136,7 @@ class LiveProbeRunner:
             suggest=self._suggestions(client.host if client else None),
             rule=RuleBook.load().for_address(email, provider.id if provider else None),
             protocol=_stated_protocol(values) if direction == "incoming" else None,
+            hypotheses=_hypotheses(values),
         )
         result = await sweep.run()
         return _report(name, email, result, provider, steps, relay_only)
@@ -170,6 +171,11 @@ def _report(name: str, email: str, result: SweepResult, provider: Provider | Non
     return ProbeReport(name, target, outcome, steps + result.checks, result.diagnoses,
                        {k: str(v) for k, v in facts.items()}, result.provider or provider,
                        result.notes)
+
+
+def _hypotheses(values: dict[str, str]) -> tuple[str, ...]:
+    """The diagnoses to test first (param `hypotheses`, comma-separated, best first)."""
+    return tuple(h.strip() for h in values.get("hypotheses", "").split(",") if h.strip())
 
 
 def _stated_protocol(values: dict[str, str]) -> str | None:
