@@ -17,6 +17,12 @@ from bot.matcher.patterns import BREAK
 WORKS = "ok:"  # marks the words of the working side of a contrast (see mark_contrast)
 WORKING = frozenset({"work", "fine", "ok", "correct"})  # canonical words of a working side
 FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of a failing one
+# Canonical words that name a trouble by themselves: a clause holding one is no working side.
+TROUBLE = FAILING | {
+    "full", "stuck", "error", "bounce", "slow", "quota", "wrong", "reject", "refuse",
+    "warning", "duplicate", "twice", "vanish", "expire", "locked", "untrusted", "unreachable",
+    "undeliverable", "spam", "blacklist", "large", "thousands",
+}
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
 WH_WORDS = frozenset({"what", "whats", "which", "how", "where"})  # open a question anywhere
@@ -68,5 +74,8 @@ def mark_contrast(content: list[str]) -> list[str]:
     for clause, fails in zip(clauses, failing, strict=True):
         if marked:
             marked.append(BREAK)
-        marked.extend(clause if fails else [WORKS + t for t in clause])
+        # "my mailbox is full, I can't receive": a clause naming a trouble is its cause,
+        # not the side that works.
+        works = not fails and not TROUBLE.intersection(clause)
+        marked.extend([WORKS + t for t in clause] if works else clause)
     return marked
