@@ -236,3 +236,22 @@ def test_other_topics_sharing_setup_or_message_words_are_none(
 )
 def test_contrasts_of_places_and_counts(matcher: Matcher, text: str, expected: str) -> None:
     assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "no problem" is the working side, not a negation: the office network blocks mail
+        ("can't get mail at work, at home no problem", "connection_timeout"),
+        # a clause naming a trouble is the cause, not the side that works
+        ("mailbox is full, I'm not receiving anything new", "large_mailbox"),
+    ],
+)
+def test_working_side_and_cause_of_a_contrast(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+def test_a_general_question_near_an_other_topic_line_is_none(matcher: Matcher) -> None:
+    """Near the background line "which email provider is the best": the e-mail words do not
+    make it a problem to clarify."""
+    assert decide(matcher, "what's the best email provider") == "none"

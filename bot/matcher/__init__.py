@@ -1,7 +1,8 @@
 """The symptom matcher: what a customer types → a symptom id, `clarify` or `none`.
 
 Deterministic and explainable, no ML model: a shared vocabulary repairs spelling and maps
-synonyms, each flow's `match:` block (phrases, weighted keywords) supplies the knowledge.
+synonyms, each flow's `match:` examples supply the knowledge (term weights learned from them at
+load time, bot.matcher.terms; the shape of a line, bot.matcher.clauses).
 """
 
 from __future__ import annotations

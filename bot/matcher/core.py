@@ -173,6 +173,7 @@ class Matcher:
         self._medium = {
             " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
         }
+        self._other_lines = frozenset(vocabulary.background)
         # Lone words the vocabulary lists as background lines ("imap", "587", "yes"): answers.
         self._answers = frozenset(
             c[0] for c in contents[len(vocabulary.vague) :] if len(c) == 1 and c[0] != BREAK
@@ -233,6 +234,11 @@ class Matcher:
         )
         if vague:
             decision = "clarify" if context.score >= 1.0 else "none"
+            # Nearly an other-topic line ("which email provider is the best"): a question
+            # about something else, however many e-mail words it has.
+            assert background is not None
+            if background.phrase in self._other_lines and background.phrase_similarity >= NEAR_LINE:
+                decision = "none"
         if background is not None:
             explained[BACKGROUND] = background
         if decision == "clarify":
