@@ -19,10 +19,16 @@ import tracemalloc
 from pathlib import Path
 
 from bot import Engine, Question, RecordedProbeRunner
+from bot.catalog.model import Provider, ServerSettings
 from bot.probes.model import ProbeReport
 from bot.registry import PROBES
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
+PROVIDER = Provider(
+    id="example", name="Example Mail", domains=("example.com",),
+    incoming=(ServerSettings("imap", "mail.example.com", 993, "ssl"),),
+    outgoing=(ServerSettings("smtp", "mail.example.com", 587, "starttls"),),
+)
 MESSAGES = [
     "my mail is stuck in the outbox", "it keeps asking for my password",
     "I get a certificate warning", "new mail does not arrive",
@@ -45,8 +51,20 @@ def recorded_runner(seed: int) -> RecordedProbeRunner:
         outcomes = sorted(info.outcomes)
         for i in range(4):
             outcome = outcomes[(seed + i) % len(outcomes)]
-            reports.append(ProbeReport(name, "mail.example.com:587", outcome, (), (outcome,)))
+            facts = {f: _value(f) for f in info.guaranteed_facts(outcome)}
+            provider = PROVIDER if name == "lookup_provider" and outcome == "found" else None
+            reports.append(ProbeReport(name, "mail.example.com:587", outcome, (), (outcome,),
+                                       facts, provider))
     return RecordedProbeRunner(reports)
+
+
+def _value(fact: str) -> str:
+    """A plausible value for a fact the outcome promises (the engine checks the promise)."""
+    if "port" in fact:
+        return "587"
+    if "security" in fact:
+        return "starttls"
+    return "imap" if fact == "protocol" else "mail.example.com"
 
 
 class Clock:

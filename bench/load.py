@@ -52,9 +52,17 @@ class CannedRunner:
             "lookup_provider": ProbeReport("lookup_provider", "example.test", "found",
                                            provider=provider),
             "check_incoming": ProbeReport("check_incoming", "imap.example.test:993", "ok",
-                                          checks=checks, provider=provider),
+                                          checks=checks, provider=provider, facts={
+                                              "configured_host": "imap.example.test",
+                                              "configured_port": "993",
+                                              "configured_security": "ssl",
+                                              "protocol": "imap"}),
             "check_outgoing": ProbeReport("check_outgoing", "smtp.example.test:587", "ok",
-                                          checks=checks, provider=provider),
+                                          checks=checks, provider=provider, facts={
+                                              "configured_host": "smtp.example.test",
+                                              "configured_port": "587",
+                                              "configured_security": "starttls",
+                                              "protocol": "smtp"}),
         }
 
     async def run(self, name: str, params: Mapping[str, str], observer: Any = None, *,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import sys
 import time
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from bot.catalog.catalog import Catalog  # noqa: E402
 from bot.engine import Engine, listen  # noqa: E402
 from bot.probes.model import ProbeObserver, ProbeReport  # noqa: E402
 from bot.probes.registry import PROBES  # noqa: E402
@@ -91,11 +93,22 @@ class PlayBack(CatalogueProviders):
 
     async def run(self, name: str, params: Mapping[str, str],
                   observer: ProbeObserver | None = None, *, call: ProbeCall) -> ProbeReport:
-        if name == "lookup_provider":
-            return ProbeReport(name, params.get("email", ""), "found")
-        outcomes = PROBES[name].outcomes if name in PROBES else frozenset()
-        outcome = self.diagnosis if self.diagnosis in outcomes else "ok"
-        return ProbeReport(name, params.get("email", ""), outcome)
+        email = params.get("email", "")
+        if name == "lookup_provider":  # the catalogue's provider (a found lookup carries it)
+            provider = _catalogue().lookup(email) if "@" in email else None
+            return ProbeReport(name, email, "found" if provider else "not_found",
+                               provider=provider)
+        info = PROBES.get(name)
+        outcome = self.diagnosis if info and self.diagnosis in info.outcomes else "ok"
+        # every fact the outcome promises (the engine checks the promise)
+        facts = {f: "587" if "port" in f else "starttls" if "security" in f else "x"
+                 for f in (info.guaranteed_facts(outcome) if info else ())}
+        return ProbeReport(name, email, outcome, facts=facts)
+
+
+@functools.cache
+def _catalogue() -> Catalog:
+    return Catalog.load()
 
 
 def answer(question: Any, known: Mapping[str, str], password: str | None) -> str:

@@ -34,6 +34,10 @@ Code = Literal[
 ]
 CODES: tuple[Code, ...] = get_args(Code)
 Direction = Literal["incoming", "outgoing", "both"]
+# What established a conversation's diagnosis (CONTRACT.md transcript `basis`): the probes, a
+# server reply the customer pasted, or the provider catalogue.
+Basis = Literal["probe", "reply", "catalogue"]
+BASES: tuple[Basis, ...] = get_args(Basis)
 Stage = Literal[
     "dns", "tcp", "tls", "greeting", "starttls", "login", "relay", "quota", "catalogue"
 ]

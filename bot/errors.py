@@ -8,6 +8,7 @@
     ├── EngineError          a flow misbehaving at run time (step limit, missing node)
     ├── TranscriptError      a corrupt, truncated or future-version transcript
     ├── ProbeRefused         a probe target the safety policy forbids (serve mode)
+    ├── RunnerFault          a probe runner broke the seam's promise (facts missing)
     ├── SessionBusy          an HTTP session stayed locked past the wait (serve mode)
     └── StoreUnavailable     the session store could not save a turn (serve mode)
 """
@@ -68,6 +69,21 @@ class TranscriptError(DeskbotError):
 
 class ProbeRefused(DeskbotError):
     """The safety policy forbids probing this target (serve mode without allow_private)."""
+
+
+class RunnerFault(DeskbotError):
+    """A probe runner returned a report that breaks what its outcome promises: a diagnosis
+    code without the facts the diagnosis table guarantees to fix texts (bot/data/diagnoses.yaml
+    `facts`), or `found` without a provider. The conversation hands off; nothing is guessed."""
+
+    def __init__(self, runner: str, probe: str, outcome: str, missing: tuple[str, ...]) -> None:
+        self.runner = runner
+        self.probe = probe
+        self.outcome = outcome
+        self.missing = missing
+        super().__init__(
+            f"the {runner} runner broke its promise: {probe} reported {outcome} without "
+            f"{', '.join(missing)}, which {outcome} guarantees")
 
 
 class SessionBusy(DeskbotError):

@@ -143,11 +143,16 @@ def write_flows(folder: Path, **extra: str) -> Path:
     return folder
 
 
+# What every check report carries (bot/data/diagnoses.yaml `sweep_facts`).
+SWEEP = {"configured_host": "smtp.example.test", "configured_port": "587",
+         "configured_security": "starttls", "protocol": "smtp"}
+
+
 def report(name: str, outcome: str, **facts: str) -> ProbeReport:
     check = Check("tcp", "smtp.example.test:587", "fail" if outcome != "ok" else "ok",
                   f"saw {outcome}", outcome if outcome != "ok" else None, 3.0)
     return ProbeReport(name, "smtp.example.test:587", outcome, (check,), (outcome,),
-                       facts, PROVIDER)
+                       {**SWEEP, **facts}, PROVIDER)
 
 
 @pytest.fixture
@@ -170,7 +175,7 @@ async def talk(session: Session, *lines: str) -> list[str]:
 
 async def test_walks_to_a_proven_diagnosis_with_fix_from_catalogue_and_client(flows: Path) -> None:
     engine, runner = engine_with(flows, report("check_outgoing", "port_blocked",
-                                               working_port="465"))
+                                               working_port="465", working_security="ssl"))
     session = engine.start()
     said = await talk(session, "my mail is stuck in the outbox", "bob@example.test",
                       "Outlook 2016", "25", "STARTTLS", "no")
@@ -353,7 +358,7 @@ async def test_save_and_restore_in_a_fresh_engine_continues(flows: Path) -> None
     await talk(session, "bob@example.test", "outlook", "587")
     state = json.loads(json.dumps(session.to_dict()))
     fresh, runner = engine_with(flows, report("check_outgoing", "port_blocked",
-                                              working_port="465"))
+                                              working_port="465", working_security="ssl"))
     restored = fresh.restore(state)
     assert restored.question is not None and restored.question.slot == "outgoing_security"
     await restored.send("starttls")
@@ -366,7 +371,7 @@ async def test_save_and_restore_in_a_fresh_engine_continues(flows: Path) -> None
 async def test_same_inputs_and_probe_results_give_the_same_turns(flows: Path) -> None:
     async def run_once() -> list[dict[str, object]]:
         engine, _ = engine_with(flows, report("check_outgoing", "port_blocked",
-                                              working_port="465"))
+                                              working_port="465", working_security="ssl"))
         session = engine.start()
         await talk(session, "my mail is stuck in the outbox", "bob@example.test", "outlook",
                    "I don't know", "no")
@@ -507,8 +512,9 @@ async def test_vantage_changes_greeting_and_branches(
     tmp_path: Path, vantage: str, status: str,
 ) -> None:
     folder = write_flows(tmp_path, **{"connection_timeout.yaml": TIMEOUT})
-    engine = Engine.load(folder, runner=RecordedProbeRunner([report("check_outgoing",
-                                                                    "port_blocked")]),
+    blocked = report("check_outgoing", "port_blocked", working_port="465",
+                     working_security="ssl")
+    engine = Engine.load(folder, runner=RecordedProbeRunner([blocked]),
                          vantage=vantage)  # type: ignore[arg-type]
     session = engine.start({"message": "the connection times out"})
     reply = await session.open()

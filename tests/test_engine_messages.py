@@ -16,7 +16,8 @@ from tests.test_engine import report, write_flows
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    runner = RecordedProbeRunner([report("check_outgoing", "port_blocked", working_port="465")])
+    runner = RecordedProbeRunner([report("check_outgoing", "port_blocked", working_port="465",
+                                         working_security="ssl")])
     return Engine.load(write_flows(tmp_path), runner=runner)
 
 

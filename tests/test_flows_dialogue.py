@@ -22,7 +22,9 @@ CLIENT_SETTINGS = {
     "outgoing_server": "smtp.centurylink.net", "outgoing_port": "587",
     "outgoing_security": "starttls", "outgoing_auth": "true",
 }
+# What every check report carries (the sweep's facts) and what port_blocked promises.
 FACTS = {"configured_host": "smtp.centurylink.net", "configured_port": "25",
+         "configured_security": "none", "protocol": "smtp",
          "working_port": "587", "working_security": "starttls"}
 
 
@@ -41,7 +43,10 @@ def engine(shared: Engine) -> Iterator[MakeEngine]:
     """Queue the probe results a conversation will get, and set the vantage."""
 
     def make(outcomes: Iterable[tuple[str, str]], vantage: str = "local") -> Engine:
-        _RUNNER.reports = [ProbeReport(name, "target", outcome, facts=FACTS)
+        # a lookup that found the provider carries it (the catalogue's, for EMAIL)
+        found = shared.provider_for(EMAIL)
+        _RUNNER.reports = [ProbeReport(name, "target", outcome, facts=FACTS,
+                                       provider=found if outcome == "found" else None)
                            for name, outcome in outcomes]
         _RUNNER.calls.clear()
         shared.vantage = vantage  # type: ignore[assignment]

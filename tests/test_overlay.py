@@ -33,6 +33,7 @@ DIAGNOSES = """\
     diagnoses:
       autoreply_off:
         evidence: the customer says the auto-reply rule is switched off
+        basis: reply
     """
 AUTOREPLY = """\
     id: autoreply_broken
@@ -155,6 +156,34 @@ async def test_own_flow_runs_to_its_own_diagnosis(tmp_path: Path) -> None:
     assert (reply.outcome.symptom, reply.outcome.diagnosis) == ("autoreply_broken",
                                                                "autoreply_off")
     assert "Switch the auto-reply on" in " ".join(m.text for m in reply.messages)
+    # CONTRACT.md: basis is null only without a diagnosis; the desk declared what establishes it
+    assert reply.outcome.basis == "reply"
+    assert session.transcript().to_dict()["outcome"]["basis"] == "reply"
+
+
+def test_a_desks_own_code_must_say_what_establishes_it(tmp_path: Path) -> None:
+    desk = write(tmp_path / "desk", **{
+        "_symptoms.yaml": SYMPTOMS,
+        "autoreply_broken.yaml": AUTOREPLY,
+        "_diagnoses.yaml": """\
+            diagnoses:
+              autoreply_off:
+                evidence: the customer says the auto-reply rule is switched off
+              rule_missing:
+                evidence: no auto-reply rule exists
+                basis: hunch
+              rule_expired:
+                evidence: the rule's end date has passed
+                basis: catalogue
+            """,
+    })
+    problems = [str(p) for p in bundle.check(flow_folders(desk))]
+    label = str(desk / "_diagnoses.yaml")
+    assert (f"{label}:2: 'autoreply_off' needs `basis:` saying what establishes it: probe, "
+            "reply, catalogue") in problems
+    assert f"{label}:6: 'rule_missing': basis 'hunch' is not one of probe, reply, catalogue" \
+        in problems
+    assert not [p for p in problems if "rule_expired" in p]
 
 
 def test_a_file_of_the_same_name_replaces_the_bundled_flow(tmp_path: Path) -> None:

@@ -59,8 +59,13 @@ BLOCKED = ProbeReport(
     checks=(Check("tcp", "smtp.example.test:25", "fail", "no answer within 1.5 s",
                   diagnosis="port_blocked", ms=1500.0, outcome="timeout"),),
     diagnoses=("port_blocked",),
+    facts={"configured_host": "smtp.example.test", "configured_port": "25",
+           "configured_security": "none", "protocol": "smtp", "working_port": "587",
+           "working_security": "starttls"},
 )
-OK = ProbeReport("check_outgoing", "smtp.example.test:587", "ok")
+OK = ProbeReport("check_outgoing", "smtp.example.test:587", "ok", facts={
+    "configured_host": "smtp.example.test", "configured_port": "587",
+    "configured_security": "starttls", "protocol": "smtp"})
 
 
 @pytest.fixture

@@ -54,7 +54,9 @@ async def test_silent_nodes_and_subflow_returns_are_credited(tmp_path: Path) -> 
     (flows / "_collect_outgoing.yaml").write_text(SUB, encoding="utf-8")
     (flows / "_vocabulary.yaml").write_bytes((ROOT / "flows" / "_vocabulary.yaml").read_bytes())
     engine = Engine.load(flows, runner=RecordedProbeRunner(
-        [ProbeReport("check_outgoing", "smtp.example.test:587", "ok")]))
+        [ProbeReport("check_outgoing", "smtp.example.test:587", "ok", facts={
+            "configured_host": "smtp.example.test", "configured_port": "587",
+            "configured_security": "starttls", "protocol": "smtp"})]))
     # the server is known from the context: the sub-flow's question is passed through
     session = engine.start({"outgoing_server": "smtp.example.test"})
     await session.open()

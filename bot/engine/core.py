@@ -14,11 +14,11 @@ from bot.config import Config
 from bot.engine.answers import SLOT_TYPES, parse_answer, store_value
 from bot.engine.machine import CompiledFlow
 from bot.engine.session import Session
-from bot.errors import DeskbotError, EngineError
+from bot.errors import DeskbotError, EngineError, RunnerFault
 from bot.flows.loader import FlowDirs
 from bot.flows.model import FlowSet
 from bot.probes.model import ProbeObserver, ProbeReport
-from bot.probes.runners import ProbeCall, ProbeRunner, Vantage, fallback_outcome
+from bot.probes.runners import ProbeCall, ProbeRunner, Vantage, fallback_outcome, unkept_facts
 
 if TYPE_CHECKING:
     from bot.catalog.catalog import Catalog
@@ -143,7 +143,21 @@ class Engine:
         observer: ProbeObserver | None,
     ) -> ProbeReport:
         """Run one probe through the runner with the call's context; a refusal or a runner
-        failure becomes an `inconclusive` report."""
+        failure becomes an `inconclusive` report.
+
+        Raises RunnerFault when the report breaks what its outcome promises (a diagnosis
+        without its guaranteed facts): the flow cannot tell that fix, and must not guess.
+        """
+        report = await self._run_probe(name, params, call, observer)
+        missing = unkept_facts(report)
+        if missing:
+            raise RunnerFault(type(self.runner).__name__, name, report.outcome, missing)
+        return report
+
+    async def _run_probe(
+        self, name: str, params: Mapping[str, str], call: ProbeCall,
+        observer: ProbeObserver | None,
+    ) -> ProbeReport:
         try:
             return await self.runner.run(name, params, observer, call=call)
         except DeskbotError as exc:

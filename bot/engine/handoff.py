@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.diagnoses import parse
-from bot.engine.values import Basis, HandoffPackage, Headline
+from bot.diagnoses import Basis, parse
+from bot.engine.values import HandoffPackage, Headline
 from bot.ids import diagnosis_codes
 from bot.probes.model import Check, ProbeReport
 from bot.registry import PROBES

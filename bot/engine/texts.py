@@ -52,6 +52,10 @@ HANDOFF_TAIL = (
     "A support agent will take over; they will see what we covered and every check I ran, "
     "but never your password."
 )
+RUNNER_FAULT = (
+    "One of my checks came back incomplete, so I can't name the cause with confidence, and I "
+    "won't guess."
+)
 RESOLVED_DEFAULT = "That should solve it."
 SETTINGS_HEADER = "The settings to use:"
 

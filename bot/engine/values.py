@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.diagnoses import Basis
 from bot.engine.plain import plain_text
 from bot.probes.model import Check, ProbeReport
 
 MessageKind = Literal["text", "question", "result", "handoff", "probe"]
 Status = Literal["resolved", "handoff", "abandoned", "incomplete"]
-# What established a diagnosis (CONTRACT.md): a probe, a server reply the customer pasted, or
-# the provider catalogue; None when there is no diagnosis.
-Basis = Literal["probe", "reply", "catalogue"]
+# `Basis` (bot.diagnoses): what established a diagnosis (CONTRACT.md): a probe, a server reply
+# the customer pasted, or the provider catalogue; None when there is no diagnosis.
 
 
 @dataclass(frozen=True)

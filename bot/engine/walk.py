@@ -29,10 +29,10 @@ from bot.engine.values import (
     SettingsRow,
     Status,
 )
-from bot.errors import EngineError
+from bot.errors import EngineError, RunnerFault
 from bot.flows.model import Node
 from bot.probes.model import ProbeObserver, ProbeReport
-from bot.probes.runners.base import ProbeCall
+from bot.probes.runners import ProbeCall, fallback_outcome
 from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ class FlowWalk:
                 label = "next"
             elif node.kind == "probe":
                 label = await self._probe(node)
+                if self.outcome is not None:  # the runner broke its promise: handed off
+                    return
             elif node.kind == "branch":
                 label = None
             elif node.kind in ("resolve", "handoff"):
@@ -162,9 +164,22 @@ class FlowWalk:
             params["hypotheses"] = ",".join(hypotheses)  # tested first (bot/engine/steer.py)
         params["vantage"] = self.engine.vantage
         call = dataclasses.replace(self._call, vantage=self.engine.vantage)
-        report = await self.engine.run_probe(node.probe, params, call, self._observer)
+        try:
+            report = await self.engine.run_probe(node.probe, params, call, self._observer)
+        except RunnerFault as fault:
+            self._runner_fault(node, params, fault)
+            return "inconclusive"
         report = self._record_probe(node, params, report, self.engine.vantage)
         return _probe_label(node, report)
+
+    def _runner_fault(self, node: Node, params: dict[str, str], fault: RunnerFault) -> None:
+        """A report that breaks its promise is no evidence: record the probe as inconclusive,
+        with the fault as its note, and hand off (the agent's package names the fault)."""
+        log.warning("flow %s node %s: %s", self.current, node.name, fault)
+        report = ProbeReport(node.probe, params.get("email", ""), fallback_outcome(node.probe),
+                             notes=(str(fault),))
+        self._record_probe(node, params, report, self.engine.vantage)
+        self._handoff(texts.RUNNER_FAULT, reason=f"probe runner fault: {fault}")
 
     def _record_probe(self, node: Node, params: dict[str, str], report: ProbeReport,
                       vantage: str) -> ProbeReport:
@@ -236,8 +251,10 @@ class FlowWalk:
                   outcome=self.outcome, settings=rows or None)
 
     def _end(self, status: Status, diagnosis: str | None) -> None:
-        self.outcome = Outcome(status, self.flow_id, diagnosis,
-                               basis_of(diagnosis, self.evidence))
+        basis = basis_of(diagnosis, self.evidence)
+        if basis is None and diagnosis is not None:  # a help desk's own code: as declared
+            basis = self.engine.flowset.bases.get(diagnosis)
+        self.outcome = Outcome(status, self.flow_id, diagnosis, basis)
         self.phase, self.question = Phase.DONE, None
         self.state.clear_offers()
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.diagnoses import Basis
 from bot.errors import FlowError, FlowProblem
 from bot.flows.clients import parse_clients
 from bot.flows.model import (
@@ -31,6 +32,7 @@ from bot.flows.overlay import (
     merge_clients,
     merge_vocabulary,
     newest_by_id,
+    parse_bases,
     parse_declared,
 )
 from bot.flows.params import parse_params
@@ -244,6 +246,7 @@ class _Reading:
         self.clients: list[ClientSteps] = []
         self.vocabularies: list[tuple[str, LineDict]] = []
         self.declared: dict[str, dict[str, str]] = {"_symptoms": {}, "_diagnoses": {}}
+        self.bases: dict[str, Basis] = {}
         self.digest = hashlib.sha256()
 
     def add(self, layer: int, path: Path) -> None:
@@ -278,6 +281,10 @@ class _Reading:
             ids, more = parse_declared(data, label, stem, taken | set(self.declared[stem]))
             self.declared[stem].update(ids)
             self.problems += more
+            if stem == "_diagnoses":
+                bases, more = parse_bases(data, label, ids)
+                self.bases.update(bases)
+                self.problems += more
 
 
 def read_flow_dirs(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
@@ -296,13 +303,15 @@ def read_flow_dirs(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
     reading = _Reading()
     for layer, path in layered_files(roots, _flow_files):
         reading.add(layer, path)
-    declared = Declared(reading.declared["_symptoms"], reading.declared["_diagnoses"])
+    declared = Declared(reading.declared["_symptoms"], reading.declared["_diagnoses"],
+                        reading.bases)
     vocabulary = merge_vocabulary([data for _, data in reading.vocabularies])
     flowset, meaning = validate_flowset(
         newest_by_id(reading.flows), merge_clients(reading.clients or [ClientSteps()]),
         vocabulary, reading.digest.hexdigest()[:16], declared)
     flowset = replace(flowset, vocabularies=tuple(reading.vocabularies),
-                      symptoms=declared.symptoms, diagnoses=declared.diagnoses)
+                      symptoms=declared.symptoms, diagnoses=declared.diagnoses,
+                      bases=declared.bases)
     return flowset, reading.problems + meaning
 
 

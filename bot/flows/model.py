@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.diagnoses import Basis
+
 NodeKind = Literal["ask", "say", "probe", "branch", "resolve", "handoff", "call", "return"]
 NODE_KINDS: tuple[NodeKind, ...] = (
     "ask", "say", "probe", "branch", "resolve", "handoff", "call", "return",
@@ -158,6 +160,8 @@ class FlowSet:
     # Symptom ids and diagnosis codes a help desk's folder declared (id → summary/evidence).
     symptoms: Mapping[str, str] = field(default_factory=dict)
     diagnoses: Mapping[str, str] = field(default_factory=dict)
+    # What establishes each of those codes (its `basis:`), recorded as the outcome's basis.
+    bases: Mapping[str, Basis] = field(default_factory=dict)
 
     def get(self, flow_id: str) -> Flow:
         """A flow or sub-flow by id."""

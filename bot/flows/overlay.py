@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.diagnoses import BASES, Basis
 from bot.errors import FlowProblem
 from bot.flows.model import ClientSteps, Flow
 from bot.flows.yamlsafe import LineDict
@@ -35,6 +36,7 @@ class Declared:
 
     symptoms: Mapping[str, str] = field(default_factory=dict)
     diagnoses: Mapping[str, str] = field(default_factory=dict)
+    bases: Mapping[str, Basis] = field(default_factory=dict)  # diagnosis code → its basis
 
 
 def layered_files(roots: Sequence[Path], files_of: Any) -> list[tuple[int, Path]]:
@@ -105,13 +107,37 @@ def merge_vocabulary(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def parse_bases(data: Any, label: str, codes: Mapping[str, str]
+                ) -> tuple[dict[str, Basis], list[FlowProblem]]:
+    """The `basis:` of each code of a `_diagnoses.yaml` that `parse_declared` accepted: what
+    establishes it (CONTRACT.md transcript `basis`: probe, reply or catalogue)."""
+    body = data.get("diagnoses") if isinstance(data, LineDict) else None
+    out: dict[str, Basis] = {}
+    problems: list[FlowProblem] = []
+    for name in codes:
+        entry = body.get(name) if isinstance(body, LineDict) else None
+        basis = entry.get("basis") if isinstance(entry, dict) else None
+        line = getattr(entry, "key_lines", {}).get("basis") or body.key_lines.get(name, 1) \
+            if isinstance(body, LineDict) else 1
+        if basis in BASES:
+            out[name] = basis
+        elif basis is None:
+            problems.append(FlowProblem(label, line, f"'{name}' needs `basis:` saying what "
+                                        f"establishes it: {', '.join(BASES)}"))
+        else:
+            problems.append(FlowProblem(label, line, f"'{name}': basis {basis!r} is not one "
+                                        f"of {', '.join(BASES)}"))
+    return out, problems
+
+
 def parse_declared(
     data: Any, label: str, stem: str, taken: frozenset[str]
 ) -> tuple[dict[str, str], list[FlowProblem]]:
     """A `_symptoms.yaml` / `_diagnoses.yaml` of a help desk: id → its one-line text.
 
     Same shape as the shared files (`symptoms: {id: {summary: ...}}`, `diagnoses: {code:
-    {evidence: ...}}`); `taken` are the ids already known, which a folder may not redeclare.
+    {evidence: ..., basis: ...}}`, `parse_bases` reads the basis); `taken` are the ids already
+    known, which a folder may not redeclare.
     """
     top, text_key, what = DECLARATIONS[stem]
     body = data.get(top) if isinstance(data, LineDict) else None

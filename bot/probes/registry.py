@@ -8,6 +8,7 @@ written against the old place.
 from __future__ import annotations
 
 from bot.probes.model import ProbeReport
+from bot.probes.runners.base import unkept_facts
 from bot.registry import INCONCLUSIVE, PROBES, ProbeInfo, check_probe, facts_table
 
 __all__ = ["INCONCLUSIVE", "PROBES", "ProbeInfo", "check_probe", "facts_table", "unkept_promise"]
@@ -19,12 +20,9 @@ def unkept_promise(report: ProbeReport) -> str | None:
     The flow linter lets a fix text use the facts its outcome guarantees (and `{provider.X}`
     after `lookup_provider` → found); the tests hold every runner's reports to it.
     """
-    info = PROBES.get(report.name)
-    if info is None or report.outcome not in info.outcomes:
-        return None
-    missing = sorted(info.guaranteed_facts(report.outcome) - set(report.facts))
+    missing = unkept_facts(report)
+    if missing == ("provider",) and report.outcome == "found":
+        return "outcome found without a provider"
     if missing:
         return f"outcome {report.outcome} without the fact(s) {', '.join(missing)}"
-    if report.name == "lookup_provider" and report.outcome == "found" and not report.provider:
-        return "outcome found without a provider"
     return None

@@ -19,6 +19,7 @@ from bot.probes.runners.base import (
     ProbeClock,
     ProbeRunner,
     Vantage,
+    unkept_facts,
 )
 from bot.probes.runners.recorded import RecordedProbeRunner, fallback_outcome
 from bot.probes.runners.replay import RecordedFeed, ReplayRunner
@@ -41,6 +42,7 @@ __all__ = [
     "SafetySettings",
     "Vantage",
     "fallback_outcome",
+    "unkept_facts",
 ]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.probes.model import ProbeObserver, ProbeReport
+from bot.registry import PROBES
 
 if TYPE_CHECKING:
     from bot.catalog.catalog import Catalog
@@ -83,6 +84,22 @@ class CatalogueProviders:
 
     def provider(self, email: str, catalogue: Catalog | None) -> Provider | None:
         return catalogue.lookup(email) if catalogue is not None else None
+
+
+def unkept_facts(report: ProbeReport) -> tuple[str, ...]:
+    """What a report lacks of what its outcome promises, sorted; () when it keeps the promise.
+
+    The promise is the diagnosis table's: a check probe's diagnosis outcome carries that
+    diagnosis's guaranteed facts (and the sweep's), so `deskbot flows check` may let its fix
+    text use them; `lookup_provider` → `found` carries the provider (`provider` when not).
+    """
+    info = PROBES.get(report.name)
+    if info is None or report.outcome not in info.outcomes:
+        return ()
+    missing = sorted(info.guaranteed_facts(report.outcome) - set(report.facts))
+    if report.name == "lookup_provider" and report.outcome == "found" and not report.provider:
+        missing.append("provider")
+    return tuple(missing)
 
 
 def tell(observer: ProbeObserver | None, report: ProbeReport) -> ProbeReport:
