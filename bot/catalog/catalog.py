@@ -1,8 +1,9 @@
-"""The provider catalogue: bundled ISPDB facts, curated overrides, then the user's files.
+"""The provider catalogue: bundled ISPDB facts, curated overrides and ISPs, then the user's files.
 
 Precedence, lowest first: the bundled `bot/data/catalog.json` (generated from Thunderbird's
-ISPDB by `scripts/build-catalog`), the curated `bot/data/overrides.yaml`, then the files named
-in `[catalog] files`, which win for every domain they list.
+ISPDB by `scripts/build-catalog`), the curated `bot/data/overrides.yaml`, the curated ISPs the
+ISPDB lacks (`bot/data/curated_providers.yaml`, bot.catalog.curated), then the files named in
+`[catalog] files`, which win for every domain they list.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from bot.catalog.autoconfig import parse_file
+from bot.catalog.curated import curated_providers
 from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
 from bot.errors import CatalogError
@@ -81,10 +83,12 @@ class Catalog:
 
     @classmethod
     def load(cls, config: Config | None = None) -> Catalog:
-        """Bundled data, then curated overrides, then `config.catalog_files` (bad ones skipped)."""
+        """Bundled data, curated overrides and ISPs, then `config.catalog_files` (bad ones
+        skipped)."""
         config = config or Config()
         overrides = _bundled_overrides()
         providers = [_apply_override(p, overrides.get(p.id)) for p in _bundled_providers()]
+        providers.extend(curated_providers())
         problems: list[str] = []
         for path in _expand_folders(config.catalog_files):
             try:
@@ -98,6 +102,11 @@ class Catalog:
     def providers(self) -> tuple[Provider, ...]:
         """Every provider once, sorted by id."""
         return tuple(self._by_id[k] for k in sorted(self._by_id))
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Every mail domain the catalogue knows, sorted."""
+        return tuple(sorted(self._by_domain))
 
     def lookup(self, domain: str) -> Provider | None:
         """The provider for a mail domain (or an address), case-insensitive.

@@ -181,7 +181,8 @@ def _catalogue_check(domain: str, provider: Provider | None) -> Check:
         return Check("catalogue", domain, "fail", f"{domain} is not in the catalogue",
                      outcome="not_found")
     origin = "a configured provider file" if provider.source == "config file" else (
-        "the bundled catalogue")
+        f"curated from {provider.extra['source_url']}" if provider.extra.get("curated")
+        else "the bundled catalogue")
     return Check("catalogue", domain, "ok", f"{domain} is {provider.name} ({origin})")
 
 
