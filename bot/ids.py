@@ -9,6 +9,11 @@ import yaml
 
 from bot.diagnoses import codes, parse
 
+# Provider facts a flow may branch on with `when: {provider: [...]}`; computed from the
+# catalogue and bot/data/provider_rules.yaml by bot.catalog.rules.provider_traits.
+PROVIDER_TRAITS: tuple[str, ...] = ("oauth_only", "app_password", "imap_only", "pop3_only",
+                                    "storage_rule")
+
 
 @cache
 def _load(name: str) -> dict[str, dict[str, str]]:

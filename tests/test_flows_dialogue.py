@@ -161,6 +161,8 @@ async def test_local_vantage_concludes_port_blocked(engine: MakeEngine) -> None:
 async def test_missing_mail_leads_to_leave_a_copy_or_imap(
     engine: MakeEngine, protocol: str, words: str
 ) -> None:
+    """Input 10: "Advice-only endings (e.g. 'leave a copy on the server' explained, nothing
+    probed) record `diagnosis: ok`. diagnoses.yaml: no evidence, no code (null)." """
     eng = engine([("check_incoming", "ok")])
     context = {"message": "emails disappear from my phone after my computer downloads them",
                "email": EMAIL, "client": "Outlook 2019", "incoming_protocol": protocol}

@@ -39,7 +39,9 @@ async def test_app_password_reply_on_incoming(mail_world: WorldFactory, protocol
 
 async def test_app_password_reply_on_sending_gives_the_same_answer(
         mail_world: WorldFactory) -> None:
-    # failing input 1: one account, one answer, whichever side is tested
+    """Input 1: "A Gmail account with 2-step verification ... `534-5.7.9 Application-specific
+    password required` ... Asked about the sending side, the same account gets
+    auth_oauth_required instead: one account, two answers." Now one answer on both sides."""
     world = mail_world(app_password_required=True, dovecot=False)
     report = await _run(world)
     assert report.outcome == "auth_app_password_required"
@@ -93,8 +95,9 @@ async def test_dnsbl_refusal_is_sender_blocklisted(mail_world: WorldFactory, aut
 
 
 async def test_refused_login_at_an_app_password_provider(mail_world: WorldFactory) -> None:
-    # failing input 3: an AOL address refused with a plain "authentication failed" means an
-    # app password is needed, because AOL's rule says so; the rule's source is named
+    """Input 3: "An AOL address: `NO [AUTHENTICATIONFAILED] LOGIN Invalid credentials` for a
+    password that works on the web: the customer needs an app password, deskbot says reset."
+    AOL's rule (with its source) makes the refusal auth_app_password_required."""
     world = mail_world()
     report = await _run(world, "check_incoming", email="someone@aol.com",
                         username="someone@aol.com")
@@ -106,7 +109,9 @@ async def test_refused_login_at_an_app_password_provider(mail_world: WorldFactor
 
 async def test_icloud_address_gets_the_app_specific_password_steps(
         mail_world: WorldFactory) -> None:
-    # failing input 2
+    """Input 2: "An iCloud address in a third-party app: iCloud always needs an app-specific
+    password there; the catalogue does not know it, so a refused login reads as a wrong
+    password." """
     world = mail_world(dovecot=False)
     report = await _run(world, email="bob@icloud.com", username="bob@icloud.com")
     assert report.outcome == "auth_app_password_required"

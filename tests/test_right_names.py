@@ -25,7 +25,8 @@ async def _run(world: MailWorld, name: str, **slots: Any) -> ProbeReport:
 
 
 async def test_a_stated_pop3_is_the_protocol_tested(world: MailWorld) -> None:
-    # failing input 5: `incoming_protocol: pop3` and no server: POP3 is tested, not IMAP
+    """Input 5: "A ticket that says only `incoming_protocol: pop3` (no server) is tested on
+    the provider's IMAP server, and the settings table then shows POP3 995." """
     report = await _run(world, "check_incoming", incoming_protocol="pop3",
                         incoming_server=None, incoming_port=None, incoming_security=None)
     assert report.outcome == "ok"
@@ -37,7 +38,8 @@ async def test_a_stated_pop3_is_the_protocol_tested(world: MailWorld) -> None:
 
 async def test_certificate_mismatch_suggests_a_covered_name_that_answers(
         mail_world: WorldFactory) -> None:
-    # failing input 6: the certificate covers other.test, which resolves here and answers
+    """Input 6: "A server with a certificate for other names ... the bot proves
+    certificate_name_mismatch, then advises the very name that fails." """
     world = mail_world(smtp_cert="wrong_name", dovecot=False)
     world.zone.set("other.test", "A", "127.0.0.1")
     report = await _run(world, "check_outgoing")
@@ -59,7 +61,9 @@ async def test_certificate_mismatch_with_no_working_name_needs_the_administrator
 
 async def test_recommended_security_comes_from_what_the_port_speaks(
         mail_world: WorldFactory) -> None:
-    # failing input 7: a provider outside the catalogue (discovery guessed port 25 with
+    """Input 7: "A provider outside the catalogue on port 25 that offers no STARTTLS: the
+    settings table still recommends STARTTLS, from a generic port table." """
+    # a provider outside the catalogue (discovery guessed port 25 with
     # STARTTLS from a port table) whose server offers no STARTTLS: recommend what it speaks
     world = mail_world(relay_starttls=False, dovecot=False)
     config = Config.load(world.config_path)

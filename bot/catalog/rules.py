@@ -120,6 +120,24 @@ class ProviderRule:
         return out
 
 
+def provider_traits(rule: ProviderRule | None, catalogue_oauth_only: bool = False,
+                    ) -> frozenset[str]:
+    """The provider facts flows branch on (bot.ids.PROVIDER_TRAITS): sign-in by OAuth only
+    (the rule or the catalogue's servers say so), an app password needed, one incoming
+    protocol only (`imap_only`), a storage rule with a limit."""
+    traits: set[str] = {"oauth_only"} if catalogue_oauth_only else set()
+    if rule is not None:
+        if rule.login.oauth_only:
+            traits.add("oauth_only")
+        if rule.login.needs_app_password:
+            traits.add("app_password")
+        if rule.single_protocol:
+            traits.add(f"{rule.single_protocol}_only")
+        if rule.storage is not None and rule.storage.limit:
+            traits.add("storage_rule")
+    return frozenset(traits)
+
+
 class RuleBook:
     """Provider rules by mail domain and by catalogue provider id."""
 

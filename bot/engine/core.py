@@ -173,6 +173,18 @@ class Engine:
         catalogue's, or what the runner knows better (replay: the recorded provider)."""
         return self.runner.provider(email, self._catalog)
 
+    def provider_traits(self, email: str | None) -> frozenset[str]:
+        """What flows may branch on about the address's provider (`when: {provider: ...}`,
+        bot.ids.PROVIDER_TRAITS), from the catalogue and bot/data/provider_rules.yaml; no
+        network. Empty without an address."""
+        if not email or "@" not in email:
+            return frozenset()
+        from bot.catalog.rules import RuleBook, provider_traits
+
+        provider = self.provider_for(email)
+        rule = RuleBook.load().for_address(email, provider.id if provider else None)
+        return provider_traits(rule, provider is not None and provider.oauth_only)
+
     def provider_stated(self, slots: Mapping[str, str]) -> Provider | None:
         """The provider the customer named without an address: by a server host name they
         gave ("smtp.centurylink.net"), or by name ("my CenturyLink account", "my Gmail")."""

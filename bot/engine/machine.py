@@ -28,11 +28,13 @@ TRIGGER = "advance"
 
 @dataclass(frozen=True)
 class Facts:
-    """What branch conditions read: slot values, diagnoses seen so far, where probes run."""
+    """What branch conditions read: slot values, diagnoses seen so far, where probes run, and
+    the address's provider traits (bot.ids.PROVIDER_TRAITS)."""
 
     slots: Mapping[str, str]
     evidence: frozenset[str] = field(default_factory=frozenset)
     vantage: str = "local"
+    provider: frozenset[str] = field(default_factory=frozenset)
 
 
 class _Label:
@@ -65,6 +67,8 @@ def _holds(key: str, values: tuple[str, ...], facts: Facts) -> bool:
         return any(v in facts.evidence for v in values)
     if key == "vantage":
         return facts.vantage in values
+    if key == "provider":
+        return any(v in facts.provider for v in values)
     value = facts.slots.get(key)
     return value is not None and value.lower() in {v.lower() for v in values}
 

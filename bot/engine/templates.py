@@ -77,6 +77,27 @@ class TemplateContext:
             self.provider.incoming)
         return servers[0] if servers else None
 
+    def username(self, side: str, server: ServerSettings) -> str:
+        """The username to show for a side: the form a login test proved the server accepts
+        (`accepted_username`, e.g. after auth_username_format refused the catalogue's form),
+        else the provider's form for this address, else a hint."""
+        accepted = self._accepted_username(side)
+        if accepted:
+            return accepted
+        email = self.slots.get("email")
+        return server.username_for(email) if email else _username_hint(server.username)
+
+    def _accepted_username(self, side: str) -> str | None:
+        """The username the latest login test of `side` accepted; a refused form proven on the
+        other side (auth_username_format) counts too: one account has one username."""
+        names = {"outgoing": ("check_outgoing", "check_relay"), "incoming": ("check_incoming",)}
+        other = [r for r in reversed(self.evidence) if r.facts.get("accepted_username")]
+        same = next((r for r in other if r.name in names.get(side, ())), None)
+        if same is not None:
+            return same.facts["accepted_username"]
+        proven = next((r for r in other if r.outcome == "auth_username_format"), None)
+        return proven.facts["accepted_username"] if proven is not None else None
+
     def _provider_field(self, rest: str) -> str | None:
         if self.provider is None:
             return None
@@ -90,8 +111,7 @@ class TemplateContext:
         if field == "security_label":
             return SECURITY_LABELS.get(server.security, server.security)
         if field == "username":
-            email = self.slots.get("email")
-            return server.username_for(email) if email else _username_hint(server.username)
+            return self.username(side, server)
         if field == "protocol":
             return server.protocol.upper()
         return str(getattr(server, field, "")) or None
@@ -118,11 +138,9 @@ class TemplateContext:
             server = self.server(side)
             if server is None:
                 continue
-            email = self.slots.get("email")
             rows.append(SettingsRow(
                 side.capitalize(), server.protocol.upper(), server.host, server.port,
-                SECURITY_LABELS.get(server.security, server.security),
-                server.username_for(email) if email else _username_hint(server.username),
+                SECURITY_LABELS.get(server.security, server.security), self.username(side, server),
             ))
         return tuple(rows)
 

@@ -91,7 +91,7 @@ class FlowWalk:
             node = self._node()
             label: str | None
             if node.kind == "ask":
-                value = self._known(node.slot)
+                value = self._known(node.slot) or self._implied(node.slot)
                 if value is None:
                     self._ask(node)
                     return
@@ -146,6 +146,18 @@ class FlowWalk:
 
     def _known(self, slot: str) -> str | None:
         return self._secrets.get(slot) if slot in SECRET_SLOTS else self.slots.get(slot)
+
+    def _implied(self, slot: str) -> str | None:
+        """An answer the provider's rule makes certain, kept as the slot's value: the incoming
+        protocol of a provider that offers only one (iCloud: IMAP), so nobody is asked
+        "POP3 or IMAP?" about it (issue 12)."""
+        if slot != "incoming_protocol":
+            return None
+        traits = self.engine.provider_traits(self.slots.get("email"))
+        only = next((p for p in ("imap", "pop3") if f"{p}_only" in traits), None)
+        if only is not None:
+            self.slots[slot] = only
+        return only
 
     def _fill(self, node: Node, value: str) -> None:
         if node.slot in SECRET_SLOTS:
@@ -295,7 +307,8 @@ class FlowWalk:
 
     def _facts(self) -> Facts:
         known = {**self.slots, **{k: "(given)" for k in self._secrets}}
-        return Facts(known, evidence_codes(self.evidence), self.engine.vantage)
+        return Facts(known, evidence_codes(self.evidence), self.engine.vantage,
+                     self.engine.provider_traits(self.slots.get("email")))
 
     def _steering(self) -> Steering:
         """What the customer stated, for this flow and this provider's login rule."""

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from bot.errors import FlowProblem
-from bot.flows.model import PLACEHOLDER, ClientSteps, Flow, Node
+from bot.flows.model import CONDITION_KEYS, PLACEHOLDER, ClientSteps, Flow, Node
 from bot.registry import PROBES
 from bot.slots import SLOT_NAMES
 
@@ -73,7 +73,7 @@ def _edge_gen(node: Node, label: str) -> Known:
     if node.kind == "branch" and label.startswith("rule"):
         rule = node.rules[int(label[4:])]
         slots = set(rule.when.get("known", ()))
-        slots |= {k for k in rule.when if k not in ("known", "unknown", "evidence", "vantage")}
+        slots |= {k for k in rule.when if k not in CONDITION_KEYS}
         return frozenset("slot." + s for s in slots)
     return frozenset()
 

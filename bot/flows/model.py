@@ -23,12 +23,13 @@ ASK_TYPES: frozenset[str] = frozenset(
 STEP_TOPICS: frozenset[str] = frozenset(
     {
         "outgoing_settings", "incoming_settings", "password", "leave_copy", "account_setup",
-        "security", "certificate", "mailbox_cleanup", "ipv6",
+        "security", "certificate", "mailbox_cleanup", "ipv6", "oauth_signin",
     }
 )
 SETTINGS_TABLES: frozenset[str] = frozenset({"outgoing", "incoming", "both"})
 # Condition keys of a branch `when:` that are not slot names.
-CONDITION_KEYS: frozenset[str] = frozenset({"known", "unknown", "evidence", "vantage"})
+CONDITION_KEYS: frozenset[str] = frozenset(
+    {"known", "unknown", "evidence", "vantage", "provider"})
 
 _EMPTY: Mapping[str, Any] = {}  # read-only by convention
 # `{name}` or `{name|text shown when name has no value}` in flow and step texts

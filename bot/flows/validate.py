@@ -26,7 +26,7 @@ from bot.flows.model import (
 from bot.flows.overlay import Declared
 from bot.flows.params import expand
 from bot.flows.paths import cycles, graph_of, reachable
-from bot.ids import diagnosis_codes, symptom_ids
+from bot.ids import PROVIDER_TRAITS, diagnosis_codes, symptom_ids
 from bot.registry import PROBES
 from bot.slots import SECRET_SLOTS, SLOT_NAMES
 
@@ -129,6 +129,11 @@ def _condition_problems(
             for value in values:
                 if value not in ("local", "server"):
                     yield _p(flow, line, f"{where}: vantage is `local` or `server`, not '{value}'")
+        elif key == "provider":
+            for value in values:
+                if value not in PROVIDER_TRAITS:
+                    yield _p(flow, line, f"{where}: provider is one of "
+                             f"{', '.join(PROVIDER_TRAITS)}, not '{value}'")
         elif not _slot_known(flow, key):
             known = ", ".join(sorted(CONDITION_KEYS))
             yield _p(flow, line, f"{where}: condition on unknown slot '{key}' (or use {known})")
