@@ -96,6 +96,23 @@ def test_a_curated_isp_gets_its_settings_table_in_a_chat(tmp_path: Path) -> None
     assert ("Incoming (IMAP): server imap.windstream.net, port 993, security SSL/TLS, "
             "username pat@windstream.net") in out.stdout
     assert "Outgoing (SMTP): server smtp.windstream.net, port 465" in out.stdout
+    assert "The outgoing server needs authentication" in out.stdout  # the ISP's own login note
+
+
+def test_a_curated_isp_with_an_oauth_rule_gets_sign_in_steps(tmp_path: Path) -> None:
+    """Rogers Yahoo e-mail issues no app passwords any more (its help page): the settings
+    come with the app's own sign-in steps, never 'your password'."""
+    config = tmp_path / "dead.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    answers = tmp_path / "a.yaml"
+    answers.write_text('message: "what are the correct settings to set up my email account"\n'
+                       'email: "lee@rogers.com"\nclient: "iPhone"\n', encoding="utf-8")
+    out = subprocess.run(["deskbot", "chat", "--config", str(config), "--answers", str(answers)],
+                         input="no\n", capture_output=True, text=True, timeout=60, check=True)
+    assert "imap.broadband.rogers.com, port 993" in out.stdout
+    assert "only through its own window (OAuth2)" in out.stdout
+    assert "Yahoo for Yahoo-run mail such as Rogers" in out.stdout
+    assert "(your password)" not in out.stdout
 
 
 def test_the_settings_comparison_uses_curated_servers() -> None:

@@ -114,6 +114,8 @@ class LiveProbeRunner:
                          found_by=found.found_by or "")
             if found.provider.oauth_only:
                 facts["oauth_only"] = "true"
+            if note := found.provider.extra.get("login_note"):  # curated ISPs' own login rule
+                facts["provider_note"] = str(note)
         rule = RuleBook.load().for_address(email, found.provider.id if found.provider else None)
         if rule is not None:  # login and storage rules, and the one protocol if only one
             facts.update(rule.facts())
