@@ -1,0 +1,99 @@
+"""The sweep tests first what the customer's evidence points to (`Sweep.hypotheses`).
+
+A refused password looks the same whether it is wrong or the provider wants an app password
+or OAuth (RFC 4954 535 / IMAP NO); the customer's pasted reply or a statement the provider's
+rule makes decisive tells them apart. Real peers: aiosmtpd on loopback (tests/peers), DNS on
+loopback; the provider rule is the bundled Gmail one (app password once 2-step verification
+is on), applied to the loopback world's server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.catalog.model import Provider, ServerSettings
+from bot.catalog.rules import RuleBook
+from bot.config import Config
+from bot.probes.dns import make_resolver
+from bot.probes.policy import TargetPolicy
+from bot.probes.sweep import Sweep, SweepResult
+from bot.probes.tls import client_context
+from tests.conftest import WorldFactory
+from tests.peers import MailWorld
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def _sweep(world: MailWorld, password: str | None, hypotheses: tuple[str, ...],
+                 rule_for: str | None = None) -> SweepResult:
+    config = Config.load(world.config_path)
+    provider = Provider(
+        id="example.test", name="Example", domains=("example.test",), source="test",
+        incoming=(), outgoing=(ServerSettings("smtp", "smtp.example.test",
+                                              world.ports["submission"], "starttls"),))
+    rule = RuleBook.load().for_address(rule_for) if rule_for else None
+    sweep = Sweep(email=world.email, direction="outgoing", provider=provider, client=None,
+                  password=password, resolver=make_resolver(config),
+                  ctx=client_context(world.ca_file), timeout=config.timeout,
+                  policy=TargetPolicy.from_config(config), rule=rule, hypotheses=hypotheses)
+    return await sweep.run()
+
+
+async def test_two_step_on_at_a_with_2sv_provider_needs_no_login_to_answer(
+        mail_world: WorldFactory) -> None:
+    """Input: "2-step verification is on" at a Gmail-ruled provider, no password given: the
+    servers answer, and the rule with the statement says app password (basis catalogue)."""
+    world = mail_world(dovecot=False)
+    steered = await _sweep(world, None, ("auth_app_password_required",), "x@gmail.com")
+    assert steered.outcome == "auth_app_password_required"
+    assert steered.facts["basis"] == "catalogue"
+    plain = await _sweep(world, None, (), "x@gmail.com")
+    assert plain.outcome == "ok"  # without the statement nothing says so
+
+
+async def test_a_refused_password_reads_as_the_pasted_replys_cause(
+        mail_world: WorldFactory) -> None:
+    """Input: a pasted 5.7.139 (OAuth required) and a password the server refuses."""
+    world = mail_world(dovecot=False)
+    oauth = await _sweep(world, "not the password", ("auth_oauth_required",))
+    assert oauth.outcome == "auth_oauth_required"
+    # a generic "authentication failed" paste lists a wrong password first: no steering
+    generic = await _sweep(world, "not the password",
+                           ("auth_wrong_password", "auth_app_password_required"))
+    assert generic.outcome == "auth_wrong_password"
+
+
+async def test_a_working_password_is_never_read_as_refused(mail_world: WorldFactory) -> None:
+    """Hypotheses choose between readings of a refusal; an accepted login stays `ok`."""
+    world = mail_world(dovecot=False)
+    result = await _sweep(world, world.password, ("auth_oauth_required",))
+    assert result.outcome == "ok"
+
+
+def test_an_app_password_already_tried_is_not_advised_again(
+        mail_world: WorldFactory, tmp_path: Path) -> None:
+    """Input: "Thunderbird keeps asking for my password when I send. I already tried an app
+    password." against a server answering 534 5.7.9 (application-specific
+    password required): the cause stands, the fix goes to the next steps."""
+    world = mail_world(dovecot=False, app_password_required=True)
+    answers = {**world.answers(), "client": "Thunderbird",
+               "message": "Thunderbird keeps asking for my password when I send. I already "
+                          "tried an app password."}
+    (tmp_path / "answers.yaml").write_text(yaml.safe_dump(answers), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--answers", str(tmp_path / "answers.yaml"),
+         "--config", str(world.config_path), "--transcript", str(tmp_path / "t.json")],
+        input="", capture_output=True, text=True, timeout=90, cwd=ROOT, check=False,
+        env={**os.environ, "NO_COLOR": "1"})
+    assert run.returncode == 0, run.stderr
+    outcome = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))["outcome"]
+    assert outcome["diagnosis"] == "auth_app_password_required"
+    assert "You said you already tried an app password" in run.stdout
+    assert "Create one" not in run.stdout
+    assert "Sign in with" in run.stdout
