@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +44,19 @@ async def _sweep(world: MailWorld, password: str | None, hypotheses: tuple[str, 
                   ctx=client_context(world.ca_file), timeout=config.timeout,
                   policy=TargetPolicy.from_config(config), rule=rule, hypotheses=hypotheses)
     return await sweep.run()
+
+
+def _chat(world: MailWorld, tmp: Path, message: str) -> tuple[str, dict[str, Any]]:
+    """`deskbot chat --answers` with the world's settings and this first message."""
+    answers = {**world.answers(), "client": "Thunderbird", "message": message}
+    (tmp / "answers.yaml").write_text(yaml.safe_dump(answers), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--answers", str(tmp / "answers.yaml"),
+         "--config", str(world.config_path), "--transcript", str(tmp / "t.json")],
+        input="", capture_output=True, text=True, timeout=90, cwd=ROOT, check=False,
+        env={**os.environ, "NO_COLOR": "1"})
+    assert run.returncode == 0, run.stderr
+    return run.stdout, json.loads((tmp / "t.json").read_text(encoding="utf-8"))
 
 
 async def test_two_step_on_at_a_with_2sv_provider_needs_no_login_to_answer(
@@ -82,18 +96,38 @@ def test_an_app_password_already_tried_is_not_advised_again(
     password." against a server answering 534 5.7.9 (application-specific
     password required): the cause stands, the fix goes to the next steps."""
     world = mail_world(dovecot=False, app_password_required=True)
-    answers = {**world.answers(), "client": "Thunderbird",
-               "message": "Thunderbird keeps asking for my password when I send. I already "
-                          "tried an app password."}
-    (tmp_path / "answers.yaml").write_text(yaml.safe_dump(answers), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--answers", str(tmp_path / "answers.yaml"),
-         "--config", str(world.config_path), "--transcript", str(tmp_path / "t.json")],
-        input="", capture_output=True, text=True, timeout=90, cwd=ROOT, check=False,
-        env={**os.environ, "NO_COLOR": "1"})
-    assert run.returncode == 0, run.stderr
-    outcome = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))["outcome"]
-    assert outcome["diagnosis"] == "auth_app_password_required"
-    assert "You said you already tried an app password" in run.stdout
-    assert "Create one" not in run.stdout
-    assert "Sign in with" in run.stdout
+    out, transcript = _chat(world, tmp_path, "Thunderbird keeps asking for my password when I "
+                            "send. I already tried an app password.")
+    assert transcript["outcome"]["diagnosis"] == "auth_app_password_required"
+    assert "You said you already tried an app password" in out
+    assert "Create one" not in out
+    assert "Sign in with" in out
+
+
+def test_the_answer_says_when_the_test_contradicts_the_pasted_reply(
+        mail_world: WorldFactory, tmp_path: Path) -> None:
+    """Input: "Thunderbird says 535 5.7.8 Authentication credentials invalid when I send",
+    while the server's certificate has expired: the pasted reply's hypotheses are tested first,
+    the test proves something else, and the answer says the error pointed elsewhere."""
+    world = mail_world(dovecot=False, smtp_cert="expired")
+    out, transcript = _chat(world, tmp_path, "Thunderbird says 535 5.7.8 Authentication "
+                            "credentials invalid when I send")
+    assert transcript["outcome"]["diagnosis"] == "certificate_expired"
+    sent = [t["params"].get("hypotheses", "") for t in transcript["turns"] if t["role"] == "probe"]
+    assert sent and sent[0].startswith("auth_wrong_password")
+    assert "pointed elsewhere, but the test shows this" in out
+
+
+def test_wifi_but_not_mobile_data_points_at_the_network_path(
+        mail_world: WorldFactory, tmp_path: Path) -> None:
+    """Input: "my mail will not send on my phone, works on wifi but not on mobile data",
+    tested from a network where everything passes: the answer names the mobile network's
+    path (port block, IPv6), not the account."""
+    world = mail_world(dovecot=False)
+    out, transcript = _chat(world, tmp_path, "my mail will not send on my phone, works on wifi "
+                            "but not on mobile data")
+    assert transcript["outcome"]["diagnosis"] == "ok"
+    assert "You said it works on Wi-Fi but not on mobile data" in out
+    assert "mobile operators often block port 25" in out
+    sent = [t["params"].get("hypotheses", "") for t in transcript["turns"] if t["role"] == "probe"]
+    assert any(h.startswith("port_blocked,ipv6_path_broken") for h in sent)
