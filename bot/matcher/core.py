@@ -132,12 +132,14 @@ class Matcher:
         # A line that is ONLY a pasted error (no words of the customer's own): its flow, as
         # the error catalogue says, decides (bot/data/errors.yaml).
         self._pasted_only = pasted
-        flow_words = {
-            word
+        # Each example is tokenized once, for the speller's word list and for its terms.
+        tokenized = {
+            text: tokenize(text)
             for spec in specs.values()
             for text in (*spec.examples, *(k for k, _ in spec.keywords))
-            for word in tokenize(text)  # canonical forms are synonym targets: known already
         }
+        # canonical forms are synonym targets: known already
+        flow_words = {word for words in tokenized.values() for word in words}
         self._speller = vocabulary.speller(flow_words)
         skip = vocabulary.stopwords
         self._keywords: PatternIndex[tuple[int, float]] = PatternIndex(skip)
@@ -147,7 +149,7 @@ class Matcher:
             spec = specs[flow_id]
             for pattern, weight in self._flow_keywords(spec).items():
                 self._keywords.add(pattern, (index, weight))
-            contents = [self._content(self.normalize(e)) for e in spec.examples]
+            contents = [self._content(self._canonical(tokenized[e])) for e in spec.examples]
             phrases.extend(
                 (index, e, frozenset(c) - {BREAK})
                 for e, c in zip(spec.examples, contents, strict=True)
@@ -206,7 +208,10 @@ class Matcher:
 
     def normalize(self, text: str) -> list[str]:
         """Canonical tokens: spelling repaired, synonyms applied."""
-        repaired = [w for token in tokenize(text) for w in self._speller.repair(token)]
+        return self._canonical(tokenize(text))
+
+    def _canonical(self, tokens: Sequence[str]) -> list[str]:
+        repaired = [w for token in tokens for w in self._speller.repair(token)]
         return self.vocabulary.canonical(repaired)
 
     def match(self, text: str) -> MatchResult:

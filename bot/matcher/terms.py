@@ -84,8 +84,11 @@ def fit(
 def _strongest(row: Mapping[int, float]) -> tuple[tuple[int, float], ...]:
     """The MAX_FLOWS_PER_TERM classes a term speaks for most (a word shared by more flows
     than that tells none of them apart), in class order."""
+    # The weights are rounded already (_weight); most terms speak for a few classes only.
+    if len(row) <= MAX_FLOWS_PER_TERM:
+        return tuple(sorted(row.items()))
     kept = sorted(row.items(), key=lambda item: (-item[1], item[0]))[:MAX_FLOWS_PER_TERM]
-    return tuple((c, round(w, 3)) for c, w in sorted(kept))
+    return tuple(sorted(kept))
 
 
 def _counts(lines: Sequence[set[str]]) -> dict[str, int]:

@@ -159,8 +159,12 @@ class Vocabulary:
         longest, synonyms = self._longest, self.synonyms
         i, end = 0, len(tokens)
         while i < end:
-            reach = min(longest.get(tokens[i], 0), end - i)
-            for n in range(reach, 0, -1):
+            reach = longest.get(tokens[i])
+            if reach is None:  # most words start no variant
+                out.append(tokens[i])
+                i += 1
+                continue
+            for n in range(min(reach, end - i), 0, -1):
                 target = synonyms.get(tuple(tokens[i : i + n]))
                 if target is not None:
                     out.extend(target)
