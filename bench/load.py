@@ -79,11 +79,13 @@ def serve_child(port: int, db: str, world_config: str | None) -> None:
     """Run one worker: the real app under uvicorn."""
     import uvicorn
 
-    from bot.config import Config
+    from bot.config import Config, Nameserver
     from bot.interfaces.http import create_app
 
+    # One client address opens every conversation: lift the per-client limits (429s otherwise).
     serve: dict[str, Any] = {"sqlite_path": db, "logins_per_session": 100,
-                             "logins_per_target": 1_000_000}
+                             "logins_per_target": 1_000_000, "logins_per_client": 1_000_000,
+                             "sessions_per_client": 1_000_000}
     if os.environ.get("BENCH_REDIS_URL"):
         serve.update(store="redis", redis_url=os.environ["BENCH_REDIS_URL"])
     if world_config:
@@ -92,7 +94,10 @@ def serve_child(port: int, db: str, world_config: str | None) -> None:
         config = config.with_overrides(serve={**serve, "mail_ports": ports})
         app = create_app(config)
     else:
-        config = Config(allow_private=False, serve=serve)
+        # The login budget resolves server names: a dead loopback nameserver keeps the
+        # recorded run off the system resolver (and off the network).
+        config = Config(allow_private=False, serve=serve,
+                        nameservers=(Nameserver.parse("127.0.0.1:9"),), timeout=0.5)
         app = create_app(config, runner=CannedRunner())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False,
                 backlog=4096, timeout_keep_alive=300)

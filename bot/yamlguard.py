@@ -19,6 +19,16 @@ class YamlProblem(Exception):
         self.line = line
 
 
+def node_bound(text: str) -> int | None:
+    """An upper bound on the nodes `text` can expand to without walking it, or None.
+
+    Without an anchor (`&`) a document has no alias, so it expands to its own nodes, and each
+    node takes at least half a character (`?` + newline is a null key and value): a short
+    document without anchors cannot reach MAX_NODES, and its walk can be skipped.
+    """
+    return None if "&" in text else 2 * len(text) + 2
+
+
 def expanded_size(root: yaml.Node) -> int:
     """Nodes `root` expands to with its aliases (capped at MAX_NODES + 1), computed without
     expanding (memo by identity): check it before constructing anything from user YAML.

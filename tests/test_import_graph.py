@@ -165,3 +165,12 @@ def test_every_probe_runner_lives_in_the_runners_package() -> None:
                 wrong.append(f"{where}:{node.lineno}: {node.name} outside bot/probes/runners")
     assert not wrong, "\n".join(wrong)
     assert {p.stem for p in runners.glob("*.py")} >= {"base", "live", "recorded", "replay", "safe"}
+
+
+def test_flow_validation_modules_stay_small() -> None:
+    """The lint rules live by subject (bot.flows.validate and its rules_* modules), each
+    module under STYLE.md's ~400 lines."""
+    modules = [PACKAGE / "flows" / "validate.py", PACKAGE / "flows" / "ruleset.py",
+               *sorted((PACKAGE / "flows").glob("rules_*.py"))]
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in modules}
+    assert len(sizes) >= 5 and max(sizes.values()) <= 400, sizes

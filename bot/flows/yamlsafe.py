@@ -15,7 +15,7 @@ import yaml
 
 from bot.errors import FlowProblem
 from bot.files import UnreadableFile, read_text_bounded
-from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size
+from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size, node_bound
 
 MAX_BYTES = 512 * 1024
 
@@ -118,7 +118,8 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[FlowProblem]]:
         node = loader.get_single_node()
         if node is None:
             return None, []
-        if expanded_size(node) > MAX_NODES:
+        bound = node_bound(text)
+        if (bound is None or bound > MAX_NODES) and expanded_size(node) > MAX_NODES:
             msg = f"YAML expands to more than {MAX_NODES} nodes (an alias bomb?); refused"
             return None, [FlowProblem(label, node.start_mark.line + 1, msg)]
         return loader.construct_document(node), []
