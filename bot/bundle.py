@@ -27,7 +27,8 @@ def read(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
         problems += _match_problems(flow)
     for label, data in flowset.vocabularies:
         problems += _vocabulary_problems(label, data)
-    if not problems:
+    # One vocabulary file is the whole vocabulary: checked just above, not built twice.
+    if not problems and len(flowset.vocabularies) != 1:
         try:
             _vocabulary(flowset)
         except FlowError as exc:

@@ -60,24 +60,34 @@ _Resolver.add_implicit_resolver(
 )
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Constructor(yaml.constructor.SafeConstructor):
+    def _value(self, node: yaml.Node) -> Any:
+        # Most of a flow file is plain strings: their value is the node's text (what
+        # SafeConstructor would return), without its per-node bookkeeping.
+        if node.__class__ is yaml.ScalarNode and node.tag == _STR:
+            return node.value
+        return self.construct_object(node, deep=True)
+
     def construct_line_mapping(self, node: yaml.MappingNode) -> LineDict:
         out = LineDict()
         out.line = node.start_mark.line + 1
         out.key_lines = {}
         self.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self._value(key_node)
             if isinstance(key, bool):
                 key = "true" if key else "false"
             elif not isinstance(key, str):
                 key = str(key) if isinstance(key, int | float) else repr(key)
-            out[key] = self.construct_object(value_node, deep=True)
+            out[key] = self._value(value_node)
             out.key_lines[key] = key_node.start_mark.line + 1
         return out
 
     def construct_line_sequence(self, node: yaml.SequenceNode) -> LineList:
-        out = LineList(self.construct_object(child, deep=True) for child in node.value)
+        out = LineList(self._value(child) for child in node.value)
         out.line = node.start_mark.line + 1
         out.item_lines = [child.start_mark.line + 1 for child in node.value]
         return out
