@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +34,16 @@ class Nameserver:
             host, port = text, "53"
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(f"[dns] nameservers: {text!r} is not host or host:port")
+        try:
+            # a name would itself need the system resolver, which this setting replaces
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ConfigError(f"[dns] nameservers: {host!r} is not an IP address (a name "
+                              "server is given by address, e.g. \"127.0.0.1:5353\")") from None
         return cls(host, int(port))
+
+
+MAX_TIMEOUT = 300.0  # seconds per probe step; more is a typo (or infinity), not a setting
 
 
 @dataclass(frozen=True)
@@ -113,11 +123,17 @@ def _from_dict(data: dict[str, Any], path: Path, serve_mode: bool) -> Config:
     files = catalog.get("files", [])
     if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
         raise ConfigError(f"{path}: [dns] nameservers must be a list of \"host:port\" strings")
+    if "nameservers" in dns and not servers:
+        # an empty list reads as "no DNS at all" but would mean the system resolver
+        raise ConfigError(f"{path}: [dns] nameservers is empty; list at least one, or leave "
+                          "the setting out to use the system resolver")
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise ConfigError(f"{path}: [catalog] files must be a list of paths")
     timeout = probes.get("timeout", 5.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise ConfigError(f"{path}: [probes] timeout must be a positive number of seconds")
+    if (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+            or not 0 < timeout <= MAX_TIMEOUT):
+        raise ConfigError(f"{path}: [probes] timeout must be a number of seconds above 0 and "
+                          f"at most {MAX_TIMEOUT:g}")
     allow_private = probes.get("allow_private", not serve_mode)
     if not isinstance(allow_private, bool):
         raise ConfigError(f"{path}: [probes] allow_private must be true or false")

@@ -18,6 +18,11 @@ PROBLEMS = {
     "ca_not_pem": ('[tls]\nca_file = "junk.pem"\n', "junk.pem: no usable PEM certificate"),
     "ca_is_folder": ('[tls]\nca_file = "extra"\n', "ca_file"),
     "bad_nameserver": ('[dns]\nnameservers = ["127.0.0.1:port"]\n', "not host or host:port"),
+    # each of these would otherwise reach past loopback or never end (attacker findings)
+    "empty_nameservers": ('[dns]\nnameservers = []\n', "nameservers is empty"),
+    "named_nameserver": ('[dns]\nnameservers = ["dns.example.test"]\n', "is not an IP address"),
+    "endless_timeout": ('[probes]\ntimeout = inf\n', "timeout must be a number of seconds"),
+    "huge_timeout": ('[probes]\ntimeout = 1e400\n', "timeout must be a number of seconds"),
     "missing_catalogue": ('[catalog]\nfiles = ["nowhere.xml"]\n',
                           "nowhere.xml: no such file"),
     "broken_catalogue": ('[catalog]\nfiles = ["extra/broken.xml"]\n',
@@ -38,7 +43,8 @@ def _config(tmp_path: Path, problem: str) -> Path:
     (tmp_path / "extra").mkdir()
     (tmp_path / "extra" / "broken.xml").write_text("<clientConfig><emailProvider")
     (tmp_path / "transcripts").mkdir()
-    dns = "" if problem == "bad_nameserver" else DEAD_DNS
+    dns = ("" if "nameserver" in problem
+           else DEAD_DNS.split("[probes]")[0] if "timeout" in problem else DEAD_DNS)
     path = tmp_path / "config.toml"
     path.write_text(text + dns)
     return path
