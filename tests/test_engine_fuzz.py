@@ -80,3 +80,39 @@ async def test_random_conversation(bundled: Engine, seed: int) -> None:
     assert "s3cret-pass" not in json.dumps(session.transcript().to_dict())
     said = [t.text or "" for t in session.turns if t.role is Role.BOT]
     assert not [t for t in said if "(unknown)" in t], said
+
+
+def _decisive_examples() -> list[tuple[str, str]]:
+    """(id, example) of every error-catalogue entry whose text alone proves a diagnosis."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("bot.data").joinpath("errors.yaml").read_text(encoding="utf-8")
+    return [(e["id"], e["example"]) for e in yaml.safe_load(text)["errors"]
+            if e.get("diagnosis")]
+
+
+@pytest.mark.parametrize("entry, example", _decisive_examples())
+async def test_a_pasted_reply_alone_never_shows_unknown(bundled: Engine, entry: str,
+                                                        example: str) -> None:
+    """When nothing could be tested (every check inconclusive, no facts, no provider) a
+    decisive pasted reply may carry the answer on its own: the fix text it leads to must
+    still read whole, with no "(unknown)" where a probe's fact would have been."""
+    reports = [ProbeReport(name, "mail.nocat.test:587", "inconclusive", (), ("inconclusive",),
+                           {}, None)
+               for name in sorted(PROBES) for _ in range(4)]
+    engine = bundled.with_runner(RecordedProbeRunner(reports))
+    session = engine.start({"email": "bob@nocat.test"})
+    reply = await session.open()
+    reply = await session.send(f"my mail app says: {example}")
+    shown = [m.text for m in reply.messages]
+    for _ in range(20):
+        if reply.outcome is not None:
+            break
+        reply = await session.send("I don't know")
+        shown += [m.text for m in reply.messages]
+    reply = await session.finish()
+    shown += [m.text for m in reply.messages]
+    assert session.outcome is not None
+    assert not [t for t in shown if "(unknown)" in t], (entry, session.outcome)
