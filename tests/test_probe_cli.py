@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import WorldFactory
 from tests.peers import MailWorld
 
@@ -60,3 +62,17 @@ def test_bad_answers_file_is_a_one_line_error(tmp_path: Path) -> None:
     done = _deskbot("probe", "a@example.test", "--answers", str(answers))
     assert done.returncode != 0
     assert "unknown slot" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("address", ["noatsign", "@", "a@b@c", "bob@gmail.com\r\nX",
+                                     "\x1b[2Jbob@gmail.com"])
+def test_anything_but_one_address_is_refused_before_any_lookup(tmp_path: Path,
+                                                               address: str) -> None:
+    """A typo must not become a probe of a guessed domain, nor print raw controls."""
+    config = tmp_path / "offline.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n')
+    done = _deskbot("probe", address, "--config", str(config))
+    assert done.returncode == 2, done.stdout
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "is not an e-mail address" in done.stderr
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from bot.catalog.model import Provider, ServerSettings
 from bot.config import Config
+from bot.engine.answers import parse_email
 from bot.errors import AnswersError
 from bot.ids import diagnosis_evidence
 from bot.interfaces.config_file import load_config
@@ -45,9 +46,13 @@ def run(args: argparse.Namespace) -> int:
         return join_link(args)
     if not args.email:
         raise AnswersError("give an e-mail address to check, or --join URL")
+    address = args.email.strip()
+    if not address.isprintable() or parse_email(address) != address.lower():
+        # one address, whole: a typo here would otherwise probe a guessed domain
+        raise AnswersError(f"{args.email!a} is not an e-mail address (name@domain)")
     config = load_config(args.config)
     params = read_answers(args.answers) if args.answers else {}
-    params["email"] = args.email
+    params["email"] = address
     # a server may echo the login back (quoted, base64): no form of the password is printed
     document = scrub(asyncio.run(probe(config, params)), [params.get("password", "")])
     if args.json:
