@@ -255,3 +255,12 @@ def test_a_general_question_near_an_other_topic_line_is_none(matcher: Matcher) -
     """Near the background line "which email provider is the best": the e-mail words do not
     make it a problem to clarify."""
     assert decide(matcher, "what's the best email provider") == "none"
+
+
+def test_an_other_topic_line_plus_the_mail_complaint_it_causes_is_about_mail(
+    matcher: Matcher,
+) -> None:
+    """Storage shared by photos and mail: the full storage alone is another topic, the
+    bounces it causes are a mailbox problem (the line a tester sent, issue 12 input 9's kind)."""
+    assert decide(matcher, "my iCloud storage is full, do mails to me bounce?") == "large_mailbox"
+    assert decide(matcher, "netflix says my password is wrong") == "none"

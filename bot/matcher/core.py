@@ -46,6 +46,7 @@ QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
 NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
 NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
+NEAR_EVIDENCE = 0.5  # ... unless the flow's term evidence is over twice the background's
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -235,7 +236,7 @@ class Matcher:
         vague = (
             decision in explained
             and background is not None
-            and _like_background(background, explained[decision])
+            and _like_background(background, explained[decision], context.plain)
         )
         if vague:
             decision = "clarify" if context.score >= 1.0 else "none"
@@ -414,7 +415,7 @@ class Matcher:
         return content
 
 
-def _like_background(background: Evidence, flow: Evidence) -> bool:
+def _like_background(background: Evidence, flow: Evidence, plain: bool = False) -> bool:
     """The text reads more like the vocabulary's vague or off-topic lines than like the flow:
     their evidence comes close to the flow's, or one of those lines is nearly the text itself
     and clearly nearer than any example of the flow ("whatsapp is not sending messages" is the
@@ -422,6 +423,11 @@ def _like_background(background: Evidence, flow: Evidence) -> bool:
     if background.total >= flow.total * BACKGROUND_RATIO:
         return True
     near = background.phrase_similarity
+    # the text may be an other-topic line plus the e-mail complaint it causes ("my icloud
+    # storage is full, do mails to me bounce?"): a word that is e-mail by itself (`plain`)
+    # and the flow's terms outweighing the line's let the complaint stand
+    if plain and background.total < flow.total * NEAR_EVIDENCE:
+        return False
     return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
 
 
