@@ -236,6 +236,7 @@ def test_undeclared_ids_and_bad_declarations_are_file_line_problems(tmp_path: Pa
               port_blocked: {evidence: already a shared code}
               Bad-Code: {evidence: not snake case}
               no_text: {}
+              typo_field: {evidence: a field name misspelt, basis: probe, bassis: reply}
             """,
     })
     problems = [str(p) for p in bundle.check(flow_folders(desk))]
@@ -244,6 +245,8 @@ def test_undeclared_ids_and_bad_declarations_are_file_line_problems(tmp_path: Pa
     assert f"{label}:2: {taken}" in problems
     assert any(p.startswith(f"{label}:3: 'Bad-Code' is not a valid id") for p in problems)
     assert f"{label}:4: 'no_text' needs `evidence:` text" in problems
+    assert f"{label}:5: 'typo_field': unknown field(s) bassis; known: basis, evidence" \
+        in problems
     flow = str(desk / "autoreply_broken.yaml")
     assert any(p.startswith(f"{flow}:1: unknown symptom id 'autoreply_broken'") for p in problems)
     assert f"{flow}:22: node 'switch_on': unknown diagnosis code 'autoreply_off'" in problems

@@ -28,6 +28,11 @@ DECLARATIONS: dict[str, tuple[str, str, str]] = {
     "_symptoms": ("symptoms", "summary", "symptom id"),
     "_diagnoses": ("diagnoses", "evidence", "diagnosis code"),
 }
+# the fields an entry of each declaration file may have
+FIELDS: dict[str, frozenset[str]] = {
+    "_symptoms": frozenset({"summary"}),
+    "_diagnoses": frozenset({"evidence", "basis"}),
+}
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,11 @@ def parse_declared(
                                         "pick another id"))
         elif not isinstance(text, str) or not text.strip():
             problems.append(FlowProblem(label, line, f"'{name}' needs `{text_key}:` text"))
+        elif extra := sorted(set(map(str, entry)) - FIELDS[stem]):
+            # a misspelt or invented field would otherwise be silently ignored
+            problems.append(FlowProblem(label, line, f"'{name}': unknown field(s) "
+                                        f"{', '.join(extra)}; known: "
+                                        f"{', '.join(sorted(FIELDS[stem]))}"))
         else:
             out[str(name)] = text.strip()
     return out, problems
