@@ -3,6 +3,7 @@ naming the config file and the problem, before any conversation, probe or socket
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,21 @@ def test_a_good_ca_file_is_accepted(tmp_path: Path) -> None:
     proc = _run(tmp_path, "replay", config)
     assert proc.returncode == 0, proc.stderr
     assert "0 passed, 0 failed" in proc.stdout
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_never_claims_to_serve(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(DEAD_DNS)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        done = subprocess.run([*DESKBOT, "serve", "--port", port, "--config", str(config)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "serving on" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"deskbot serve: cannot listen on 127.0.0.1:{port}: Address already in use"]
 
 
 def test_serve_refuses_a_port_out_of_range_in_one_line() -> None:

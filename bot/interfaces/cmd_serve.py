@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from pathlib import Path
 
@@ -37,13 +38,24 @@ def run(args: argparse.Namespace) -> int:
     # Checks [serve] and loads the flows: errors before binding.
     app = create_app(config, flows_dir=args.flows)
     asyncio.run(check_store(config))
-    print(f"deskbot: serving on http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
+    # bound here, so a port in use is one line before "serving on" is ever said (and port 0
+    # prints the port the system chose)
+    try:
+        listener = socket.create_server((args.host, args.port), reuse_port=False)
+    except OSError as exc:
+        print(f"deskbot serve: cannot listen on {_url_host(args.host)}:{args.port}: "
+              f"{(exc.strerror or str(exc)).split(' (while')[0]}", file=sys.stderr)
+        return 2
+    port = listener.getsockname()[1]
+    print(f"deskbot: serving on http://{_url_host(args.host)}:{port}/", file=sys.stderr)
     # client addresses (rate limits, login budget) come from X-Forwarded-For only when the
     # connection is from one of these proxies (docs/http.md, "Behind a reverse proxy")
     proxies = config.serve.get("forwarded_allow_ips", ["127.0.0.1", "::1"])
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on",
-                proxy_headers=True, forwarded_allow_ips=proxies,
-                timeout_keep_alive=5, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+    server = uvicorn.Server(uvicorn.Config(
+        app, log_level="warning", lifespan="on", proxy_headers=True,
+        forwarded_allow_ips=proxies, timeout_keep_alive=5,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES))
+    server.run(sockets=[listener])
     return 0
 
 
