@@ -154,6 +154,10 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
         ('{"format": "one", "turns": []}', "'format' must be a positive integer"),
         ('{"format": 1, "turns": [{"role": "robot"}]}', "turn 1 must be an object with role"),
         ('{"format": 1, "turns": [{"role": "probe", "name": "x"}]}', "no recorded 'report'"),
+        ('{"format": 1, "turns": [{"role": "probe", "name": "x", "report": {"outcome": "ok"}}]}',
+         "its 'report' lacks the field 'name'"),
+        ('{"format": 1, "turns": [{"role": "probe", "name": "x", "report": '
+         '{"name": "x", "outcome": "ok", "checks": null}}]}', "has the wrong shape"),
         ('{"format": 1, "turns": [], "outcome": {"status": "won"}}', "'outcome' must be"),
         ('{"format": 1, "turns": [], "outcome": {"status": "resolved", "basis": "gut"}}',
          "outcome 'basis' must be"),

@@ -154,7 +154,14 @@ def _probe_turn(data: Mapping[str, Any], where: str) -> Turn:
         raise TranscriptError(f"{where} (probe) has no probe 'name'")
     try:
         report = ProbeReport.from_dict(data["report"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise TranscriptError(f"{where} (probe): its 'report' lacks the field "
+                              f"{exc.args[0]!r}") from exc
+    except (TypeError, AttributeError) as exc:
+        raise TranscriptError(f"{where} (probe): a field of its 'report' has the wrong shape "
+                              "(a list or object where a text is expected, or the reverse)"
+                              ) from exc
+    except ValueError as exc:
         raise TranscriptError(f"{where} (probe) has a malformed 'report': {exc}") from exc
     params = data.get("params", {})
     if not isinstance(params, dict) or not all(
