@@ -105,6 +105,15 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_and_never_claims_to_serve(
         f"deskbot serve: cannot listen on 127.0.0.1:{port}: Address already in use"]
 
 
+def test_a_bad_serve_setting_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(DEAD_DNS + "[serve]\napi_key = 5\n")
+    done = _run(tmp_path, "serve", config)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"deskbot: {config}: [serve] api_key must be a string of at least 16 characters"]
+
+
 def test_serve_refuses_a_port_out_of_range_in_one_line() -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", "99999"],
                           capture_output=True, text=True, timeout=60)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
+from bot.errors import ConfigError
 from bot.interfaces.config_file import load_config
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -36,7 +37,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     config = _loopback_hosts(load_config(args.config, serve_mode=True), args.host)
     # Checks [serve] and loads the flows: errors before binding.
-    app = create_app(config, flows_dir=args.flows)
+    try:
+        app = create_app(config, flows_dir=args.flows)
+    except ConfigError as exc:
+        # the [serve] settings are checked here, after the file was read: name the file
+        if config.source is not None and str(config.source) not in str(exc):
+            raise ConfigError(f"{config.source}: {exc}") from exc
+        raise
     asyncio.run(check_store(config))
     # bound here, so a port in use is one line before "serving on" is ever said (and port 0
     # prints the port the system chose)
