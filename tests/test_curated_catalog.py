@@ -29,6 +29,7 @@ providers:
     outgoing:
       - {protocol: smtp, host: smtp.example.net, port: 465, security: ssl}
     source: https://help.example.net/mail
+    source_kind: isp
 """
 
 
@@ -50,13 +51,16 @@ def test_readme_counts_are_what_the_catalogue_loads() -> None:
     assert "Mozilla Public License 2.0" in text and "ISPDB" in text
 
 
-def test_at_least_fifteen_curated_isps_none_already_in_the_ispdb() -> None:
+def test_curated_isps_are_sourced_and_none_is_already_in_the_ispdb() -> None:
+    """Each entry names the page that states its servers and says whose page it is; an ISP
+    whose servers no source states is left out (issue 12 audit), so there is no count floor."""
     curated = curated_providers()
-    assert len(curated) >= 15
+    assert curated
     overlap = {d for p in curated for d in p.domains} & _ispdb_domains()
     assert not overlap, f"curated domains the ISPDB already has: {sorted(overlap)}"
     for provider in curated:
-        assert provider.extra["source_url"].startswith(("https://", "http://"))
+        assert provider.extra["source_url"].startswith("https://")
+        assert provider.extra["source_kind"] in ("isp", "third_party")
         assert provider.incoming and provider.outgoing
 
 
@@ -66,6 +70,8 @@ def test_at_least_fifteen_curated_isps_none_already_in_the_ispdb() -> None:
     ("    source: https://help.example.net/mail\n", ""),
     ("    domains: [example.net]\n", "    domains: [example.net]\n    colour: blue\n"),
     ("protocol: imap", "protocol: smtp"),
+    ("source_kind: isp", "source_kind: forum"),
+    ("    source_kind: isp\n", ""),
 ])
 def test_a_bad_entry_is_refused_with_file_and_line(change: str, message: str) -> None:
     """Each wrong field is one CatalogError naming the file, the entry's line and the field."""
@@ -99,9 +105,24 @@ def test_a_curated_isp_gets_its_settings_table_in_a_chat(tmp_path: Path) -> None
     assert "The outgoing server needs authentication" in out.stdout  # the ISP's own login note
 
 
-def test_a_curated_isp_with_an_oauth_rule_gets_sign_in_steps(tmp_path: Path) -> None:
-    """Rogers Yahoo e-mail issues no app passwords any more (its help page): the settings
-    come with the app's own sign-in steps, never 'your password'."""
+def test_a_third_party_source_is_named_as_such_in_a_chat(tmp_path: Path) -> None:
+    """freenet's servers come from Delta Chat's public provider list, not freenet's own page:
+    the chat says so, and gives freenet's own rule (switch mail-app access on first)."""
+    config = tmp_path / "dead.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    answers = tmp_path / "a.yaml"
+    answers.write_text('message: "what are the correct settings to set up my email account"\n'
+                       'email: "kim@freenet.de"\nclient: "Thunderbird"\n', encoding="utf-8")
+    out = subprocess.run(["deskbot", "chat", "--config", str(config), "--answers", str(answers)],
+                         input="no\n", capture_output=True, text=True, timeout=60, check=True)
+    assert "a public provider list, not the ISP's own page" in out.stdout
+    assert "mx.freenet.de, port 993" in out.stdout
+    assert "must first be switched on" in out.stdout
+
+
+def test_an_isp_whose_servers_no_source_states_gets_no_invented_names(tmp_path: Path) -> None:
+    """Rogers Yahoo e-mail was removed from the curated list (no stored page states its
+    servers): a Rogers address gets no server names at all, rather than guessed ones."""
     config = tmp_path / "dead.toml"
     config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
     answers = tmp_path / "a.yaml"
@@ -109,19 +130,17 @@ def test_a_curated_isp_with_an_oauth_rule_gets_sign_in_steps(tmp_path: Path) -> 
                        'email: "lee@rogers.com"\nclient: "iPhone"\n', encoding="utf-8")
     out = subprocess.run(["deskbot", "chat", "--config", str(config), "--answers", str(answers)],
                          input="no\n", capture_output=True, text=True, timeout=60, check=True)
-    assert "imap.broadband.rogers.com, port 993" in out.stdout
-    assert "only through its own window (OAuth2)" in out.stdout
-    assert "Yahoo for Yahoo-run mail such as Rogers" in out.stdout
-    assert "(your password)" not in out.stdout
+    assert "broadband.rogers.com" not in out.stdout
+    assert "I have no settings for lee@rogers.com" in out.stdout
 
 
 def test_the_settings_comparison_uses_curated_servers() -> None:
     from bot.engine.compare import also_noticed
 
-    provider = Catalog.load(Config()).lookup("kim@tpg.com.au")
+    provider = Catalog.load(Config()).lookup("pat@windstream.net")
     assert provider is not None
-    notes = also_noticed({"email": "kim@tpg.com.au", "username": "kim@tpg.com.au",
-                          "outgoing_server": "smtp.tpg.com.au"}, provider)
+    notes = also_noticed({"email": "pat@windstream.net", "username": "pat",
+                          "outgoing_server": "mail.windstream.net"}, provider)
     sentences = " ".join(n.sentence for n in notes)
-    assert "mail.tpg.com.au" in sentences  # the curated server, not the one typed
-    assert "expects kim" in sentences       # TPG's username is the part before the @
+    assert "smtp.windstream.net" in sentences        # the curated server, not the one typed
+    assert "pat@windstream.net" in sentences         # Windstream wants the full address

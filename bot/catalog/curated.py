@@ -6,8 +6,10 @@ is checked when it is read; a problem is a `CatalogError` naming `FILE:LINE` and
 
     bot/data/curated_providers.yaml:31: cox.net: incoming[0]: port must be 1-65535, not 0
 
-The ISP's help page (`source`) and its login note ride along in `Provider.extra`
-(`source_url`, `login_note`, `curated: True`).
+The page that states the settings (`source`), what kind of page it is (`source_kind`: `isp` for
+the ISP's own help page, `third_party` for a public list such as Delta Chat's provider database
+when the ISP's own page could not be found) and the login note ride along in `Provider.extra`
+(`source_url`, `source_kind`, `login_note`, `curated: True`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ CURATED_FILE = "curated_providers.yaml"
 PROTOCOLS = {"incoming": ("imap", "pop3"), "outgoing": ("smtp",)}
 SECURITIES = ("ssl", "starttls", "none")
 USERNAMES = ("%EMAILADDRESS%", "%EMAILLOCALPART%")
+SOURCE_KINDS = ("isp", "third_party")
 _KEYS = {"name", "short_name", "domains", "incoming", "outgoing", "username", "login_note",
-         "source"}
+         "source", "source_kind"}
 _SERVER_KEYS = {"protocol", "host", "port", "security"}
 
 
@@ -80,11 +83,16 @@ def _provider(pid: str, node: yaml.Node, label: str) -> Provider:
                            f"{', '.join(sorted(_KEYS))})")
     source = _text(fields, "source", where, required=True)
     if not source.startswith(("https://", "http://")):
-        raise CatalogError(f"{where}: source must be the ISP's help page URL, not {source!r}")
+        raise CatalogError(f"{where}: source must be the URL of the page stating these "
+                           f"settings, not {source!r}")
+    source_kind = _text(fields, "source_kind", where, required=True)
+    if source_kind not in SOURCE_KINDS:
+        raise CatalogError(f"{where}: source_kind must be isp or third_party, "
+                           f"not {source_kind!r}")
     username = _text(fields, "username", where) or "%EMAILADDRESS%"
     if username not in USERNAMES:
         raise CatalogError(f"{where}: username must be one of {', '.join(USERNAMES)}")
-    extra: dict[str, Any] = {"curated": True, "source_url": source}
+    extra: dict[str, Any] = {"curated": True, "source_url": source, "source_kind": source_kind}
     if note := _text(fields, "login_note", where):
         extra["login_note"] = note
     return Provider(

@@ -181,9 +181,16 @@ def _catalogue_check(domain: str, provider: Provider | None) -> Check:
         return Check("catalogue", domain, "fail", f"{domain} is not in the catalogue",
                      outcome="not_found")
     origin = "a configured provider file" if provider.source == "config file" else (
-        f"curated from {provider.extra['source_url']}" if provider.extra.get("curated")
-        else "the bundled catalogue")
+        f"curated from {provider.extra['source_url']}{_third_party(provider)}"
+        if provider.extra.get("curated") else "the bundled catalogue")
     return Check("catalogue", domain, "ok", f"{domain} is {provider.name} ({origin})")
+
+
+def _third_party(provider: Provider) -> str:
+    # Said out loud so nobody mistakes a public list for the ISP's own word.
+    if provider.extra.get("source_kind") == "third_party":
+        return ", a public provider list, not the ISP's own page"
+    return ""
 
 
 async def _first_success(
