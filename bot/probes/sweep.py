@@ -349,6 +349,8 @@ class Sweep:
             facts["basis"] = "catalogue"  # the provider rule, not a server reply, says so
         if self.rule is not None:
             facts.update(self.rule.facts())
+        if outcome == "inconclusive" and _silent_after_connect(primary):
+            notes.append(_silent_note(primary, self.timeout))
         diagnoses: list[Code] = [outcome] if outcome != "inconclusive" else []
         if outcome != "inconclusive" and outcome != "ok":
             checks = _tag(checks, primary.endpoint.target, outcome)
@@ -362,6 +364,8 @@ class Sweep:
                  results: Sequence[EndpointResult]) -> Code | Literal["inconclusive"]:
         same_server = [r for r in results[1:] if r.endpoint.ip == primary.endpoint.ip]
         others_answer = any(r.answered for r in same_server)
+        if _silent_after_connect(primary):
+            return "inconclusive"  # accepted, so not filtered: no code names a mute server
         if primary.stage == "tcp" or (primary.stage in ("greeting", "tls")
                                       and primary.problem == "timeout"
                                       and primary.diagnosis is None):
@@ -419,6 +423,27 @@ class Sweep:
             if code == "auth_app_password_required" and not self._oauth_only():
                 return "auth_app_password_required"
         return None
+
+
+def _silent_after_connect(primary: EndpointResult) -> bool:
+    """The port accepted the TCP connection, then nothing spoke within the deadline.
+
+    A filtered port (port_blocked) never completes the handshake; one that completes it
+    and stays mute is the server's side (or a box in front of it), not the customer's
+    network, and no code in diagnoses.yaml names it."""
+    return (primary.tcp == "open" and primary.stage in ("greeting", "tls")
+            and primary.problem == "timeout" and primary.diagnosis is None)
+
+
+def _silent_note(primary: EndpointResult, timeout: float) -> str:
+    """What was seen at a port that accepted the connection and never greeted, and who acts."""
+    tried_tls = any(c.probe == "tls" and c.target == primary.endpoint.target
+                    for c in primary.checks)
+    tls = " and no TLS handshake either" if tried_tls else ""
+    return (f"{primary.endpoint.target} accepted the connection but sent no greeting within "
+            f"{timeout:g} s{tls}: the port is open, so your network is not blocking it; the "
+            "mail server (or something in front of it) is not answering, which only its "
+            "administrator or the e-mail provider can fix")
 
 
 def _answering_port(facts: dict[str, str], primary: EndpointResult,
