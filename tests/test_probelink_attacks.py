@@ -195,3 +195,19 @@ def test_a_link_needs_a_question_the_customer_can_settle(
     sid = http.post("/v1/sessions", json={}).json()["id"]
     res = http.post(f"/v1/sessions/{sid}/probe-link")
     assert res.status_code == 409 and "nothing to check" in res.json()["error"]
+
+
+def test_without_the_upload_token_evidence_learns_nothing_about_the_job(
+    http: httpx.Client, world: MailWorld
+) -> None:
+    """The upload token is checked before the report: a caller who only knows the link gets
+    403 whatever it sends, never a validation error naming the job's probe or the address."""
+    sid, url, _job = claim(http, world)
+    for body in ({"upload_token": secrets.token_urlsafe(24), "report": {}},
+                 {"upload_token": secrets.token_urlsafe(24)},
+                 {"report": {}}, {"upload_token": 7, "report": {}}, []):
+        res = http.post(f"{url}/evidence", json=body)
+        assert res.status_code == 403, (body, res.text)
+        for secret in ("check_outgoing", world.email, SMTP, "evidence about"):
+            assert secret not in res.text, (body, res.text)
+    assert outcome(http, sid)["status"] == "handoff"

@@ -141,13 +141,16 @@ class ProbeRoutes:
             link = await book.load(token)
             if isinstance(link, Problem):
                 return _problem(link)
+            # the upload token first: a caller without it learns nothing about the job (the
+            # probe asked for, the address) from the report's validation errors
+            claimed = body.get("upload_token") if isinstance(body, dict) else None
+            if not isinstance(claimed, str) or not book.upload_allowed(link, claimed):
+                return _problem(Problem(403, "this upload token does not belong to this probe "
+                                             "link; fetch the link's job first"))
             parsed = parse_evidence(body, link.job)
             if isinstance(parsed, Problem):
                 return _problem(parsed)
-            upload_token, report = parsed
-            if not book.upload_allowed(link, upload_token):
-                return _problem(Problem(403, "this upload token does not belong to this probe "
-                                             "link; fetch the link's job first"))
+            _, report = parsed
             turn = await self.side.take(link, report, client=client_address(request))
             if isinstance(turn, Problem):
                 return _problem(turn)
