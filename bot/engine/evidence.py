@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from bot.catalog.model import Provider
 from bot.engine import texts
 from bot.engine.state import Phase
 from bot.engine.transcript import Role, Turn
@@ -43,6 +44,9 @@ class CustomerCheck:
     stack: tuple[tuple[str, str], ...] = ()
     login: bool = False  # the flow tested a login: the customer may type the password locally
     report: ProbeReport | None = field(default=None, compare=False)  # the server's own report
+    # the provider whose servers the check sweeps: the server's report's, else the session's
+    # (a check the port policy skipped on the server reports none)
+    provider: Provider | None = field(default=None, compare=False)
 
 
 class CustomerEvidence(_Base):
@@ -62,7 +66,10 @@ class CustomerEvidence(_Base):
             if turn.role is Role.USER:
                 return None
             if turn.role is Role.PROBE:
-                return _check_of(turn, self.evidence)
+                check = _check_of(turn, self.evidence)
+                if check is None or check.provider is not None:
+                    return check
+                return replace(check, provider=self.engine.provider_for(check.params["email"]))
         return None
 
     async def take_evidence(self, check: CustomerCheck, report: ProbeReport,
@@ -108,4 +115,5 @@ def _check_of(turn: Turn, evidence: list[ProbeReport]) -> CustomerCheck | None:
     if "@" not in params.get("email", ""):
         return None  # no address, no provider: nothing a customer-side run could check
     report = evidence[-1] if evidence and evidence[-1].name == name else None
-    return CustomerCheck(name, params, flow, node, turn.stack, turn.login, report)
+    return CustomerCheck(name, params, flow, node, turn.stack, turn.login, report,
+                         report.provider if report is not None else None)

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.catalog.rules import RuleBook
+from bot.diagnoses import parse
 from bot.engine import compare, listen, secrets, texts
 from bot.engine.answers import label_value, store_value
 from bot.engine.handoff import basis_of, build_package, evidence_codes, headline, proof
@@ -364,6 +365,25 @@ def _probe_label(node: Node, report: ProbeReport) -> str:
                 report.outcome)
 
 
+# What each check tests, in the customer's words (the probe message's text).
+_PROBE_WORDS = {"check_outgoing": "sending", "check_incoming": "receiving",
+                "check_relay": "sending without a login"}
+
+
 def _probe_line(report: ProbeReport) -> str:
-    checks = ", ".join(f"{c.probe} {c.target} {c.status}" for c in report.checks)
-    return f"{report.name} → {report.outcome}" + (f" ({checks})" if checks else "")
+    """The probe message's text in plain words (a page without check rows shows only this):
+    what was tested, what it found, how many checks passed; never raw codes."""
+    what = _PROBE_WORDS.get(report.name, report.name.replace("_", " "))
+    if report.checks and all(c.probe == "policy" for c in report.checks):
+        # the target is an address when no server was named yet: its domain's servers
+        targets = ", ".join(dict.fromkeys(
+            f"{c.target.rpartition('@')[2]}'s mail servers" if "@" in c.target else c.target
+            for c in report.checks))
+        return (f"I could not test {what} from the help desk's server: it is not allowed to "
+                f"connect to {targets}.")
+    found = parse(report.outcome)  # None for inconclusive (and recommended_ok)
+    result = found.headline if found else "no single cause found"
+    passed = sum(c.status == "ok" for c in report.checks)
+    failed = sum(c.status == "fail" for c in report.checks)
+    return (f"I tested {what}: {result} ({passed} checks passed, {failed} failed)"
+            if report.checks else f"I tested {what}: {result}")

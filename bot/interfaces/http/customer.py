@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from bot.catalog.model import Provider
 from bot.engine.values import BotMessage
 from bot.interfaces.http.probelinks import Link, LinkBook, iso
 from bot.interfaces.http.serialize import reply_json, to_json
 from bot.interfaces.http.service import ChatService, EngineLike, Turn, call_of
 from bot.interfaces.http.validation import Problem
 from bot.interfaces.http.webhook import Webhook
-from bot.probes.job import ProbeJob
+from bot.probes.job import ProbeJob, planned_endpoints
 from bot.probes.model import ProbeReport
 from bot.sessions import StoredSession
 
@@ -43,6 +44,9 @@ class CheckLike(Protocol):
     @property
     def report(self) -> ProbeReport | None: ...
 
+    @property
+    def provider(self) -> Provider | None: ...
+
 
 @dataclass(frozen=True)
 class Offer:
@@ -60,9 +64,9 @@ class Offer:
 
 
 def job_of(check: CheckLike) -> ProbeJob:
-    """The job repeating a server-side check (provider from the server's own report)."""
-    provider = check.report.provider if check.report is not None else None
-    return ProbeJob.of(check.probe, dict(check.params), provider, check.login)
+    """The job repeating a server-side check, with the servers the check sweeps (the server's
+    report's provider, else the session's: a check the port policy skipped reports none)."""
+    return ProbeJob.of(check.probe, dict(check.params), check.provider, check.login)
 
 
 class CustomerSide:
@@ -87,6 +91,9 @@ class CustomerSide:
             return Problem(409, "nothing to check from the customer's side in this "
                                 "conversation now: a link is offered when a check made from "
                                 "the help desk's server cannot settle the question")
+        if not planned_endpoints(job_of(check)):  # no server known: nothing to run there
+            return Problem(409, "nothing to check from the customer's side: neither the "
+                                "conversation nor the catalogue names a server to test")
         return check  # type: ignore[no-any-return]
 
     async def offer(self, base: str, session_id: str, check: CheckLike) -> Offer:
