@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.diagnoses import Basis, parse
 from bot.engine.values import HandoffPackage, Headline
+from bot.flows.model import Flow
 from bot.ids import diagnosis_codes
 from bot.probes.model import Check, ProbeReport
 from bot.registry import PROBES
@@ -103,3 +104,23 @@ def build_package(
     clean = {k: v for k, v in slots.items() if k not in SECRET_SLOTS}
     return HandoffPackage(symptom, reason, clean, probes, ruled_out(reports), fix,
                           found[-1].headline if found else None)
+
+
+# The direction each customer-side check probes (bot/probes/job.py CUSTOMER_PROBES).
+_CHECK_SIDES = {"check_outgoing": "outgoing", "check_relay": "outgoing",
+                "check_incoming": "incoming"}
+
+
+def problem_sides(flow: Flow | None, reports: Sequence[ProbeReport]) -> tuple[str, ...]:
+    """The direction(s) of the conversation's problem, outgoing first: those its checks
+    probed, else those its flow can check (a probe node, or a call `with: {direction: X}`);
+    () when neither says (e.g. a flow that never checks a server)."""
+    found = {_CHECK_SIDES[r.name] for r in reports if r.name in _CHECK_SIDES}
+    if not found and flow is not None:
+        for node in flow.nodes.values():
+            if node.kind == "probe" and node.probe in _CHECK_SIDES:
+                found.add(_CHECK_SIDES[node.probe])
+            elif node.kind == "call" and node.params.get("direction") in ("incoming",
+                                                                          "outgoing"):
+                found.add(node.params["direction"])
+    return tuple(s for s in ("outgoing", "incoming") if s in found)

@@ -14,7 +14,14 @@ from bot.catalog.rules import RuleBook
 from bot.diagnoses import parse
 from bot.engine import compare, listen, secrets, texts
 from bot.engine.answers import label_value, store_value
-from bot.engine.handoff import basis_of, build_package, evidence_codes, headline, proof
+from bot.engine.handoff import (
+    basis_of,
+    build_package,
+    evidence_codes,
+    headline,
+    problem_sides,
+    proof,
+)
 from bot.engine.machine import Facts
 from bot.engine.state import ConversationState, InState, Phase, Waypoint
 from bot.engine.steer import Steering
@@ -255,7 +262,12 @@ class FlowWalk:
 
     def _handoff(self, text: str, *, reason: str) -> None:
         context = self._templates()
-        text, rows = self._also_noticed(context, text, ())
+        text, noticed = self._also_noticed(context, text, ())
+        # the table shows the side(s) of the problem (an outbox conversation: outgoing), not
+        # only the side a difference was noticed on (a username is compared on incoming)
+        flow = self.engine.compiled(self.flow_id).flow if self.flow_id else None
+        sides = problem_sides(flow, self.evidence)
+        rows = tuple(r for s in sides for r in context.settings_rows(s)) if sides else noticed
         package = build_package(self.flow_id, reason, self.slots, self.evidence)
         self._end("handoff", None)
         # The provider's table is a typed part, as in a resolved answer (plain.py lays it out
