@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.diagnoses import Basis, parse
 from bot.engine.values import HandoffPackage, Headline
@@ -111,16 +111,21 @@ _CHECK_SIDES = {"check_outgoing": "outgoing", "check_relay": "outgoing",
                 "check_incoming": "incoming"}
 
 
-def problem_sides(flow: Flow | None, reports: Sequence[ProbeReport]) -> tuple[str, ...]:
+def problem_sides(flow_id: str | None, flows: Callable[[str], Flow],
+                  reports: Sequence[ProbeReport]) -> tuple[str, ...]:
     """The direction(s) of the conversation's problem, outgoing first: those its checks
-    probed, else those its flow can check (a probe node, or a call `with: {direction: X}`);
-    () when neither says (e.g. a flow that never checks a server)."""
+    probed, else those its flow (with the sub-flows it calls, `flows` looks them up) can
+    check; () when neither says (e.g. a flow that never checks a server)."""
     found = {_CHECK_SIDES[r.name] for r in reports if r.name in _CHECK_SIDES}
-    if not found and flow is not None:
-        for node in flow.nodes.values():
+    todo, seen = ([flow_id] if flow_id and not found else []), set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for node in flows(current).nodes.values():
             if node.kind == "probe" and node.probe in _CHECK_SIDES:
                 found.add(_CHECK_SIDES[node.probe])
-            elif node.kind == "call" and node.params.get("direction") in ("incoming",
-                                                                          "outgoing"):
-                found.add(node.params["direction"])
+            elif node.kind == "call":
+                todo.append(node.subflow)
     return tuple(s for s in ("outgoing", "incoming") if s in found)

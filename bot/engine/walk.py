@@ -263,11 +263,11 @@ class FlowWalk:
     def _handoff(self, text: str, *, reason: str) -> None:
         context = self._templates()
         text, noticed = self._also_noticed(context, text, ())
-        # the table shows the side(s) of the problem (an outbox conversation: outgoing), not
+        # a table shows the side(s) of the problem (an outbox conversation: outgoing), not
         # only the side a difference was noticed on (a username is compared on incoming)
-        flow = self.engine.compiled(self.flow_id).flow if self.flow_id else None
-        sides = problem_sides(flow, self.evidence)
-        rows = tuple(r for s in sides for r in context.settings_rows(s)) if sides else noticed
+        sides = problem_sides(self.flow_id, lambda f: self.engine.compiled(f).flow,
+                              self.evidence) if noticed else ()
+        rows = tuple(r for s in sides for r in context.settings_rows(s)) or noticed
         package = build_package(self.flow_id, reason, self.slots, self.evidence)
         self._end("handoff", None)
         # The provider's table is a typed part, as in a resolved answer (plain.py lays it out
