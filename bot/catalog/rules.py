@@ -100,6 +100,11 @@ class ProviderRule:
                        app_password_url=login.app_password_url,
                        app_password_steps="\n".join(
                            f"{i}. {s}" for i, s in enumerate(login.app_password_steps, 1)))
+            # what a login test must be given: the app's password, never the account's own
+            when = "" if login.app_password == "always" else "With 2-step verification on, "
+            out["app_password_needed"] = (
+                f"{when}{self.name} accepts only an {login.app_password_name} from mail apps, "
+                "not your normal account password")
         if login.before:
             out["login_before"] = login.before
         if login.switching is not None:
