@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import WorldFactory
+from tests.peers.dovecot_faults import FULL
+
 SECRET = "Qz7-app-pw-not-real"
 DEAD = '[dns]\nnameservers = ["127.0.0.1:9"]\n[probes]\ntimeout = 2.0\n'
 
@@ -83,3 +86,25 @@ def test_unknown_provider_untested_mailbox_is_not_a_found_problem(tmp_path: Path
                      stdin="IMAP\n")
     assert "found a problem" not in out
     assert "symptom large_mailbox" in out
+
+
+def test_full_mailbox_read_from_the_quota_report_on_a_real_dovecot(
+        mail_world: WorldFactory) -> None:
+    """The probe path: an iCloud address whose app points at a real Dovecot (quota plugin) with
+    the app password passed in by the help desk (consent): the storage answer, then the quota
+    report proves mailbox_over_quota."""
+    world = mail_world(fault_dovecot=True)
+    answers = world.write_answers(
+        message="My iCloud storage is full. Do emails sent to me bounce?",
+        email="carol@icloud.com", client="iPhone Mail", username=FULL,
+        incoming_protocol="imap", incoming_server="imap.example.test",
+        incoming_port=world.ports["faults_imaps"], incoming_security="ssl",
+        outgoing_server=None, outgoing_port=None, outgoing_security=None, outgoing_auth=None)
+    out = subprocess.run(["deskbot", "chat", "--config", str(world.config_path),
+                          "--answers", str(answers)], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert "bounces back to its senders" in out
+    assert "Shall I read your mailbox's size?" not in out  # the passed-in password is consent
+    assert "your mailbox is at its storage limit" in out
+    assert "[outcome: resolved, symptom large_mailbox, diagnosis mailbox_over_quota]" in out
+    assert world.password not in out
