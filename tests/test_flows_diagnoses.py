@@ -209,6 +209,10 @@ def _cases() -> list[Case]:
         Case("duplicate_messages", "mailbox_locked", "pop3_locked", answers=POP3_LOCKED),
         Case("large_mailbox", "ok"),
         Case("large_mailbox", "mailbox_locked", "pop3_locked", answers=POP3_LOCKED),
+        # a storage-rule provider's quota read on the real Dovecot (the storage path)
+        Case("large_mailbox", "mailbox_over_quota", "faults",
+             answers={"email": "carol@icloud.com", "username": FULL,
+                      "incoming_port": "$faults_imaps"}),
     ]
     return cases
 
