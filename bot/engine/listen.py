@@ -13,7 +13,7 @@ Keys with a dot are the engine's notes: never passed to probes, never asked.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 
 from bot.probes.model import ProbeReport
 from bot.reading.errors import ErrorEntry, load_errors
@@ -31,6 +31,11 @@ BLIND_WITHOUT_LOGIN = frozenset({
     "auth_oauth_required", "auth_app_password_required", "mailbox_locked",
     "too_many_connections", "mailbox_over_quota",
 })
+# Causes a message only shows when the app never reached the server: an error whose
+# hypotheses name none of them came from the server itself (or its bounce).
+_UNREACHED = frozenset({"dns_not_found", "dns_unavailable", "port_blocked", "port_closed",
+                        "server_unreachable", "ipv6_path_broken"})
+UNSEEN_HERE = "unseen_here"  # report fact: deskbot's own DNS failed, the customer's did not
 _SIDE_SLOTS = {"outgoing": ("outgoing_server", "outgoing_port", "outgoing_security"),
                "incoming": ("incoming_server", "incoming_port", "incoming_security")}
 
@@ -138,3 +143,46 @@ def lead(diagnosis: str | None, reply_based: bool, slots: Mapping[str, str]) -> 
 def settings_of(slots: Mapping[str, str], side: str) -> dict[str, str]:
     """The customer's stated settings for one side (server, port, security), as given."""
     return {k.split("_", 1)[1]: slots[k] for k in _SIDE_SLOTS[side] if k in slots}
+
+
+def reached_server(slots: Mapping[str, str]) -> str | None:
+    """How the customer showed that their own network reaches the mail server, as words for
+    the answer, or None: a server reply they pasted (an error whose causes are none of the
+    connection ones), or their statement that webmail works."""
+    entry = pasted_entry(slots)
+    if entry is not None and not _UNREACHED & {*entry.hypotheses, entry.diagnosis}:
+        return f"your app got a reply from the server (“{slots.get(QUOTE, '')}”)"
+    if SAID + "webmail_works" in slots:
+        return "you said it works on webmail"
+    return None
+
+
+def unseen_here(report: ProbeReport, how: str, oauth_only: bool) -> ProbeReport:
+    """A copy of a `dns_unavailable` report from the customer's side when the customer showed
+    (`how`, from `reached_server`) that their network reaches the server: the failed lookup
+    is this test's problem, not theirs. The outcome is `auth_oauth_required` (basis
+    catalogue) for a provider the catalogue knows as OAuth-only, else `inconclusive`."""
+    note = (f"no DNS answer from here, but {how}: the customer's network reaches the server, "
+            "so the failed lookup says nothing about it")
+    facts = {**report.facts, UNSEEN_HERE: how}
+    if oauth_only:
+        facts["basis"] = "catalogue"
+        note += "; the catalogue says this provider accepts only OAuth2 from mail apps"
+    outcome = "auth_oauth_required" if oauth_only else "inconclusive"
+    return dataclasses.replace(report, outcome=outcome, facts=facts, notes=(*report.notes, note),
+                               diagnoses=(outcome,) if oauth_only else ())
+
+
+def unseen_lead(evidence: Sequence[ProbeReport], slots: Mapping[str, str]) -> str:
+    """The opening of an answer that rests on `unseen_here` evidence, or ""."""
+    how = next((r.facts[UNSEEN_HERE] for r in reversed(evidence) if UNSEEN_HERE in r.facts),
+               None)
+    if how is None:
+        return ""
+    lead = (f"I could not check the server from here: this computer got no answer when it "
+            f"looked up the server's name (DNS). But {how}, so your own internet connection "
+            "reaches it: the problem is not your network or your router.")
+    entry = pasted_entry(slots)
+    if entry is not None and entry.diagnosis is None:
+        lead += f" Your app's error means {entry.meaning}."
+    return lead

@@ -219,6 +219,13 @@ class FlowWalk:
         if entry is not None:  # the probe could not decide; the customer's pasted reply does
             report = listen.as_reply_evidence(report, entry, self.slots.get(listen.QUOTE, ""))
             self.evidence[-1] = report
+        elif report.outcome == "dns_unavailable" and vantage != "server" and (
+                how := listen.reached_server(self.slots)):
+            # The customer's app reached the server: our failed lookup is not their network.
+            oauth = ("auth_oauth_required" in node.on and "relay" not in node.probe
+                     and "oauth_only" in self.engine.provider_traits(self.slots.get("email")))
+            report = listen.unseen_here(report, how, oauth)
+            self.evidence[-1] = report
         return report
 
     def _resolve(self, node: Node) -> None:
@@ -227,7 +234,8 @@ class FlowWalk:
         text = self._steering().shape(text, node.diagnosis, context.render)
         reply_based = any(r.facts.get("basis") == "reply" and r.outcome == node.diagnosis
                           for r in self.evidence)
-        if lead := listen.lead(node.diagnosis, reply_based, self.slots):
+        if lead := (listen.unseen_lead(self.evidence, self.slots)
+                    or listen.lead(node.diagnosis, reply_based, self.slots)):
             text = f"{lead}\n\n{text}"
         rows = context.settings_rows(node.settings) if node.settings else ()
         text, rows = self._also_noticed(context, text, rows, node.diagnosis)
@@ -262,6 +270,8 @@ class FlowWalk:
 
     def _handoff(self, text: str, *, reason: str) -> None:
         context = self._templates()
+        if lead := listen.unseen_lead(self.evidence, self.slots):
+            text = f"{lead}\n\n{text}"
         text, noticed = self._also_noticed(context, text, ())
         # a table shows the side(s) of the problem (an outbox conversation: outgoing), not
         # only the side a difference was noticed on (a username is compared on incoming)
