@@ -58,7 +58,8 @@ def test_a_malformed_table_is_refused_with_every_problem() -> None:
 def test_a_working_webmail_password_is_never_told_to_reset() -> None:
     steering = Steering.of(said("webmail_works"), "auth_failed", None)
     text = steering.shape(WRONG_PASSWORD_FIX, "auth_wrong_password", lambda t: t)
-    assert text.startswith("You said it works on webmail, so your password is right.")
+    assert text.startswith("You said it works on webmail, so the password you sign in with "
+                           "there is right")
     assert not any(r in text.lower() for r in RESET)
     assert "IMAP/POP access" in text  # what is tested next instead
     assert steering.hypotheses(said("webmail_works"))[0] == "auth_username_format"
@@ -145,7 +146,8 @@ def test_webmail_works_and_the_server_refuses_the_password(
     out, transcript = chat(world, tmp_path, "Thunderbird keeps asking for my password when I "
                            "send. It works fine on webmail.", password="not the password")
     assert transcript["outcome"]["diagnosis"] == "auth_wrong_password"
-    assert "You said it works on webmail, so your password is right." in out
+    assert "You said it works on webmail, so the password you sign in with there is right" in out
+    assert "the password itself is wrong" not in out  # code and text agree: the server refused
     assert not any(r in out.lower() for r in RESET)
 
 

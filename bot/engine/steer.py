@@ -30,6 +30,7 @@ class Steering:
     """The statements that apply in one conversation, and their effect on one answer."""
 
     rules: tuple[StatedRule, ...]
+    app_password: str | None = None  # the provider rule's login.app_password, if known
 
     @classmethod
     def of(cls, slots: Mapping[str, str], symptom: str | None,
@@ -38,16 +39,19 @@ class Steering:
         provider's `login.app_password` value (None when no rule is known)."""
         said = {k.removeprefix(listen.SAID) for k in slots if k.startswith(listen.SAID)}
         rules = tuple(r for r in StatedTable.load().rules if r.fact in said
-                      and (not r.symptoms or symptom in r.symptoms)
-                      and (not r.providers or app_password in r.providers))
-        return cls(rules)
+                      and (not r.symptoms or symptom in r.symptoms))
+        return cls(rules, app_password)
 
     def hypotheses(self, slots: Mapping[str, str]) -> tuple[str, ...]:
-        """Diagnosis codes to test first, best first (pasted reply, then statements)."""
+        """Diagnosis codes to test first, best first (pasted reply, then statements). A
+        statement's `first` counts only at providers its `providers` names: "2-step
+        verification is on" makes a refusal an app password only where the provider's rule
+        ties app passwords to it; elsewhere the statement shapes the text, never the code."""
         entry = listen.pasted_entry(slots)
         order = list(entry.hypotheses) if entry is not None else []
         for rule in self.rules:
-            order += rule.first
+            if not rule.providers or self.app_password in rule.providers:
+                order += rule.first
         return tuple(dict.fromkeys(order))
 
     def shape(self, text: str, diagnosis: str | None, render: Callable[[str], str]) -> str:
