@@ -168,9 +168,11 @@ def unseen_here(report: ProbeReport, how: str, oauth_only: bool) -> ProbeReport:
     if oauth_only:
         facts["basis"] = "catalogue"
         note += "; the catalogue says this provider accepts only OAuth2 from mail apps"
-    outcome = "auth_oauth_required" if oauth_only else "inconclusive"
-    return dataclasses.replace(report, outcome=outcome, facts=facts, notes=(*report.notes, note),
-                               diagnoses=(outcome,) if oauth_only else ())
+    if not oauth_only:
+        return dataclasses.replace(report, outcome="inconclusive", facts=facts,
+                                   notes=(*report.notes, note), diagnoses=())
+    return dataclasses.replace(report, outcome="auth_oauth_required", facts=facts,
+                               notes=(*report.notes, note), diagnoses=("auth_oauth_required",))
 
 
 def unseen_lead(evidence: Sequence[ProbeReport], slots: Mapping[str, str]) -> str:
