@@ -80,7 +80,7 @@ def test_two_step_on_without_a_provider_rule_is_said_and_hedged(
 @pytest.mark.parametrize(("message", "diagnosis", "basis"), [
     ("Thunderbird cannot send from dan@outlook.com: 535 5.7.8 Authentication credentials "
      "invalid", "auth_oauth_required", "catalogue"),
-    ("Thunderbird cannot send from dan@rogers.com, it works on webmail", "auth_oauth_required",
+    ("Thunderbird cannot send from dan@hotmail.com, it works on webmail", "auth_oauth_required",
      "catalogue"),
     ("Thunderbird cannot send from dan@gmail.com: 535 5.7.8 Authentication credentials invalid",
      None, None),
