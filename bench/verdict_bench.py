@@ -8,12 +8,13 @@ loopback peers of tests/peers, one fault each) through `deskbot chat --answers F
 own flows and probes; the peers and the cases are this checkout's). Run one "before" checkout
 with `git worktree add --detach /tmp/before <commit>` and pass `--repo before=/tmp/before`.
 
-Prints one row per (flow, diagnosis): per checkout the median wall time of the conversation
-minus that checkout's start-up (the median of an off-topic conversation, which runs no probe),
-i.e. the seconds spent finding the cause, and a mark when that checkout reached another
-diagnosis (`*`). `[probes] timeout` is the product default 5 s unless `--timeout` says
-otherwise: the timeouts that adaptive deadlines avoid are what the numbers show. Conversations
-run one at a time (timings on a shared machine are noisy enough).
+Prints one row per (flow, diagnosis): per checkout the median wall time of the whole
+conversation, from starting `deskbot chat` to its verdict (what a help desk's script waits), and
+a mark when that checkout reached another diagnosis (`*`). Each checkout's start-up (the median
+of an off-topic conversation, which runs no probe) is printed below the table for reference: on
+a shared machine it varies too much to subtract per row. `[probes] timeout` is the product
+default 5 s unless `--timeout` says otherwise: the timeouts that adaptive deadlines avoid are
+what the numbers show. Conversations run one at a time (a shared machine is noisy enough).
 """
 
 from __future__ import annotations
@@ -148,13 +149,13 @@ def table(repos: list[Repo], cases: list[Case], labels: list[str], startup: dict
         cells = []
         for repo in repos:
             timing = timings[(repo.name, index)]
-            verdict = max(0.0, statistics.median(timing.seconds) - startup[repo.name])
+            verdict = statistics.median(timing.seconds)
             other = timing.reached - {case.expected}
             cells.append(f"{verdict:.2f}" + (f" *{','.join(sorted(other))}" if other else ""))
         name = f"{case.expected} {label}".strip()
         lines.append(f"| {case.flow} | {name} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("start-up subtracted (median off-topic conversation): " + ", ".join(
+    lines.append("start-up included; alone (median off-topic conversation): " + ", ".join(
         f"{r.name} {startup[r.name]:.2f} s" for r in repos))
     lines.append("* = that checkout reached another diagnosis (named) in some run")
     return "\n".join(lines)
