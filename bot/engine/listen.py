@@ -22,7 +22,9 @@ from bot.reading.slots import extract
 DOUBT, SAID, PASTED, QUOTE = "doubt.", "said.", "pasted.error", "pasted.quote"
 # Outcomes that leave the question open: the probes could not see the cause. A decisive pasted
 # reply then stands on its own (outcome.basis "reply").
-UNDECIDED = frozenset({"inconclusive", "dns_unavailable", "server_unreachable"})
+# "recommended_ok": only the catalogue's settings were tested, so the customer's own app's
+# reply says more about their settings than the probes could
+UNDECIDED = frozenset({"inconclusive", "dns_unavailable", "server_unreachable", "recommended_ok"})
 # From the help desk's server the customer's own network path is invisible.
 UNSEEN_FROM_SERVER = frozenset({"port_blocked", "port_closed", "ipv6_path_broken", "ok"})
 # Causes an `ok` from the probes cannot rule out without a login (or at all, for a blocklist

@@ -17,6 +17,12 @@ Outcome (the single most specific code for the client's endpoint), by pipeline s
   6. login or relay: auth_oauth_required, auth_mechanism_unsupported, smtp_auth_required,
      mailbox_locked, auth_username_format (another form accepted), auth_wrong_password
   7. ok; `inconclusive` when the port answered with something that is not the protocol.
+
+Only what was probed is concluded (diagnoses.yaml): `ok` means the customer's own settings
+passed; when they were not given, the catalogue's recommended settings passing is
+`recommended_ok`, which is no diagnosis. `server_unreachable` needs another port of the same
+address tried and silent too; a port the policy skipped or the plan never held is "not tested",
+so a lone silent port is `inconclusive` with a note saying what was not tested.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ LOGIN_CAP_NOTE = "login attempts capped at one per username form ({n} tried: {fo
 class SweepResult:
     """The evidence of one sweep and the diagnosis it supports."""
 
-    outcome: Code | Literal["inconclusive"]
+    outcome: Code | Literal["inconclusive", "recommended_ok"]
     primary: Endpoint | None
     checks: tuple[Check, ...]
     diagnoses: tuple[Code, ...]
@@ -351,17 +357,24 @@ class Sweep:
             facts.update(self.rule.facts())
         if outcome == "inconclusive" and _silent_after_connect(primary):
             notes.append(_silent_note(primary, self.timeout))
-        diagnoses: list[Code] = [outcome] if outcome != "inconclusive" else []
-        if outcome != "inconclusive" and outcome != "ok":
-            checks = _tag(checks, primary.endpoint.target, outcome)
+        if outcome == "recommended_ok":
+            notes.append(f"the customer's own settings were not given: {primary.endpoint.target} "
+                         "is the catalogue's recommended server, so their settings are untested")
+        if outcome == "inconclusive" and primary.stage == "tcp":
+            notes.append(_untested_note(primary, checks))
+        diagnoses: list[Code] = []
+        if outcome != "inconclusive" and outcome != "recommended_ok":  # (bot.registry)
+            diagnoses.append(outcome)
+            if outcome != "ok":
+                checks = _tag(checks, primary.endpoint.target, outcome)
         for r in results:
             if r.diagnosis and r.diagnosis not in diagnoses:
                 diagnoses.append(r.diagnosis)
         return SweepResult(outcome, primary.endpoint, tuple(checks), tuple(diagnoses), facts,
                            tuple(notes), tuple(results))
 
-    def _outcome(self, primary: EndpointResult,
-                 results: Sequence[EndpointResult]) -> Code | Literal["inconclusive"]:
+    def _outcome(self, primary: EndpointResult, results: Sequence[EndpointResult]
+                 ) -> Code | Literal["inconclusive", "recommended_ok"]:
         same_server = [r for r in results[1:] if r.endpoint.ip == primary.endpoint.ip]
         others_answer = any(r.answered for r in same_server)
         if _silent_after_connect(primary):
@@ -369,6 +382,8 @@ class Sweep:
         if primary.stage == "tcp" or (primary.stage in ("greeting", "tls")
                                       and primary.problem == "timeout"
                                       and primary.diagnosis is None):
+            if not same_server:  # no other port of this address was tried: not tested
+                return "inconclusive"
             if not others_answer:
                 return "server_unreachable"
             return "port_closed" if primary.tcp == "refused" else "port_blocked"
@@ -391,7 +406,9 @@ class Sweep:
                 return "ipv6_path_broken"
             if login is None and self._app_password_first():
                 return "auth_app_password_required"
-            return "ok"
+            # diagnoses.yaml: ok is about the customer's own settings; the catalogue's
+            # passing says nothing about what their app is set to
+            return "ok" if self.client is not None else "recommended_ok"
         if login.outcome == "rejected":
             if steered := self._refusal_reading():
                 return steered
@@ -444,6 +461,17 @@ def _silent_note(primary: EndpointResult, timeout: float) -> str:
             f"{timeout:g} s{tls}: the port is open, so your network is not blocking it; the "
             "mail server (or something in front of it) is not answering, which only its "
             "administrator or the e-mail provider can fix")
+
+
+def _untested_note(primary: EndpointResult, checks: Sequence[Check]) -> str:
+    """What was and was not tested when the customer's port alone was tried and failed."""
+    ep = primary.endpoint
+    skipped = [c.target for c in checks if c.outcome == "refused_by_policy"]
+    why = (f"the others planned ({', '.join(skipped)}) are outside what this service may "
+           "probe" if skipped else "no other port of it is known")
+    return (f"only {ep.target} was tried ({primary.tcp or primary.problem or 'no answer'}); "
+            f"the server's other ports were not tested: {why}, so whether the server is "
+            "down or only this port is blocked is not known")
 
 
 def _answering_port(facts: dict[str, str], primary: EndpointResult,
