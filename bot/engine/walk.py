@@ -41,6 +41,7 @@ from bot.errors import EngineError, RunnerFault
 from bot.flows.model import Node
 from bot.probes.model import ProbeObserver, ProbeReport
 from bot.probes.runners import ProbeCall, fallback_outcome
+from bot.probes.settings import SETTINGS_FROM
 from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
@@ -183,6 +184,8 @@ class FlowWalk:
         if hypotheses := self._steering().hypotheses(self.slots):
             params["hypotheses"] = ",".join(hypotheses)  # tested first (bot/engine/steer.py)
         params["vantage"] = self.engine.vantage
+        if node.probe.startswith("check_") and self._adopts_catalogue():
+            params[SETTINGS_FROM] = "catalogue"
         call = dataclasses.replace(self._call, vantage=self.engine.vantage)
         try:
             report = await self.engine.run_probe(node.probe, params, call, self._observer)
@@ -200,6 +203,11 @@ class FlowWalk:
                              notes=(str(fault),))
         self._record_probe(node, params, report, self.engine.vantage)
         self._handoff(texts.RUNNER_FAULT, reason=f"probe runner fault: {fault}")
+
+    def _adopts_catalogue(self) -> bool:
+        """The conversation's flow shows the catalogue's settings as the customer's own."""
+        flow = self.engine.flowset.flows.get(self.flow_id or "")
+        return flow is not None and flow.adopts_catalogue
 
     def _record_probe(self, node: Node, params: dict[str, str], report: ProbeReport,
                       vantage: str) -> ProbeReport:

@@ -53,7 +53,8 @@ NODE_KEYS: dict[str, frozenset[str]] = {
     "call": frozenset({"call", "next", "with"}),
     "return": frozenset({"return"}),
 }
-FLOW_KEYS = frozenset({"id", "title", "match", "start", "nodes", "slots", "description"})
+FLOW_KEYS = frozenset({"id", "title", "match", "start", "nodes", "slots", "description",
+                       "adopts_catalogue"})
 SUBFLOW_KEYS = frozenset(
     {"subflow", "title", "start", "nodes", "slots", "description", "params"})
 
@@ -184,8 +185,17 @@ def parse_flow(data: Any, label: str) -> tuple[Flow | None, list[FlowProblem]]:
         id=flow_id, title=title, file=label, line=data.line, start=start, nodes=nodes,
         is_subflow=is_sub, match=match, match_line=_line(data, "match"), slots=slots,
         lines=dict(data.key_lines), params=parse_params(shape, data) if is_sub else {},
+        adopts_catalogue=_parse_flag(shape, data, "adopts_catalogue"),
     )
     return flow, shape.problems
+
+
+def _parse_flag(shape: _Shape, data: LineDict, key: str) -> bool:
+    raw = data.get(key, False)
+    if isinstance(raw, bool):
+        return raw
+    shape.error(_line(data, key), f"`{key}` must be true or false")
+    return False
 
 
 def _parse_slot_list(shape: _Shape, data: LineDict) -> frozenset[str]:

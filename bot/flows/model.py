@@ -104,6 +104,9 @@ class Flow:
     lines: Mapping[str, int] = field(default_factory=dict)  # top-level key → line
     # sub-flow `params:`: parameter → allowed value → words `{param.word}` stands for
     params: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    # `adopts_catalogue: true`: the flow shows the catalogue's settings as the ones the customer
+    # will use (account setup), so probing them tests the customer's own settings (an `ok`)
+    adopts_catalogue: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import MAIL_PORTS, TargetPolicy
-from bot.probes.settings import Direction, client_settings
+from bot.probes.settings import SETTINGS_FROM, Direction, adopts_catalogue, client_settings
 from bot.probes.sweep import Sweep
 
 JOB_VERSION = 1
@@ -42,7 +42,7 @@ CUSTOMER_PROBES: dict[str, Direction] = {
 JOB_PARAMS = frozenset({
     "username", "client", "incoming_protocol", "incoming_server", "incoming_port",
     "incoming_security", "outgoing_server", "outgoing_port", "outgoing_security",
-    "outgoing_auth",
+    "outgoing_auth", SETTINGS_FROM,
 })
 MAX_PARAM_CHARS = 256
 
@@ -131,7 +131,7 @@ def _sweep(job: ProbeJob, *, resolver: dns.asyncresolver.Resolver | None = None,
         resolver=resolver or dns.asyncresolver.Resolver(configure=False),
         ctx=ctx or ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), timeout=timeout,
         policy=policy or TargetPolicy(), observer=observer,
-        relay_only=job.probe == "check_relay",
+        relay_only=job.probe == "check_relay", adopted=adopts_catalogue(dict(job.params)),
     )
 
 

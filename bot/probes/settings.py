@@ -10,6 +10,14 @@ from bot.catalog.model import Protocol, Provider, Security
 Direction = Literal["outgoing", "incoming"]
 IMPLICIT_PORTS: dict[int, Security] = {465: "ssl", 993: "ssl", 995: "ssl"}
 SECURITIES: dict[str, Security] = {"ssl": "ssl", "starttls": "starttls", "none": "none"}
+# Probe parameter: "catalogue" when the conversation showed the catalogue's settings as the
+# ones the customer will use (account setup), so probing them tests the customer's own.
+SETTINGS_FROM = "settings_from"
+
+
+def adopts_catalogue(params: dict[str, str]) -> bool:
+    """True when the probe's params say the catalogue's settings are the customer's own."""
+    return params.get(SETTINGS_FROM) == "catalogue"
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ class Sweep:
     # Diagnoses to test first, best first (the customer's pasted error, then what they said;
     # bot/engine/steer.py): they choose between readings the same evidence allows.
     hypotheses: tuple[str, ...] = ()
+    adopted: bool = False  # the catalogue's settings are the customer's own (account setup)
     _rtts: RoundTrips = field(default_factory=RoundTrips)  # adaptive filtered-port deadlines
     _v6: TcpResult | None = None  # the client host's IPv6 connect (dual-stack hosts only)
 
@@ -408,7 +409,7 @@ class Sweep:
                 return "auth_app_password_required"
             # diagnoses.yaml: ok is about the customer's own settings; the catalogue's
             # passing says nothing about what their app is set to
-            return "ok" if self.client is not None else "recommended_ok"
+            return "ok" if self.client is not None or self.adopted else "recommended_ok"
         if login.outcome == "rejected":
             if steered := self._refusal_reading():
                 return steered

@@ -26,7 +26,7 @@ from bot.probes.dns import make_resolver
 from bot.probes.model import Check, ProbeObserver, ProbeReport
 from bot.probes.policy import TargetPolicy
 from bot.probes.runners.base import ProbeCall
-from bot.probes.settings import Direction, client_settings
+from bot.probes.settings import Direction, adopts_catalogue, client_settings
 from bot.probes.sweep import Sweep, SweepResult
 from bot.probes.tls import client_context
 from bot.registry import PROBES
@@ -139,6 +139,7 @@ class LiveProbeRunner:
             rule=RuleBook.load().for_address(email, provider.id if provider else None),
             protocol=_stated_protocol(values) if direction == "incoming" else None,
             hypotheses=_hypotheses(values),
+            adopted=adopts_catalogue(values),
         )
         result = await sweep.run()
         return _report(name, email, result, provider, steps, relay_only)
