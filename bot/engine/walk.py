@@ -39,9 +39,8 @@ from bot.engine.values import (
 )
 from bot.errors import EngineError, RunnerFault
 from bot.flows.model import Node
-from bot.probes.model import ProbeObserver, ProbeReport
+from bot.probes.model import SETTINGS_FROM, ProbeObserver, ProbeReport
 from bot.probes.runners import ProbeCall, fallback_outcome
-from bot.probes.settings import SETTINGS_FROM
 from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ import dns.asyncresolver
 from bot.catalog.model import Provider
 from bot.errors import DeskbotError
 from bot.probes.endpoint import Endpoint
-from bot.probes.model import Check, ProbeObserver, ProbeReport
+from bot.probes.model import SETTINGS_FROM, Check, ProbeObserver, ProbeReport
 from bot.probes.policy import MAIL_PORTS, TargetPolicy
-from bot.probes.settings import SETTINGS_FROM, Direction, adopts_catalogue, client_settings
+from bot.probes.settings import Direction, adopts_catalogue, client_settings
 from bot.probes.sweep import Sweep
 
 JOB_VERSION = 1

@@ -10,6 +10,10 @@ from bot.catalog.model import Provider
 from bot.diagnoses import Code, as_code
 
 Status = Literal["ok", "fail", "skipped"]
+# Probe parameter: "catalogue" when the conversation showed the catalogue's settings as the
+# ones the customer will use (a flow with `adopts_catalogue: true`, account setup), so probing
+# them tests the customer's own settings (bot.probes.settings.adopts_catalogue).
+SETTINGS_FROM = "settings_from"
 
 
 @dataclass(frozen=True)

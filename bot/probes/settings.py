@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.catalog.model import Protocol, Provider, Security
+from bot.probes.model import SETTINGS_FROM
 
 Direction = Literal["outgoing", "incoming"]
 IMPLICIT_PORTS: dict[int, Security] = {465: "ssl", 993: "ssl", 995: "ssl"}
 SECURITIES: dict[str, Security] = {"ssl": "ssl", "starttls": "starttls", "none": "none"}
-# Probe parameter: "catalogue" when the conversation showed the catalogue's settings as the
-# ones the customer will use (account setup), so probing them tests the customer's own.
-SETTINGS_FROM = "settings_from"
 
 
 def adopts_catalogue(params: dict[str, str]) -> bool:
