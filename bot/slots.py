@@ -21,6 +21,8 @@ SLOT_NAMES: frozenset[str] = frozenset(
     }
 )
 SECRET_SLOTS: frozenset[str] = frozenset({"password"})
+ONE_WORD: dict[str, str] = {"email": "e-mail address", "incoming_server": "server name",
+                            "outgoing_server": "server name"}
 MAX_ANSWERS_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 2000  # like a typed line (bot.engine.answers.MAX_LINE)
 
@@ -50,7 +52,7 @@ def normalize_slots(values: Mapping[str, Any], *, source: str = "answers") -> di
         elif isinstance(value, str) and name in SECRET_SLOTS:
             out[name] = value
         elif isinstance(value, str):
-            out[name] = clean_value(value)
+            out[name] = _checked(name, value, source)
         elif isinstance(value, int) and abs(value) >= 10**18:
             raise AnswersError(f"{source}: slot {name} is a number too large to be a value")
         elif isinstance(value, int | float):
@@ -59,6 +61,17 @@ def normalize_slots(values: Mapping[str, Any], *, source: str = "answers") -> di
             kind = type(value).__name__
             raise AnswersError(f"{source}: slot {name} must be a single value, not a {kind}")
     return out
+
+
+def _checked(name: str, value: str, source: str) -> str:
+    """A value cleaned like a typed line; an address or a server name that cleaning leaves as
+    several words is refused ("imap.example.test\r\nA1 LOGIN x" would otherwise become a look-up
+    of "imap.example.test A1 LOGIN x")."""
+    cleaned = clean_value(value)
+    if name in ONE_WORD and " " in cleaned:
+        raise AnswersError(f"{source}: slot {name} must be one {ONE_WORD[name]}, not "
+                           f"{cleaned[:80]!r}")
+    return cleaned
 
 
 def read_answers(path: str | Path) -> dict[str, str]:

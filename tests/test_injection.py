@@ -94,3 +94,19 @@ def test_context_values_are_cleaned_like_typed_lines() -> None:
     assert slots["client"] == "Outlook ]0;title"
     assert slots["incoming_port"] == "993"
     assert slots["password"] == "kept\r\nexactly"  # refused on the wire, never altered
+
+
+@pytest.mark.parametrize("slot, value", [
+    ("incoming_server", "imap.example.test\r\nA1 LOGIN x y"),
+    ("outgoing_server", "smtp.example.test MAIL FROM:<x@example.test>"),
+    ("email", "alice@example.test\r\nX"),
+])
+def test_a_server_name_or_address_that_is_several_words_is_refused(slot: str,
+                                                                   value: str) -> None:
+    """Cleaning a line break into a space would still look up (or write to) another name:
+    such a value is refused with the slot named, over --answers and the HTTP context alike."""
+    from bot.errors import AnswersError
+    from bot.slots import normalize_slots
+
+    with pytest.raises(AnswersError, match=f"slot {slot} must be one"):
+        normalize_slots({slot: value}, source="context")
