@@ -15,6 +15,8 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.peers import MailWorld
 from tests.peers.dovecot import Dovecot
 
