@@ -147,3 +147,13 @@ def test_terminal_chat(tmp_path: Path) -> None:
     assert pty.exit_status() == 0
     assert list((tmp_path / "xdg").rglob("*.json")), "the terminal saved no transcript"
     assert_nowhere(tmp_path)
+
+
+def test_up_arrow_recall_never_brings_a_written_password_back() -> None:
+    """The terminal's line history holds what the engine holds: the sentence, redacted."""
+    from bot.interfaces.terminal.app import ChatHistory
+
+    history = ChatHistory()
+    history.append_string("my password is Hunter2!x")
+    history.append_string("my password is wrong")
+    assert list(history.get_strings()) == ["my password is [redacted]", "my password is wrong"]

@@ -21,6 +21,7 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from bot.engine import BotMessage, Engine, Question, Reply, Session, texts
+from bot.engine.secrets import disclosed
 from bot.errors import DeskbotError, EngineError
 from bot.interfaces.printable import printable
 from bot.interfaces.terminal import render
@@ -32,6 +33,16 @@ from bot.slots import SECRET_SLOTS, SLOT_NAMES
 
 MAX_COLUMNS = 100
 
+
+
+class ChatHistory(InMemoryHistory):
+    """Up-arrow recall of this chat's lines. A line that writes a password out ("my password
+    is Hunter2!x") is kept only as the engine keeps it, redacted, so recall cannot bring the
+    password back to the screen."""
+
+    def append_string(self, string: str) -> None:
+        found = disclosed(string)
+        super().append_string(found.line if found is not None else string)
 
 class TerminalChat:
     """One conversation on a terminal, from greeting to the saved transcript."""
@@ -50,7 +61,7 @@ class TerminalChat:
         self.transcript_dir = transcript_dir
         # In memory only: answers may hold personal data, and secrets never enter it at all.
         self.prompt_session: PromptSession[str] = PromptSession(
-            history=InMemoryHistory(), input=input, output=output, complete_while_typing=False,
+            history=ChatHistory(), input=input, output=output, complete_while_typing=False,
             reserve_space_for_menu=0,
         )
         self.input, self.output = self.prompt_session.input, self.prompt_session.output
