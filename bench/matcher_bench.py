@@ -67,6 +67,17 @@ def clinc(matcher: Matcher, rows: Sequence[Sequence[str]]) -> str:
     return f"routed {routed}/{n} = {routed / n:.2%}   clarify {clarify}/{n} = {clarify / n:.2%}"
 
 
+def print_latencies(matcher: Matcher, texts: Sequence[str]) -> None:
+    """Latency with the bundled flows, then with 1,000 synthetic flows beside them."""
+    print("\n== latency per utterance")
+    print(f"bundled flows: {latency(matcher, texts)}")
+    big_specs = {**matcher.specs, **synthetic_specs(1000, matcher.vocabulary)}
+    start = time.perf_counter()
+    big = Matcher(big_specs, matcher.vocabulary)
+    print(f"+1,000 flows: built in {time.perf_counter() - start:.2f} s")
+    print(f"+1,000 flows: {latency(big, texts)}")
+
+
 def latency(matcher: Matcher, texts: Sequence[str]) -> str:
     """Wall and CPU time per utterance; on a shared machine the CPU p99 is the fair one."""
     wall, cpu = [], []
@@ -180,13 +191,7 @@ def main() -> None:
     print(f"train+oos_train: {clinc(matcher, data['train'] + data['oos_train'])}")
 
     texts = [e.text for e in dev + untuned] + [t for t, _ in data["val"][:1900]]
-    print("\n== latency per utterance")
-    print(f"bundled flows: {latency(matcher, texts)}")
-    big_specs = {**matcher.specs, **synthetic_specs(1000, matcher.vocabulary)}
-    start = time.perf_counter()
-    big = Matcher(big_specs, matcher.vocabulary)
-    print(f"+1,000 flows: built in {time.perf_counter() - start:.2f} s")
-    print(f"+1,000 flows: {latency(big, texts)}")
+    print_latencies(matcher, texts)
 
     if not args.quick:
         rng = random.Random(1)
@@ -229,13 +234,7 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
                 print(f"  routed -> {decision}: {text!r}")
     texts = [e.text for examples in sets.values() for e in examples]
     texts += [t for t, _ in data["val"][:1900]]
-    print("\n== latency per utterance")
-    print(f"bundled flows: {latency(matcher, texts)}")
-    big_specs = {**matcher.specs, **synthetic_specs(1000, matcher.vocabulary)}
-    start = time.perf_counter()
-    big = Matcher(big_specs, matcher.vocabulary)
-    print(f"+1,000 flows: built in {time.perf_counter() - start:.2f} s")
-    print(f"+1,000 flows: {latency(big, texts)}")
+    print_latencies(matcher, texts)
 
 
 def _confusion_lines(confusions: Sequence[Confusion]) -> list[str]:
