@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.engine.listen import hear
 from tests.peers import MailWorld, WorldOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +104,29 @@ def test_without_a_reply_a_dead_dns_is_still_the_customers_network(tmp_path: Pat
                              "client": "Thunderbird"})
     assert transcript["outcome"]["diagnosis"] == "dns_unavailable"
     assert "restart your router" in out.lower()
+
+
+def test_a_refused_port_that_works_on_wifi_is_not_called_closed(tmp_path: Path) -> None:
+    """Input: "my mail will not send on my phone, works on wifi, not on mobile data" with the
+    app on a port the loopback server refuses: the answer says the statement back and does
+    not claim nothing listens there (some operators refuse a blocked port)."""
+    with MailWorld(WorldOptions(dovecot=False)) as world:
+        answers = {**world.answers(outgoing_port=world.ports["refused"]), "client": "Thunderbird",
+                   "message": "my mail will not send on my phone, works on wifi, not on mobile "
+                   "data"}
+        answers.pop("password")
+        out, transcript = _chat(world.config_path, tmp_path, answers)
+    assert transcript["outcome"]["diagnosis"] == "port_closed"
+    assert "You said it works on Wi-Fi but not on mobile data" in out
+    assert "nothing listens there" not in out
+    assert f"port {world.ports['submission']}" in out  # the port that answers
+
+
+def test_the_quoted_reply_ends_where_the_reply_ends() -> None:
+    """Input: "Your app's error: 534-5.7.9 Application-specific password required. 2-step
+    verification is on": the quote said back is the reply, not the customer's next words."""
+    slots: dict[str, str] = {}
+    hear(slots, "Thunderbird: 534-5.7.9 Application-specific password required. 2-step "
+         "verification is on", {})
+    assert slots["pasted.quote"] == "534-5.7.9 Application-specific password required"
+    assert slots["said.two_step_on"] == "yes"

@@ -189,7 +189,7 @@ def _longest_literal(alternative: str) -> str:
 
 _CODE_BEFORE = re.compile(r"(?:\b\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3}[ -])?|\b\d\.\d{1,3}\.\d{1,3} |"
                           r"-ERR |\b(?:NO|BAD) |\* )$")
-_SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\[])|[\n\r]|\s+(?:and|but) I\b")
+_SENTENCE_END = re.compile(r"\.(?=\s+[A-Z0-9(\[])|[\n\r]|\s+(?:and|but) I\b")
 
 
 def _quote(text: str, hit: re.Match[str]) -> str:
