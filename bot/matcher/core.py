@@ -38,6 +38,7 @@ SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem
 WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
 PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
+TOPIC_WEIGHT = 3.0  # other-topic words weighing this, with no plain e-mail word: not e-mail
 CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
 SHARED_WITH_CHAT = frozenset({"message", "send", "receive", "reply"})  # chat apps' words too
 MAX_CANDIDATES = 3
@@ -46,7 +47,8 @@ QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
 NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
 NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
-NEAR_EVIDENCE = 0.5  # ... unless the flow's term evidence is over twice the background's
+NEAR_EVIDENCE = 0.5
+EXACT_LINE = 0.95  # ... or this close and closer than any example of the flow  # ... unless the flow's term evidence is over twice the background's
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -112,6 +114,7 @@ class _Context:
     offtopic: tuple[str, ...]
     anchored: float  # sum of the anchor weights
     penalty: float  # counted against every flow
+    topic: float  # weight of the other topics' words that are not a mere setting (bank, calendar)
     score: float  # anchor weights minus the penalty
     plain: bool  # a word that is e-mail by itself ("mail", "inbox", "outlook") is present
 
@@ -232,6 +235,8 @@ class Matcher:
         decision = _decide(
             candidates, context, self._describes(tokens), self._asks(tokens)
         )
+        if decision in explained and not _names_symptom(explained[decision]):
+            decision = "clarify" if context.score >= 1.0 else "none"
         # The text reads more like the vague or off-topic lines than like the flow.
         vague = (
             decision in explained
@@ -312,11 +317,13 @@ class Matcher:
         factor = 0.5 if plain else 1.0
         waived = any(" ".join(p) in self._medium for p, _ in anchors) or contrast
         penalty = sum(0.0 if waived and p in circumstances else w * factor for p, w in offtopic)
+        topic = sum(w for p, w in offtopic if p not in circumstances)
         return _Context(
             tuple(" ".join(p) for p, _ in anchors),
             tuple(" ".join(p) for p, _ in offtopic),
             anchored,
             penalty,
+            topic,
             anchored - penalty,
             plain,
         )
@@ -428,7 +435,20 @@ def _like_background(background: Evidence, flow: Evidence, plain: bool = False) 
     # and the flow's terms outweighing the line's let the complaint stand
     if plain and background.total < flow.total * NEAR_EVIDENCE:
         return False
+    if near >= EXACT_LINE and near > flow.phrase_similarity:
+        return True  # nearly word for word a vague or other-topic line ("phone storage is full")
     return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
+
+
+import os
+SYMPTOM_TERM = float(os.environ.get("ST", "1.0"))
+SYMPTOM_PHRASE = float(os.environ.get("SP", "0.7"))
+
+
+def _names_symptom(flow: Evidence) -> bool:
+    """One term speaks clearly for the flow, or one of its examples is nearly the text."""
+    strongest = max((w for _, w in flow.keywords), default=0.0)
+    return strongest >= SYMPTOM_TERM or flow.phrase_similarity >= SYMPTOM_PHRASE
 
 
 def _context_factor(context: float) -> float:
@@ -453,9 +473,15 @@ def _decide(
     # won't send"): no flow.
     if about.penalty > 0 and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
         return "none"
+    # Not one word that is e-mail by itself, and a word of another topic that is more than
+    # the setting ("can't log in to my bank, password rejected", "the discord server times
+    # out"): that topic is the subject, however well its words fit a flow.
+    if not about.plain and about.topic >= TOPIC_WEIGHT:
+        return "none"
     route = ROUTE_SCORE if about.anchored > 0 else _bare_route(asks)
-    # One reading clearly ahead starts its flow; "which one?" is for a genuine tie.
-    if best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
+    # One reading clearly ahead starts its flow; "which one?" is for a genuine tie. A lone
+    # word that is an answer ("imap", "587") starts none, however its examples weigh it.
+    if several and best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
         return candidates[0].id
     # Plainly about e-mail and one flow alone has evidence: "which one?" would offer a
     # single sensible choice, so start it. (One word is an answer, "imap", not a problem.)

@@ -8,6 +8,7 @@ contractions → multi-word synonyms (longest first) → spelling repair of unkn
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -48,11 +49,21 @@ def load_yaml(path: Path) -> object:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word and code tokens; addresses and apostrophes removed."""
-    text = _ADDRESS.sub(" ", text.lower())
+    """Lower-cased word and code tokens; addresses and apostrophes removed, accents folded
+    ("não" → "nao", "ständig" → "standig", "ß" → "ss")."""
+    text = text.lower()
+    if not text.isascii():
+        text = _fold(text)
+    text = _ADDRESS.sub(" ", text)
     text = _APOSTROPHE.sub("", text)
     text = _COUNT.sub(" thousands ", text)
     return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
+
+
+def _fold(text: str) -> str:
+    """Latin letters without their accents (NFKD, combining marks dropped)."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -122,15 +133,28 @@ class Vocabulary:
     def language(self, tokens: Sequence[str]) -> str | None:
         """The other language the text is written in, from its common words; None: English.
 
-        Two of its words at least, making up half the words or more: "mi correo no funciona"
-        is Spanish, "my email is on the Bodensee server" stays English.
+        Words every language uses for e-mail ("mail", "outlook", "smtp": the anchors) do not
+        count, nor do words English has too ("an", "me"). Two distinct common words of one
+        language at least, more of them than English stopwords, and a third of the remaining
+        words or more: "mijn e-mail wordt niet
+        verzonden" is Dutch, "my email is on the Bodensee server" stays English.
         """
-        words = [t for t in tokens if t.isalpha()]
+        words = [t for t in tokens if t.isalpha() and len(t) > 1 and t not in self._universal]
+        english = sum(1 for w in words if w in self.stopwords)
         for name, common in self.foreign.items():
-            hits = sum(1 for w in words if w in common)
-            if hits >= 2 and 2 * hits >= len(words):
+            # distinct words, and never one English has too ("an", "me", "do")
+            hits = len({w for w in words if w in common and w not in self.stopwords})
+            if hits >= 2 and hits > english and 3 * hits >= len(words):
                 return name
         return None
+
+    @cached_property
+    def _universal(self) -> frozenset[str]:
+        """Single words that are e-mail in any language: the one-word anchors and their
+        one-word variants ("email", "outlook", "smtp")."""
+        anchors = {a[0] for a in self.anchors if len(a) == 1}
+        variants = {s[0] for s, t in self.synonyms.items() if len(s) == 1 and t in self.anchors}
+        return frozenset(anchors | {v for v in variants if v not in self.stopwords})
 
     def canonical(self, tokens: Sequence[str]) -> list[str]:
         """Apply multi-word synonyms, longest match first, without spelling repair.
