@@ -97,10 +97,21 @@ def test_other_languages_are_none_and_named() -> None:
     for text, language in [
         ("no me llegan los correos desde ayer", "Spanish"),
         ("ich kann seit heute keine Nachrichten senden", "German"),
+        # e-mail words every language uses do not make a line English; accents are folded
+        ("mijn e-mail wordt niet verzonden", "Dutch"),
+        ("non ricevo più le email sul telefono", "Italian"),
+        ("não consigo configurar meu e-mail no celular", "Portuguese"),
+        ("Outlook fragt ständig nach dem Passwort", "German"),
+        ("nie mogę wysłać poczty z telefonu", "Polish"),
     ]:
         result = matcher.match(text)
         assert (result.decision, result.language) == ("none", language)
-    assert matcher.match("the message says el servidor no responde").language is None
+    for english in (
+        "the message says el servidor no responde",  # a quoted reply inside English
+        "sending an email gives me an error",  # "an" is English too
+        "my email is on the Bodensee server",
+    ):
+        assert matcher.match(english).language is None, english
 
 
 def test_vocabulary_repairs_spelling_but_leaves_real_words_alone() -> None:
@@ -152,3 +163,40 @@ def test_a_pasted_error_the_error_catalogue_knows_routes_to_its_flow() -> None:
     result = with_catalogue.match(line)
     assert result.decision == "cannot_receive"
     assert ("(pasted error)", 4.0) in result.evidence["cannot_receive"].keywords
+
+
+def test_another_topic_as_the_subject_is_not_routed() -> None:
+    """Without a word that is e-mail by itself, a bank, a calendar or a game server is the
+    subject, however well the rest fits a flow; with one, the same words are e-mail."""
+    matcher = Matcher.from_flows_dir(default_flows_dir())
+    for text in (
+        "can't log in to my bank account, password rejected",
+        "my minecraft server keeps timing out",
+        "outlook calendar won't sync with my phone",
+        "google drive says quota exceeded",
+        "teams messages arrive late",
+    ):
+        assert matcher.match(text).decision == "none", text
+    assert matcher.match("can't log in to my email, password rejected").decision == "auth_failed"
+    assert matcher.match("my mail server keeps timing out").decision == "connection_timeout"
+
+
+def test_a_lone_answer_word_starts_no_flow() -> None:
+    """"imap" is what a customer answers, not a problem, even where examples ask about it."""
+    matcher = Matcher.from_flows_dir(default_flows_dir())
+    for word in ("imap", "pop", "587"):
+        assert matcher.match(word).decision in ("clarify", "none"), word
+
+
+def test_misbehaving_words_name_no_symptom() -> None:
+    """"gone crazy" is not "gone" (vanished), "messing up" is not "missing", "the update" of
+    the software is not the inbox updating: such lines ask which problem it is."""
+    matcher = Matcher.from_flows_dir(default_flows_dir())
+    for text in (
+        "outlook has gone crazy",
+        "email keeps messing up",
+        "email stopped working after the windows update",
+        "need help with my bt email",
+    ):
+        assert matcher.match(text).decision == "clarify", text
+    assert matcher.match("my inbox stopped updating").decision == "cannot_receive"

@@ -38,6 +38,8 @@ SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem
 WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
 PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
+SYMPTOM_TERM = 1.0  # a flow is started on a term at least this specific to it ...
+SYMPTOM_PHRASE = 0.7  # ... or an example at least this close to the text
 TOPIC_WEIGHT = 3.0  # other-topic words weighing this, with no plain e-mail word: not e-mail
 CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
 SHARED_WITH_CHAT = frozenset({"message", "send", "receive", "reply"})  # chat apps' words too
@@ -47,8 +49,8 @@ QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
 NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
 NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
-NEAR_EVIDENCE = 0.5
-EXACT_LINE = 0.95  # ... or this close and closer than any example of the flow  # ... unless the flow's term evidence is over twice the background's
+NEAR_EVIDENCE = 0.5  # ... unless the flow's term evidence is over twice the background's
+EXACT_LINE = 0.95  # ... or this close and closer than any example of the flow
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -235,6 +237,8 @@ class Matcher:
         decision = _decide(
             candidates, context, self._describes(tokens), self._asks(tokens)
         )
+        # A little evidence from several common words ("my mail app is weird today") names
+        # no symptom: which one is it?
         if decision in explained and not _names_symptom(explained[decision]):
             decision = "clarify" if context.score >= 1.0 else "none"
         # The text reads more like the vague or off-topic lines than like the flow.
@@ -438,11 +442,6 @@ def _like_background(background: Evidence, flow: Evidence, plain: bool = False) 
     if near >= EXACT_LINE and near > flow.phrase_similarity:
         return True  # nearly word for word a vague or other-topic line ("phone storage is full")
     return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
-
-
-import os
-SYMPTOM_TERM = float(os.environ.get("ST", "1.0"))
-SYMPTOM_PHRASE = float(os.environ.get("SP", "0.7"))
 
 
 def _names_symptom(flow: Evidence) -> bool:

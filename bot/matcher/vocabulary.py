@@ -135,16 +135,16 @@ class Vocabulary:
 
         Words every language uses for e-mail ("mail", "outlook", "smtp": the anchors) do not
         count, nor do words English has too ("an", "me"). Two distinct common words of one
-        language at least, more of them than English stopwords, and a third of the remaining
-        words or more: "mijn e-mail wordt niet
-        verzonden" is Dutch, "my email is on the Bodensee server" stays English.
+        language at least, more of them than English stopwords, and half the remaining words
+        or more: "mijn e-mail wordt niet verzonden" is Dutch, "my email is on the Bodensee
+        server" and "the message says el servidor no responde" stay English.
         """
         words = [t for t in tokens if t.isalpha() and len(t) > 1 and t not in self._universal]
         english = sum(1 for w in words if w in self.stopwords)
         for name, common in self.foreign.items():
             # distinct words, and never one English has too ("an", "me", "do")
             hits = len({w for w in words if w in common and w not in self.stopwords})
-            if hits >= 2 and hits > english and 3 * hits >= len(words):
+            if hits >= 2 and hits > english and 2 * hits >= len(words):
                 return name
         return None
 
