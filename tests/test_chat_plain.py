@@ -130,3 +130,28 @@ def test_a_line_in_another_language_is_answered_in_english_with_a_person_offered
     assert done.returncode == 0, done.stderr
     assert "I can only help in English (Spanish detected)" in done.stdout
     assert "pass you to a person" in done.stdout
+
+
+def test_after_the_english_only_reply_the_problem_told_in_english_is_heard(
+    tmp_path: Path,
+) -> None:
+    """The line after "I can only help in English" is neither yes nor no: it is the problem
+    told again, and starts its flow (it used to be taken as "no" and lost)."""
+    config = tmp_path / "offline.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(config),
+                stdin="mi correo no envía mensajes\nmy mail is stuck in the outbox\n")
+    assert done.returncode == 0, done.stderr
+    assert "I can only help in English (Spanish detected)" in done.stdout
+    assert "Let's look at this: Mail stays in the Outbox" in done.stdout
+    assert "trouble understanding" not in done.stdout
+
+
+def test_a_greeting_is_asked_for_the_problem_without_a_miss(tmp_path: Path) -> None:
+    config = tmp_path / "offline.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(config), stdin="hi\nhello?\nmy mail is stuck in the outbox\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Hello! Tell me what you notice") == 2
+    assert "does not sound like an e-mail problem" not in done.stdout
+    assert "Let's look at this: Mail stays in the Outbox" in done.stdout

@@ -81,6 +81,39 @@ def test_unreadable_eval_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert len(run.stderr.strip().splitlines()) == 1
 
 
+def test_a_bad_eval_set_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
+    """Broken YAML (with its line), a label that is no decision (with the valid ones), a
+    text that is not a string, an empty set, a file that is not text: one line, exit 2."""
+    cases = {
+        "broken.yaml": ("- {text: 'x', expect: [unclosed\n", r"broken\.yaml:2: not valid YAML"),
+        "label.yaml": ("- {text: 'mail stuck', expect: outbox}\n",
+                       r"entry 1: 'outbox' is not a decision; use one of .*outbox_stuck"),
+        "number.yaml": ("- {text: 123, expect: none}\n", r"entry 1: 'text' and 'expect' must"),
+        "empty.yaml": ("[]\n", r"expected a non-empty list"),
+        "tag.yaml": ("- !!python/object:os.system {text: x}\n", r"not valid YAML"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        run = deskbot("--eval", str(tmp_path / name))
+        assert run.returncode == 2, name
+        assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+        assert re.search(message, run.stderr), run.stderr
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00\xd7garbage")
+    run = deskbot("--eval", str(tmp_path / "binary.yaml"))
+    assert (run.returncode, run.stderr.strip()) == (
+        2, f"deskbot match: cannot read {tmp_path / 'binary.yaml'}: not UTF-8 text")
+
+
+def test_a_text_with_eval_or_cv_is_refused_not_ignored(tmp_path: Path) -> None:
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text("- {text: 'relay access denied', expect: outgoing_rejected}\n",
+                        encoding="utf-8")
+    for args in (("--eval", str(labelled), "mail stuck"), ("--cv", "5", "mail stuck")):
+        run = deskbot(*args)
+        assert (run.returncode, run.stderr.strip()) == (
+            2, "deskbot match: give a text or --eval/--cv, not both")
+
+
 def test_a_broken_match_block_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
     """A help desk's own flow, complete but for its match block (--flows overlays)."""
     (tmp_path / "_symptoms.yaml").write_text(
@@ -127,9 +160,11 @@ def test_cv_reports_each_flow_and_the_confusions(tmp_path: Path) -> None:
 
 def test_cv_needs_two_folds(tmp_path: Path) -> None:
     write_two_flows(tmp_path)
-    run = deskbot("--flows", str(tmp_path), "--cv", "1")
-    assert run.returncode == 2
-    assert run.stderr.strip() == "deskbot match: --cv needs at least 2 folds, not 1"
+    for folds in ("1", "1000000"):  # a million folds would run for hours, mostly empty
+        run = deskbot("--flows", str(tmp_path), "--cv", folds)
+        assert run.returncode == 2
+        assert re.fullmatch(rf"deskbot match: --cv needs 2 to \d+ folds \(the examples of the "
+                            rf"largest flow\), not {folds}", run.stderr.strip()), run.stderr
 
 
 def test_a_reader_that_stops_early_gets_no_traceback() -> None:

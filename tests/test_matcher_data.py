@@ -11,6 +11,7 @@ import yaml
 
 from bot.flows.bundled import default_flows_dir
 from bot.matcher import Matcher, MatchSpec, Vocabulary
+from bot.matcher.vocabulary import tokenize
 
 AUTOREPLY_FLOW = """\
 id: autoreply_broken
@@ -103,6 +104,15 @@ def test_other_languages_are_none_and_named() -> None:
         ("não consigo configurar meu e-mail no celular", "Portuguese"),
         ("Outlook fragt ständig nach dem Passwort", "German"),
         ("nie mogę wysłać poczty z telefonu", "Polish"),
+        # short lines, the app's own words: "sends not", "keeps asking for the password"
+        ("Outlook sendet nicht", "German"),
+        ("Outlook continua a chiedere la password", "Italian"),
+        ("certificat invalide Outlook", "French"),
+        ("Jag kan inte skicka mejl från Outlook", "Swedish"),
+        # other scripts are named by their script
+        ("не могу отправить почту в Outlook", "Cyrillic script"),
+        ("δεν μπορώ να στείλω email", "Greek"),
+        ("我的邮件发不出去", "Chinese or Japanese"),
     ]:
         result = matcher.match(text)
         assert (result.decision, result.language) == ("none", language)
@@ -110,6 +120,10 @@ def test_other_languages_are_none_and_named() -> None:
         "the message says el servidor no responde",  # a quoted reply inside English
         "sending an email gives me an error",  # "an" is English too
         "my email is on the Bodensee server",
+        # what the app showed, quoted, is not the customer's language
+        "Outlook says 'Der Server hat die Verbindung abgelehnt'",
+        'the error message is in Dutch: "Kan geen verbinding maken met de server"',
+        "I'm in São Paulo and can't receive mail",
     ):
         assert matcher.match(english).language is None, english
 
@@ -120,6 +134,8 @@ def test_vocabulary_repairs_spelling_but_leaves_real_words_alone() -> None:
     assert "certificate" in matcher.normalize("certifcate")
     assert "send" not in matcher.normalize("how much did I spend")
     assert "relay" not in matcher.normalize("a related question")
+    # accents are folded, letters NFKD keeps whole too: one token each, not two halves
+    assert tokenize("não wysłać ständig Straße") == ["nao", "wyslac", "standig", "strasse"]
 
 
 def test_malformed_vocabulary_is_refused() -> None:
@@ -175,6 +191,9 @@ def test_another_topic_as_the_subject_is_not_routed() -> None:
         "outlook calendar won't sync with my phone",
         "google drive says quota exceeded",
         "teams messages arrive late",
+        "my Wi-Fi password doesn't work",
+        "how do I renew the certificate for my website",
+        "NET::ERR_CERT_DATE_INVALID",
     ):
         assert matcher.match(text).decision == "none", text
     assert matcher.match("can't log in to my email, password rejected").decision == "auth_failed"

@@ -79,6 +79,21 @@ def words_of(text: str) -> str:
     return " ".join(w.strip(".,!;:\"()[]") for w in text.split()).strip()
 
 
+# A greeting or a bare call for help, in any order: "hi", "hello?", "can you help me".
+_GREETING_WORDS = frozenset({
+    "hi", "hello", "hey", "hiya", "howdy", "yo", "there", "help", "me", "please", "good",
+    "morning", "afternoon", "evening", "anyone", "someone", "can", "could", "you", "i", "need",
+    "some", "pls", "plz", "thanks", "hallo",
+})
+
+
+def is_greeting(text: str) -> bool:
+    """The line only greets or asks for help ("hi", "hello?", "help me please"): no problem
+    is told yet, so the customer is asked for one, with examples, and no miss is counted."""
+    words = words_of(text).replace("?", " ").replace("!", " ").split()
+    return bool(words) and all(w in _GREETING_WORDS for w in words)
+
+
 def repair_of(text: str) -> Repair | None:
     """A global repair request ("I don't know", "go back", ...) or None."""
     words = words_of(text)

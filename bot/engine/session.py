@@ -19,6 +19,7 @@ from bot.engine import listen, secrets, texts
 from bot.engine.answers import (
     MAX_LINE,
     clean_line,
+    is_greeting,
     parse_answer,
     parse_choice,
     parse_yesno,
@@ -263,6 +264,9 @@ class Session(CustomerEvidence, FlowWalk):
         if unknown:
             self._ask_describe(texts.DESCRIBE_HELP)
             return
+        if is_greeting(text):
+            self._ask_describe(texts.GREETED)
+            return
         result = self.engine.match(text)
         if result.decision in self.engine.flows:
             self.slots.setdefault("message", text)
@@ -273,7 +277,7 @@ class Session(CustomerEvidence, FlowWalk):
             self._ask_clarify(ids or sorted(self.engine.flows))
         elif result.language is not None:
             self._bot("text", texts.ENGLISH_ONLY.format(language=result.language))
-            self._offer_human()
+            self._offer_human(texts.ENGLISH_OR_PERSON)
         else:
             self._miss_describe()
 
@@ -337,6 +341,11 @@ class Session(CustomerEvidence, FlowWalk):
             return
         self.misses = 0
         self.phase, self.state.back_to = self.state.back_to or Phase.FLOW, None
+        if answer is None and self.phase is Phase.DESCRIBE:
+            # neither yes nor no before any flow: the problem told again ("my mail is stuck
+            # in the outbox" after the English-only reply), so read it as a description
+            await self._on_describe(text, unknown=False)
+            return
         if answer is None:
             self._bot("text", texts.CONTINUE_ANYWAY)
         self._reask()
@@ -384,10 +393,10 @@ class Session(CustomerEvidence, FlowWalk):
         prompt = texts.SWITCH.format(title=self.engine.title(symptom))
         self._bot("question", prompt, question=_yesno("switch", prompt))
 
-    def _offer_human(self) -> None:
+    def _offer_human(self, prompt: str = texts.OFFER_HUMAN) -> None:
         self.state.back_to = self.phase
         self.phase = Phase.OFFER_HUMAN
-        self._bot("question", texts.OFFER_HUMAN, question=_yesno("handoff", texts.OFFER_HUMAN))
+        self._bot("question", prompt, question=_yesno("handoff", prompt))
 
     def _miss(self) -> None:
         self.misses += 1

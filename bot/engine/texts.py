@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 DESCRIBE = "What is going wrong with your e-mail? Describe it in your own words."
-DESCRIBE_HELP = (
-    "No problem. Tell me what you notice, for example \"my messages stay in the Outbox\", "
-    "\"it keeps asking for my password\" or \"I get a certificate warning\"."
+_NOTICE = (
+    "Tell me what you notice, for example \"my messages stay in the Outbox\", \"it keeps "
+    "asking for my password\" or \"I get a certificate warning\"."
 )
+DESCRIBE_HELP = f"No problem. {_NOTICE}"
+GREETED = f"Hello! {_NOTICE}"
 DESCRIBE_AGAIN = "All right. Please describe the problem in a few words."
 NOT_EMAIL = (
     "Sorry, that does not sound like an e-mail problem I can check ({n}/{max}). Please describe "
     "what goes wrong with your e-mail, for example \"my mail is stuck in the outbox\", or say "
     "\"talk to a person\"."
 )
-ENGLISH_ONLY = (
-    "Sorry, I can only help in English ({language} detected). Please describe the problem in "
-    "English, or I can pass you to a person."
+ENGLISH_ONLY = "Sorry, I can only help in English ({language} detected)."
+ENGLISH_OR_PERSON = (
+    "Please describe the problem in English, or answer \"yes\" and I'll pass you to a person."
 )
 CLARIFY = "Which of these is closest to your problem?"
 SOMETHING_ELSE = "Something else"

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot import bundle  # the one loader, as the engine and `flows check` use it
 
+    if args.text and (args.eval is not None or args.cv is not None):
+        print("deskbot match: give a text or --eval/--cv, not both", file=sys.stderr)
+        return 2
     matcher = bundle.matcher_for(bundle.load(flow_folders(args.flows)))
     if args.cv is not None:
         status = _cross_validate(matcher, args.cv)
@@ -74,9 +77,15 @@ def _evaluate(matcher: Matcher, path: Path) -> int:
     from bot.matcher.evaluate import evaluate, format_report, load_examples
 
     try:
-        examples = load_examples(path)
-    except (OSError, ValueError) as exc:
-        print(f"deskbot match: cannot read {path}: {exc}", file=sys.stderr)
+        examples = load_examples(path, labels={*matcher.specs, "clarify", "none"})
+    except OSError as exc:
+        print(f"deskbot match: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print(f"deskbot match: cannot read {path}: not UTF-8 text", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # the message names the file (and line or entry)
+        print(f"deskbot match: {exc}", file=sys.stderr)
         return 2
     report = evaluate(matcher, examples)
     print("\n".join(format_report(report)))

@@ -226,7 +226,7 @@ class Matcher:
         if pasted in self.specs:
             assert pasted is not None
             return MatchResult(text, pasted, (Candidate(pasted, PASTED_SCORE),))
-        language = self.vocabulary.language(tokenize(text))
+        language = self.vocabulary.language(text)
         if language is not None:
             return MatchResult(text, "none", (), language=language)
         tokens = self.normalize(text)
@@ -240,7 +240,7 @@ class Matcher:
         # A little evidence from several common words ("my mail app is weird today") names
         # no symptom: which one is it?
         if decision in explained and not _names_symptom(explained[decision]):
-            decision = "clarify" if context.score >= 1.0 else "none"
+            decision = "clarify" if context.score >= LONE_CONTEXT else "none"
         # The text reads more like the vague or off-topic lines than like the flow.
         vague = (
             decision in explained

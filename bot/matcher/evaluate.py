@@ -4,15 +4,13 @@ and by k-fold cross-validation over the flows' own examples (`deskbot match --cv
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.matcher.core import Matcher
 from bot.matcher.spec import MatchSpec
-from bot.matcher.vocabulary import Vocabulary
+from bot.matcher.vocabulary import Vocabulary, load_yaml
 
 
 @dataclass(frozen=True)
@@ -55,16 +53,27 @@ class EvalReport:
         return self.right / self.total if self.total else 1.0
 
 
-def load_examples(path: Path) -> list[Example]:
-    """Read a YAML list of {text, expect}; ValueError names the first bad entry."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    if not isinstance(raw, list):
-        raise ValueError(f"{path}: expected a list of {{text, expect}} entries")
+def load_examples(path: Path, labels: Collection[str] | None = None) -> list[Example]:
+    """Read a YAML list of {text, expect}.
+
+    ValueError names the file and the first bad entry: YAML that does not parse (FILE:LINE),
+    an empty list, a text or label that is not a string, or, when `labels` is given, a label
+    outside it (the symptom ids plus `clarify` and `none`).
+    """
+    raw = load_yaml(path)
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{path}: expected a non-empty list of {{text, expect}} entries")
     examples: list[Example] = []
-    for index, item in enumerate(raw):
+    for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict) or "text" not in item or "expect" not in item:
-            raise ValueError(f"{path}: entry {index + 1} needs 'text' and 'expect'")
-        examples.append(Example(str(item["text"]), str(item["expect"])))
+            raise ValueError(f"{path}: entry {index} needs 'text' and 'expect'")
+        text, expect = item["text"], item["expect"]
+        if not isinstance(text, str) or not isinstance(expect, str):
+            raise ValueError(f"{path}: entry {index}: 'text' and 'expect' must be strings")
+        if labels is not None and expect not in labels:
+            raise ValueError(f"{path}: entry {index}: {expect!r} is not a decision; use one "
+                             f"of {', '.join(sorted(labels))}")
+        examples.append(Example(text, expect))
     return examples
 
 
@@ -81,10 +90,13 @@ def cross_validate(
     Example number i of every flow falls in fold i mod `folds` (deterministic); each fold is
     matched by a matcher built from the other folds' examples (hand keywords kept). A flow's
     accuracy here is what a help desk can expect on sentences its examples do not hold.
-    Raises ValueError when `folds` is below 2.
+    Raises ValueError when `folds` is below 2 or above the largest flow's number of examples
+    (a fold would hold no example of any flow).
     """
-    if folds < 2:
-        raise ValueError(f"--cv needs at least 2 folds, not {folds}")
+    most = max((len(spec.examples) for spec in specs.values()), default=0)
+    if not 2 <= folds <= most:
+        raise ValueError(f"--cv needs 2 to {most} folds (the examples of the largest flow), "
+                         f"not {folds}")
     outcomes: list[tuple[Example, str]] = []
     for fold in range(folds):
         kept = {

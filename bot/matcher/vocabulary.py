@@ -18,6 +18,7 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bot.matcher.language import script_language, unquoted, word_language
 from bot.matcher.patterns import BREAK
 
 # An address is a whole word holding an @. Anchored at a word start and possessive, so a long
@@ -60,9 +61,14 @@ def tokenize(text: str) -> list[str]:
     return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
 
 
+# Latin letters NFKD leaves whole: Polish "ł", Danish "ø", German "ß" ...
+_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe",
+                               "ı": "i", "þ": "th", "ð": "d"})
+
+
 def _fold(text: str) -> str:
     """Latin letters without their accents (NFKD, combining marks dropped)."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -130,31 +136,24 @@ class Vocabulary:
             raise ValueError(f"{path}: expected a mapping at the top level")
         return cls.from_mapping(raw)
 
-    def language(self, tokens: Sequence[str]) -> str | None:
-        """The other language the text is written in, from its common words; None: English.
-
-        Words every language uses for e-mail ("mail", "outlook", "smtp": the anchors) do not
-        count, nor do words English has too ("an", "me"). Two distinct common words of one
-        language at least, more of them than English stopwords, and half the remaining words
-        or more: "mijn e-mail wordt niet verzonden" is Dutch, "my email is on the Bodensee
-        server" and "the message says el servidor no responde" stay English.
-        """
-        words = [t for t in tokens if t.isalpha() and len(t) > 1 and t not in self._universal]
-        english = sum(1 for w in words if w in self.stopwords)
-        for name, common in self.foreign.items():
-            # distinct words, and never one English has too ("an", "me", "do")
-            hits = len({w for w in words if w in common and w not in self.stopwords})
-            if hits >= 2 and hits > english and 2 * hits >= len(words):
-                return name
-        return None
+    def language(self, text: str) -> str | None:
+        """The language a line is in when it is not English (bot.matcher.language); None:
+        English. Its script first, then the `foreign` common words outside quoted parts."""
+        script = script_language(text)
+        if script is not None:
+            return script
+        return word_language(tokenize(unquoted(text)), self.foreign, self.stopwords,
+                             self._universal)
 
     @cached_property
     def _universal(self) -> frozenset[str]:
-        """Single words that are e-mail in any language: the one-word anchors and their
-        one-word variants ("email", "outlook", "smtp")."""
+        """Single words that are e-mail in any language: the one-word anchors ("smtp",
+        "server") and the one-word variants of those that are e-mail by themselves ("email",
+        "mails" for "mail"); not a variant of a technical word ("certificat" is French)."""
         anchors = {a[0] for a in self.anchors if len(a) == 1}
-        variants = {s[0] for s, t in self.synonyms.items() if len(s) == 1 and t in self.anchors}
-        return frozenset(anchors | {v for v in variants if v not in self.stopwords})
+        plain = {a for a, weight in self.anchors.items() if weight >= 1.0}
+        variants = {s[0] for s, t in self.synonyms.items() if len(s) == 1 and t in plain}
+        return frozenset(anchors | (variants - self.stopwords))
 
     def canonical(self, tokens: Sequence[str]) -> list[str]:
         """Apply multi-word synonyms, longest match first, without spelling repair.
