@@ -219,3 +219,12 @@ def test_misbehaving_words_name_no_symptom() -> None:
     ):
         assert matcher.match(text).decision == "clarify", text
     assert matcher.match("my inbox stopped updating").decision == "cannot_receive"
+
+
+def test_a_word_vague_lines_share_names_no_symptom() -> None:
+    """"wrong" is in "wrong password" and in "something is wrong with outlook": alone it asks
+    which problem it is; with the word that names the symptom it starts the flow."""
+    matcher = Matcher.from_flows_dir(default_flows_dir())
+    assert matcher.match("something is wrong with gmail on my phone").decision == "clarify"
+    assert matcher.match("my outlook is not right since last week").decision == "clarify"
+    assert matcher.match("wrong password in outlook").decision == "auth_failed"

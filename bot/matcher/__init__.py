@@ -2,12 +2,15 @@
 
 Deterministic and explainable, no ML model: a shared vocabulary repairs spelling and maps
 synonyms, each flow's `match:` examples supply the knowledge (term weights learned from them at
-load time, bot.matcher.terms; the shape of a line, bot.matcher.clauses).
+load time, bot.matcher.terms; the shape of a line, bot.matcher.clauses; the language of a line,
+bot.matcher.language); bot.matcher.core gathers the evidence and bot.matcher.decide turns it
+into a decision.
 """
 
 from __future__ import annotations
 
-from bot.matcher.core import Candidate, Evidence, Matcher, MatchResult
+from bot.matcher.core import Matcher, MatchResult
+from bot.matcher.decide import Candidate, Evidence
 from bot.matcher.spec import MatchSpec
 from bot.matcher.vocabulary import Vocabulary
 

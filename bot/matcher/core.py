@@ -3,54 +3,48 @@
 Pure and deterministic. Evidence for a flow is the sum of the weights of its terms found in the
 text (learned from the flow's example sentences, bot.matcher.terms), plus a bonus for its
 closest example, plus any rare hand-set keyword; words of other topics (from the vocabulary)
-count against every flow, and without e-mail words only part of the evidence counts. Evidence e
-becomes the score e / (e + HALF): one scale and one set of thresholds for all flows
-(docs/flow-language.md, "Matching").
+count against every flow, and without e-mail words only part of the evidence counts
+(docs/flow-language.md, "Matching"). bot.matcher.decide turns the evidence into a decision.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.matcher.clauses import NEGATION, asks_later, contrasts, mark_contrast
+from bot.matcher.decide import (
+    LONE_CONTEXT,
+    MAX_CANDIDATES,
+    NEAR_LINE,
+    Candidate,
+    Context,
+    Evidence,
+    context_factor,
+    decide,
+    like_background,
+    rank,
+)
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
 from bot.matcher.terms import TermWeights, fit, terms
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
-HALF = 5.0  # evidence at which a flow scores 0.5
-ROUTE_SCORE = 0.35  # start a flow at or above this ...
-ROUTE_RATIO = 0.98  # ... when the runner-up has less than this share of its evidence: a near tie
-BARE_ROUTE_SCORE = 0.5  # the same without a single e-mail word in the text
-BARE_QUESTION_SCORE = 0.6  # ... and for a question without one ("how do I install an app")
-LONE_SCORE = 0.25  # ... or this, with e-mail words present and no real runner-up:
-LONE_RATIO = 0.3  # the runner-up has at most this share of the best's evidence
-LONE_CONTEXT = 0.5  # ... and the e-mail words weigh at least this
-CLARIFY_SCORE = 0.4  # below this, only e-mail words make the text "about e-mail"
 PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching example
 PHRASE_FLOOR = 0.4  # example similarity below this is no evidence
-NO_CONTEXT_FACTOR = 0.4  # share of the evidence kept when no e-mail word is present
-FULL_CONTEXT = 0.5  # e-mail words weighing this much keep all of it
 SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem ("outbox")
 WANTED_WEIGHT = 2.0  # a term this specific to a flow is never an off-topic word
 PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error points at
 PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
 SYMPTOM_TERM = 1.0  # a flow is started on a term at least this specific to it ...
 SYMPTOM_PHRASE = 0.7  # ... or an example at least this close to the text
-TOPIC_WEIGHT = 3.0  # other-topic words weighing this, with no plain e-mail word: not e-mail
+GENERIC_LINES = 3  # a term in this many vague lines names no symptom by itself
 CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
-SHARED_WITH_CHAT = frozenset({"message", "send", "receive", "reply"})  # chat apps' words too
-MAX_CANDIDATES = 3
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 QUESTION = "(question)"  # the term of a line that opens with a question word
-BACKGROUND_RATIO = 0.85  # background evidence at this share of the best flow's stops routing
-NEAR_LINE = 0.85  # a text this close to a vague or off-topic line ...
-NEAR_MARGIN = 0.15  # ... and this much closer to it than to any example of the flow is one
-NEAR_EVIDENCE = 0.5  # ... unless the flow's term evidence is over twice the background's
-EXACT_LINE = 0.95  # ... or this close and closer than any example of the flow
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
@@ -59,28 +53,6 @@ _CODE = re.compile(r"0x[0-9a-f]{6,8}|[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 
 # Text → the symptom id a pasted server or app error points at (None: not a known error).
 ErrorLookup = Callable[[str], str | None]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A symptom the text may be about, with a score in [0, 1]."""
-
-    id: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Why a flow scored what it did (for `--explain`).
-
-    `keywords` are the learned terms and hand keywords found, with their weights; `phrase` is
-    the flow's closest example and `phrase_similarity` its similarity in [0, 1].
-    """
-
-    keywords: tuple[tuple[str, float], ...]
-    phrase: str | None
-    phrase_similarity: float
-    total: float
 
 
 @dataclass(frozen=True)
@@ -106,19 +78,6 @@ class MatchResult:
             "decision": self.decision,
             "candidates": [{"id": c.id, "score": c.score} for c in self.candidates],
         }
-
-
-@dataclass(frozen=True)
-class _Context:
-    """How much the text is about e-mail at all."""
-
-    anchors: tuple[str, ...]
-    offtopic: tuple[str, ...]
-    anchored: float  # sum of the anchor weights
-    penalty: float  # counted against every flow
-    topic: float  # weight of the other topics' words that are not a mere setting (bank, calendar)
-    score: float  # anchor weights minus the penalty
-    plain: bool  # a word that is e-mail by itself ("mail", "inbox", "outlook") is present
 
 
 class Matcher:
@@ -182,6 +141,10 @@ class Matcher:
             " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
         }
         self._other_lines = frozenset(vocabulary.background)
+        # Terms that several vague lines use ("wrong", "not work", "problem"): alone, they
+        # name no symptom.
+        used = Counter(t for line in vague for t in line)
+        self._generic = frozenset(t for t, n in used.items() if n >= GENERIC_LINES)
         # Lone words the vocabulary lists as background lines ("imap", "587", "yes"): answers.
         self._answers = frozenset(
             c[0] for c in contents[len(vocabulary.vague) :] if len(c) == 1 and c[0] != BREAK
@@ -233,19 +196,19 @@ class Matcher:
         context = self._context(tokens)
         explained = self._evidence(text, tokens, context)
         background = explained.pop(BACKGROUND, None)
-        candidates = _rank(explained)
-        decision = _decide(
+        candidates = rank(explained)
+        decision = decide(
             candidates, context, self._describes(tokens), self._asks(tokens)
         )
         # A little evidence from several common words ("my mail app is weird today") names
         # no symptom: which one is it?
-        if decision in explained and not _names_symptom(explained[decision]):
+        if decision in explained and not self._names_symptom(explained[decision]):
             decision = "clarify" if context.score >= LONE_CONTEXT else "none"
         # The text reads more like the vague or off-topic lines than like the flow.
         vague = (
             decision in explained
             and background is not None
-            and _like_background(background, explained[decision], context.plain)
+            and like_background(background, explained[decision], context.plain)
         )
         if vague:
             decision = "clarify" if context.score >= 1.0 else "none"
@@ -267,6 +230,15 @@ class Matcher:
             context.anchors,
             context.offtopic,
         )
+
+    def _names_symptom(self, flow: Evidence) -> bool:
+        """A term that vague lines do not use speaks clearly for the flow ("wrong" is in
+        "wrong password" and in "something is wrong with outlook": it names nothing), or one
+        of the flow's examples is nearly the text."""
+        if flow.phrase_similarity >= SYMPTOM_PHRASE:
+            return True
+        generic = self._generic
+        return any(w >= SYMPTOM_TERM and t not in generic for t, w in flow.keywords)
 
     def _describes(self, tokens: Sequence[str]) -> bool:
         """False for a lone word that is an answer ("imap", "587", "yes"), not a problem: only
@@ -301,7 +273,7 @@ class Matcher:
         padding.sort(key=lambda c: -c.score)  # stable: ties keep the vocabulary's order
         return tuple(offered + padding)[:MAX_CANDIDATES]
 
-    def _context(self, tokens: Sequence[str]) -> _Context:
+    def _context(self, tokens: Sequence[str]) -> Context:
         anchors = self._anchors.found(tokens)
         offtopic = self._offtopic.found(tokens)
         anchored = sum(w for _, w in anchors)
@@ -322,7 +294,7 @@ class Matcher:
         waived = any(" ".join(p) in self._medium for p, _ in anchors) or contrast
         penalty = sum(0.0 if waived and p in circumstances else w * factor for p, w in offtopic)
         topic = sum(w for p, w in offtopic if p not in circumstances)
-        return _Context(
+        return Context(
             tuple(" ".join(p) for p, _ in anchors),
             tuple(" ".join(p) for p, _ in offtopic),
             anchored,
@@ -333,7 +305,7 @@ class Matcher:
         )
 
     def _evidence(
-        self, text: str, tokens: Sequence[str], context: _Context
+        self, text: str, tokens: Sequence[str], context: Context
     ) -> dict[str, Evidence]:
         content = self._content(tokens)
         found = self.terms.found(terms(content))
@@ -351,7 +323,7 @@ class Matcher:
             self._phrases.best(set(words), PHRASE_FLOOR, shortlist, NEGATION) if several else {}
         )
         explained: dict[str, Evidence] = {}
-        factor = _context_factor(context.anchored)
+        factor = context_factor(context.anchored)
         for flow in sorted(set(found) | set(phrases)):
             phrase, similarity = phrases.get(flow, (None, 0.0))
             bonus = PHRASE_WEIGHT * max(0.0, similarity - PHRASE_FLOOR) / (1 - PHRASE_FLOOR)
@@ -426,89 +398,3 @@ class Matcher:
         return content
 
 
-def _like_background(background: Evidence, flow: Evidence, plain: bool = False) -> bool:
-    """The text reads more like the vocabulary's vague or off-topic lines than like the flow:
-    their evidence comes close to the flow's, or one of those lines is nearly the text itself
-    and clearly nearer than any example of the flow ("whatsapp is not sending messages" is the
-    line "text messages are not sending", not "failed to send message")."""
-    if background.total >= flow.total * BACKGROUND_RATIO:
-        return True
-    near = background.phrase_similarity
-    # the text may be an other-topic line plus the e-mail complaint it causes ("my icloud
-    # storage is full, do mails to me bounce?"): a word that is e-mail by itself (`plain`)
-    # and the flow's terms outweighing the line's let the complaint stand
-    if plain and background.total < flow.total * NEAR_EVIDENCE:
-        return False
-    if near >= EXACT_LINE and near > flow.phrase_similarity:
-        return True  # nearly word for word a vague or other-topic line ("phone storage is full")
-    return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
-
-
-def _names_symptom(flow: Evidence) -> bool:
-    """One term speaks clearly for the flow, or one of its examples is nearly the text."""
-    strongest = max((w for _, w in flow.keywords), default=0.0)
-    return strongest >= SYMPTOM_TERM or flow.phrase_similarity >= SYMPTOM_PHRASE
-
-
-def _context_factor(context: float) -> float:
-    """Share of the evidence that counts: words like "settings" or "arrive" say little until
-    something places the text in the e-mail world (a full anchor such as "mail": all of it)."""
-    return NO_CONTEXT_FACTOR + (1 - NO_CONTEXT_FACTOR) * min(1.0, max(0.0, context / FULL_CONTEXT))
-
-
-def _decide(
-    candidates: Sequence[Candidate], about: _Context, several: bool, asks: bool
-) -> str:
-    best = candidates[0].score if candidates else 0.0
-    second = candidates[1].score if len(candidates) > 1 else 0.0
-    # Ratios are taken on the evidence (score s ⇔ evidence s / (1 - s) · HALF), which keeps
-    # its proportions where the score saturates.
-    best, second = _evidence_of(best), _evidence_of(second)
-    context = about.score
-    # Not one e-mail word ("stop syncing with this phone"): a flow needs more to start, and
-    # a question needs more still: "how do I install a new app on my phone" is a general
-    # question about a device, while a setup question names the mail, a server or a port.
-    # Another topic and only the words e-mail shares with chat apps ("my instagram messages
-    # won't send"): no flow.
-    if about.penalty > 0 and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
-        return "none"
-    # Not one word that is e-mail by itself, and a word of another topic that is more than
-    # the setting ("can't log in to my bank, password rejected", "the discord server times
-    # out"): that topic is the subject, however well its words fit a flow.
-    if not about.plain and about.topic >= TOPIC_WEIGHT:
-        return "none"
-    route = ROUTE_SCORE if about.anchored > 0 else _bare_route(asks)
-    # One reading clearly ahead starts its flow; "which one?" is for a genuine tie. A lone
-    # word that is an answer ("imap", "587") starts none, however its examples weigh it.
-    if several and best >= _evidence_of(route) and second <= best * ROUTE_RATIO:
-        return candidates[0].id
-    # Plainly about e-mail and one flow alone has evidence: "which one?" would offer a
-    # single sensible choice, so start it. (One word is an answer, "imap", not a problem.)
-    lone = best >= _evidence_of(LONE_SCORE) and second <= best * LONE_RATIO
-    if several and context >= LONE_CONTEXT and lone:
-        return candidates[0].id
-    # A question that names nothing of e-mail is another topic, not a vague e-mail problem.
-    if about.anchored == 0 and asks:
-        return "none"
-    if best >= _evidence_of(CLARIFY_SCORE) or context >= 1.0:
-        return "clarify"
-    return "none"
-
-
-def _bare_route(asks: bool) -> float:
-    """The score a flow needs when not one e-mail word is in the text."""
-    return BARE_QUESTION_SCORE if asks else BARE_ROUTE_SCORE
-
-
-def _evidence_of(score: float) -> float:
-    return score / (1 - score) * HALF if score < 1 else float("inf")
-
-
-def _rank(explained: Mapping[str, Evidence]) -> tuple[Candidate, ...]:
-    scored = [
-        Candidate(flow_id, round(ev.total / (ev.total + HALF), 3))
-        for flow_id, ev in explained.items()
-        if ev.total > 0
-    ]
-    scored.sort(key=lambda c: (-c.score, c.id))
-    return tuple(scored[:MAX_CANDIDATES])
