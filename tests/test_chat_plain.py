@@ -155,3 +155,15 @@ def test_a_greeting_is_asked_for_the_problem_without_a_miss(tmp_path: Path) -> N
     assert done.stdout.count("Hello! Tell me what you notice") == 2
     assert "does not sound like an e-mail problem" not in done.stdout
     assert "Let's look at this: Mail stays in the Outbox" in done.stdout
+
+
+def test_only_empty_lines_lead_to_the_offer_of_a_person(tmp_path: Path) -> None:
+    """A customer who only presses Enter is offered a person after three empty lines, as
+    after three lines the bot cannot read (it used to say "I didn't get any text" forever)."""
+    config = tmp_path / "offline.toml"
+    config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(config), stdin="\n\n\nyes\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("I didn't get any text.") == 2
+    assert "Would you like me to pass you to a person?" in done.stdout
+    assert "[outcome: handoff" in done.stdout

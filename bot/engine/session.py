@@ -206,6 +206,12 @@ class Session(CustomerEvidence, FlowWalk):
         if cut:
             self._bot("text", texts.TRUNCATED.format(limit=MAX_LINE))
         if not text and not secret:
+            # Empty lines count as misses: a customer who only presses Enter is offered a
+            # person after MAX_MISSES, as after lines the bot cannot read.
+            self.misses += 1
+            if self.misses >= MAX_MISSES and self.phase is not Phase.OFFER_HUMAN:
+                self._offer_human()
+                return
             self._bot("text", texts.EMPTY)
             self._reask()
             return
