@@ -7,6 +7,8 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
+- wave6: bench/data/matcher-heldout-wave6.yaml, the same way by three personas (older
+  customers telling what they see, English as a second language, terse admin lines).
 - wave5: bench/data/matcher-heldout-wave5.yaml, the same way in other styles (phone-typed
   openers, ticket subjects, pasted errors), scored only at the start and end of round four.
 - wave4: bench/data/matcher-heldout-wave4.yaml, written by a helper that read only the symptom
@@ -56,6 +58,7 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
+    "matcher-heldout-wave6.yaml",
     "matcher-heldout-wave5.yaml",
     "matcher-heldout-wave4.yaml",
     "matcher-untuned.yaml",
