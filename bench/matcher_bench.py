@@ -7,6 +7,8 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
+- wave7: bench/data/matcher-heldout-wave7.yaml, the same way as a week's mix of customers;
+  scored only at the start and the end of round four (the cleanest of the four).
 - wave6: bench/data/matcher-heldout-wave6.yaml, the same way by three personas (older
   customers telling what they see, English as a second language, terse admin lines).
 - wave5: bench/data/matcher-heldout-wave5.yaml, the same way in other styles (phone-typed
@@ -58,6 +60,7 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
+    "matcher-heldout-wave7.yaml",
     "matcher-heldout-wave6.yaml",
     "matcher-heldout-wave5.yaml",
     "matcher-heldout-wave4.yaml",
