@@ -139,12 +139,13 @@ def test_after_the_english_only_reply_the_problem_told_in_english_is_heard(
     told again, and starts its flow (it used to be taken as "no" and lost)."""
     config = tmp_path / "offline.toml"
     config.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
-    done = chat("--config", str(config),
-                stdin="mi correo no envía mensajes\nmy mail is stuck in the outbox\n")
-    assert done.returncode == 0, done.stderr
-    assert "I can only help in English (Spanish detected)" in done.stdout
-    assert "Let's look at this: Mail stays in the Outbox" in done.stdout
-    assert "trouble understanding" not in done.stdout
+    for problem in ("my mail is stuck in the outbox", "I can't send email",
+                    "no, my emails are stuck in the outbox"):  # a "no" in it is no answer
+        done = chat("--config", str(config), stdin=f"mi correo no envía mensajes\n{problem}\n")
+        assert done.returncode == 0, done.stderr
+        assert "I can only help in English (Spanish detected)" in done.stdout
+        assert "Let's look at this: Mail stays in the Outbox" in done.stdout, problem
+        assert "trouble understanding" not in done.stdout
 
 
 def test_a_greeting_is_asked_for_the_problem_without_a_miss(tmp_path: Path) -> None:
@@ -155,6 +156,10 @@ def test_a_greeting_is_asked_for_the_problem_without_a_miss(tmp_path: Path) -> N
     assert done.stdout.count("Hello! Tell me what you notice") == 2
     assert "does not sound like an e-mail problem" not in done.stdout
     assert "Let's look at this: Mail stays in the Outbox" in done.stdout
+    # only greeting, over and over, leads to the offer of a person as other misses do
+    done = chat("--config", str(config), stdin="hi\nhi\nhi\nyes\n")
+    assert "Would you like me to pass you to a person?" in done.stdout
+    assert "[outcome: handoff" in done.stdout
 
 
 def test_only_empty_lines_lead_to_the_offer_of_a_person(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ def test_a_bad_eval_set_is_a_one_line_error_naming_the_file(tmp_path: Path) -> N
         "number.yaml": ("- {text: 123, expect: none}\n", r"entry 1: 'text' and 'expect' must"),
         "empty.yaml": ("[]\n", r"expected a non-empty list"),
         "tag.yaml": ("- !!python/object:os.system {text: x}\n", r"not valid YAML"),
+        "blank.yaml": ("- {text: '  ', expect: none}\n", r"entry 1: .*the text not empty"),
     }
     for name, (content, message) in cases.items():
         (tmp_path / name).write_text(content, encoding="utf-8")
@@ -98,6 +99,11 @@ def test_a_bad_eval_set_is_a_one_line_error_naming_the_file(tmp_path: Path) -> N
         assert run.returncode == 2, name
         assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
         assert re.search(message, run.stderr), run.stderr
+    # a pipe or /dev/zero would be read forever: only a regular file is read
+    for special in (tmp_path, Path("/dev/zero")):
+        run = deskbot("--eval", str(special))
+        assert (run.returncode, run.stderr.strip()) == (
+            2, f"deskbot match: {special}: not a regular file")
     (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00\xd7garbage")
     run = deskbot("--eval", str(tmp_path / "binary.yaml"))
     assert (run.returncode, run.stderr.strip()) == (
@@ -108,10 +114,11 @@ def test_a_text_with_eval_or_cv_is_refused_not_ignored(tmp_path: Path) -> None:
     labelled = tmp_path / "set.yaml"
     labelled.write_text("- {text: 'relay access denied', expect: outgoing_rejected}\n",
                         encoding="utf-8")
-    for args in (("--eval", str(labelled), "mail stuck"), ("--cv", "5", "mail stuck")):
+    for args in (("--eval", str(labelled), "mail stuck"), ("--cv", "5", "mail stuck"),
+                 ("--eval", str(labelled), "--explain")):
         run = deskbot(*args)
         assert (run.returncode, run.stderr.strip()) == (
-            2, "deskbot match: give a text or --eval/--cv, not both")
+            2, "deskbot match: give a text (and --explain) or --eval/--cv, not both")
 
 
 def test_a_broken_match_block_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:

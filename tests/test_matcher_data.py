@@ -124,6 +124,8 @@ def test_other_languages_are_none_and_named() -> None:
         "Outlook says 'Der Server hat die Verbindung abgelehnt'",
         'the error message is in Dutch: "Kan geen verbinding maken met de server"',
         "I'm in São Paulo and can't receive mail",
+        'When I send mail I get the error "Не удалось отправить сообщение"',  # any script
+        "ｍｙ　ｍａｉｌ　ｉｓ　ｓｔｕｃｋ ｉｎ ｔｈｅ ｏｕｔｂｏｘ",  # fullwidth Latin
     ):
         assert matcher.match(english).language is None, english
 
@@ -194,6 +196,7 @@ def test_another_topic_as_the_subject_is_not_routed() -> None:
         "my Wi-Fi password doesn't work",
         "how do I renew the certificate for my website",
         "NET::ERR_CERT_DATE_INVALID",
+        "I can't log in to my online banking",  # "online" alone is webmail
     ):
         assert matcher.match(text).decision == "none", text
     assert matcher.match("can't log in to my email, password rejected").decision == "auth_failed"

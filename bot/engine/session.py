@@ -271,6 +271,12 @@ class Session(CustomerEvidence, FlowWalk):
             self._ask_describe(texts.DESCRIBE_HELP)
             return
         if is_greeting(text):
+            # a greeting tells no problem yet: it is answered, and counts like a line the bot
+            # cannot use, so "hi" said over and over leads to the offer of a person too
+            self.misses += 1
+            if self.misses >= MAX_MISSES:
+                self._offer_human()
+                return
             self._ask_describe(texts.GREETED)
             return
         result = self.engine.match(text)
@@ -341,17 +347,21 @@ class Session(CustomerEvidence, FlowWalk):
             self._reask()
 
     async def _on_offer_human(self, text: str, unknown: bool) -> None:
+        before_flow = self.state.back_to is Phase.DESCRIBE
+        if before_flow and not unknown and self.engine.match(text).decision != "none":
+            # Before any flow, a line about e-mail is the problem told again ("I can't send
+            # email" after the English-only reply), even with a "no" or "yes" in it: read it
+            # as the description, not as the answer to the offer.
+            self.misses = 0
+            self.phase, self.state.back_to = Phase.DESCRIBE, None
+            await self._on_describe(text, unknown=False)
+            return
         answer = "no" if unknown else parse_yesno(text)
         if answer == "yes":
             await self._handoff_now()
             return
         self.misses = 0
         self.phase, self.state.back_to = self.state.back_to or Phase.FLOW, None
-        if answer is None and self.phase is Phase.DESCRIBE:
-            # neither yes nor no before any flow: the problem told again ("my mail is stuck
-            # in the outbox" after the English-only reply), so read it as a description
-            await self._on_describe(text, unknown=False)
-            return
         if answer is None:
             self._bot("text", texts.CONTINUE_ANYWAY)
         self._reask()

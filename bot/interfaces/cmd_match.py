@@ -30,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot import bundle  # the one loader, as the engine and `flows check` use it
 
-    if args.text and (args.eval is not None or args.cv is not None):
-        print("deskbot match: give a text or --eval/--cv, not both", file=sys.stderr)
+    if (args.text or args.explain) and (args.eval is not None or args.cv is not None):
+        print("deskbot match: give a text (and --explain) or --eval/--cv, not both",
+              file=sys.stderr)
         return 2
     matcher = bundle.matcher_for(bundle.load(flow_folders(args.flows)))
     if args.cv is not None:

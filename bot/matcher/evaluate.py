@@ -12,6 +12,8 @@ from bot.matcher.core import Matcher
 from bot.matcher.spec import MatchSpec
 from bot.matcher.vocabulary import Vocabulary, load_yaml
 
+MAX_SET_BYTES = 10_000_000  # a labelled set is a few hundred lines; 10 MB is ~100,000
+
 
 @dataclass(frozen=True)
 class Example:
@@ -56,10 +58,15 @@ class EvalReport:
 def load_examples(path: Path, labels: Collection[str] | None = None) -> list[Example]:
     """Read a YAML list of {text, expect}.
 
-    ValueError names the file and the first bad entry: YAML that does not parse (FILE:LINE),
-    an empty list, a text or label that is not a string, or, when `labels` is given, a label
-    outside it (the symptom ids plus `clarify` and `none`).
+    ValueError names the file and the first bad entry: not a regular file or over
+    MAX_SET_BYTES (a pipe or /dev/zero would never end), YAML that does not parse
+    (FILE:LINE), an empty list, a text or label that is not a string or an empty text, or, when
+    `labels` is given, a label outside it (the symptom ids plus `clarify` and `none`).
     """
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path}: not a regular file")
+    if path.stat().st_size > MAX_SET_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_SET_BYTES // 1_000_000} MB; split the set")
     raw = load_yaml(path)
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"{path}: expected a non-empty list of {{text, expect}} entries")
@@ -68,8 +75,9 @@ def load_examples(path: Path, labels: Collection[str] | None = None) -> list[Exa
         if not isinstance(item, dict) or "text" not in item or "expect" not in item:
             raise ValueError(f"{path}: entry {index} needs 'text' and 'expect'")
         text, expect = item["text"], item["expect"]
-        if not isinstance(text, str) or not isinstance(expect, str):
-            raise ValueError(f"{path}: entry {index}: 'text' and 'expect' must be strings")
+        if not isinstance(text, str) or not isinstance(expect, str) or not text.strip():
+            raise ValueError(f"{path}: entry {index}: 'text' and 'expect' must be strings, "
+                             "the text not empty")
         if labels is not None and expect not in labels:
             raise ValueError(f"{path}: entry {index}: {expect!r} is not a decision; use one "
                              f"of {', '.join(sorted(labels))}")

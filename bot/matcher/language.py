@@ -40,10 +40,11 @@ def script_language(text: str) -> str | None:
         if char.isascii():
             latin += 1
             continue
-        first = unicodedata.name(char, "LATIN").split(" ", 1)[0]
-        if first == "LATIN":
+        name = unicodedata.name(char, "LATIN")
+        if "LATIN" in name:  # accented and fullwidth Latin letters too ("ｍａｉｌ")
             latin += 1
         else:
+            first = name.split(" ", 1)[0]
             counts[first] = counts.get(first, 0) + 1
     if not counts:
         return None
@@ -54,7 +55,8 @@ def script_language(text: str) -> str | None:
 
 
 def unquoted(text: str) -> str:
-    """The text without its quoted parts, when what is left is a sentence of its own."""
+    """The text without its quoted parts, when what is left is a sentence of its own (the
+    quoted error a customer pastes may be in any language and script)."""
     rest = _QUOTED.sub(" ", text)
     return rest if len(rest.split()) >= MIN_OWN_WORDS else text
 

@@ -139,11 +139,11 @@ class Vocabulary:
     def language(self, text: str) -> str | None:
         """The language a line is in when it is not English (bot.matcher.language); None:
         English. Its script first, then the `foreign` common words outside quoted parts."""
-        script = script_language(text)
+        own = unquoted(text)
+        script = script_language(own)
         if script is not None:
             return script
-        return word_language(tokenize(unquoted(text)), self.foreign, self.stopwords,
-                             self._universal)
+        return word_language(tokenize(own), self.foreign, self.stopwords, self._universal)
 
     @cached_property
     def _universal(self) -> frozenset[str]:
