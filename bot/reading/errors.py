@@ -90,13 +90,19 @@ class ErrorCatalogue:
         # the literal words every match must contain occurs in the lower-cased line, which
         # keeps a line at a few substring tests for most of the ~100 entries.
         self._needles = tuple(required_literals(e.pattern.pattern) for e in self.entries)
+        # The last line read and what was found: the matcher asks twice per line (is it only
+        # a pasted error? does it quote one?), and `find` is pure.
+        self._last: tuple[str, tuple[ErrorMatch, ...]] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def find(self, text: str) -> tuple[ErrorMatch, ...]:
         """Every entry whose pattern occurs in `text`, best first (the file's order)."""
-        text = text[:MAX_SCAN]
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        whole, text = text, text[:MAX_SCAN]
         lowered = text.lower()
         found: list[ErrorMatch] = []
         for entry, needles in zip(self.entries, self._needles, strict=True):
@@ -105,7 +111,9 @@ class ErrorCatalogue:
             hit = entry.pattern.search(text)
             if hit is not None:
                 found.append(ErrorMatch(entry, _quote(text, hit), hit.end() - hit.start()))
-        return tuple(found)
+        result = tuple(found)
+        self._last = (whole, result)
+        return result
 
     def best(self, text: str) -> ErrorMatch | None:
         """The best reading of `text`, or None when it holds no catalogued error."""
