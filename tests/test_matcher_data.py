@@ -109,6 +109,10 @@ def test_other_languages_are_none_and_named() -> None:
         ("Outlook continua a chiedere la password", "Italian"),
         ("certificat invalide Outlook", "French"),
         ("Jag kan inte skicka mejl från Outlook", "Swedish"),
+        ("Tôi không nhận được email", "Vietnamese"),
+        ("Saya tidak bisa menerima email", "Indonesian"),
+        ("Outlook şifremi sürekli soruyor", "Turkish"),
+        ("En voi lähettää sähköpostia", "Finnish"),
         # other scripts are named by their script
         ("не могу отправить почту в Outlook", "Cyrillic script"),
         ("δεν μπορώ να στείλω email", "Greek"),

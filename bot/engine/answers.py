@@ -84,6 +84,9 @@ _GREETING_WORDS = frozenset({
     "hi", "hello", "hey", "hiya", "howdy", "yo", "there", "help", "me", "please", "good",
     "morning", "afternoon", "evening", "anyone", "someone", "can", "could", "you", "i", "need",
     "some", "pls", "plz", "thanks", "hallo",
+    # other languages' hellos: answered in English, which says what language deskbot speaks
+    "hola", "bonjour", "salut", "ciao", "ola", "olá", "hej", "hei", "merhaba", "guten", "tag",
+    "buenos", "dias", "días", "cześć", "hoi", "dag",
 })
 
 
