@@ -36,6 +36,7 @@ from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
+    from bot.matcher import MatchResult
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +209,7 @@ class Session(CustomerEvidence, FlowWalk):
         if not text and not secret:
             # Empty lines count as misses: a customer who only presses Enter is offered a
             # person after MAX_MISSES, as after lines the bot cannot read.
-            self.misses += 1
-            if self.misses >= MAX_MISSES and self.phase is not Phase.OFFER_HUMAN:
-                self._offer_human()
+            if self.phase is not Phase.OFFER_HUMAN and self._offered_after_miss():
                 return
             self._bot("text", texts.EMPTY)
             self._reask()
@@ -273,13 +272,13 @@ class Session(CustomerEvidence, FlowWalk):
         if is_greeting(text):
             # a greeting tells no problem yet: it is answered, and counts like a line the bot
             # cannot use, so "hi" said over and over leads to the offer of a person too
-            self.misses += 1
-            if self.misses >= MAX_MISSES:
-                self._offer_human()
-                return
-            self._ask_describe(texts.GREETED)
+            if not self._offered_after_miss():
+                self._ask_describe(texts.GREETED)
             return
-        result = self.engine.match(text)
+        await self._describe(text, self.engine.match(text))
+
+    async def _describe(self, text: str, result: MatchResult) -> None:
+        """Act on what the matcher made of the customer's description."""
         if result.decision in self.engine.flows:
             self.slots.setdefault("message", text)
             await self._start_flow(result.decision)
@@ -294,9 +293,7 @@ class Session(CustomerEvidence, FlowWalk):
             self._miss_describe()
 
     def _miss_describe(self) -> None:
-        self.misses += 1
-        if self.misses >= MAX_MISSES:
-            self._offer_human()
+        if self._offered_after_miss():
             return
         self._ask_describe(texts.NOT_EMAIL.format(n=self.misses, max=MAX_MISSES))
 
@@ -347,14 +344,15 @@ class Session(CustomerEvidence, FlowWalk):
             self._reask()
 
     async def _on_offer_human(self, text: str, unknown: bool) -> None:
-        before_flow = self.state.back_to is Phase.DESCRIBE
-        if before_flow and not unknown and self.engine.match(text).decision != "none":
+        result = None if unknown or self.state.back_to is not Phase.DESCRIBE else (
+            self.engine.match(text))
+        if result is not None and result.decision != "none":
             # Before any flow, a line about e-mail is the problem told again ("I can't send
             # email" after the English-only reply), even with a "no" or "yes" in it: read it
             # as the description, not as the answer to the offer.
             self.misses = 0
             self.phase, self.state.back_to = Phase.DESCRIBE, None
-            await self._on_describe(text, unknown=False)
+            await self._describe(text, result)
             return
         answer = "no" if unknown else parse_yesno(text)
         if answer == "yes":
@@ -414,10 +412,17 @@ class Session(CustomerEvidence, FlowWalk):
         self.phase = Phase.OFFER_HUMAN
         self._bot("question", prompt, question=_yesno("handoff", prompt))
 
-    def _miss(self) -> None:
+    def _offered_after_miss(self) -> bool:
+        """Count a line the bot cannot use; True when that was one too many and a person was
+        offered instead."""
         self.misses += 1
         if self.misses >= MAX_MISSES:
             self._offer_human()
+            return True
+        return False
+
+    def _miss(self) -> None:
+        if self._offered_after_miss():
             return
         hint = texts.hint(self.question.type if self.question else "text")
         self._bot("text", texts.MISUNDERSTOOD.format(n=self.misses, max=MAX_MISSES, hint=hint))
