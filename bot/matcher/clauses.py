@@ -21,7 +21,7 @@ FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of 
 TROUBLE = FAILING | {
     "full", "stuck", "error", "bounce", "slow", "quota", "wrong", "reject", "refuse",
     "warning", "duplicate", "twice", "vanish", "expire", "locked", "untrusted", "unreachable",
-    "undeliverable", "spam", "blacklist", "large", "thousands",
+    "undeliverable", "spam", "blacklist", "large", "thousands", "delete",
 }
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
@@ -68,14 +68,65 @@ def mark_contrast(content: list[str]) -> list[str]:
             clauses[-1].append(token)
     # "..., but it's not" says nothing about a place or a side: no contrast.
     failing = [NEGATION in c and len(set(c)) > 1 for c in clauses]
-    if len(clauses) < 2 or not any(failing) or all(failing):
+    # "my mailbox is full, I can't receive": a clause naming a trouble is its cause, not
+    # the side that works.
+    works = [not f and not TROUBLE.intersection(c) for f, c in zip(failing, clauses, strict=True)]
+    if not any(failing):
+        # No negation, but a clause says it works: "Outbox (3) for two days, inbox is fine".
+        works = [w and bool(WORKING.intersection(c)) for w, c in zip(works, clauses, strict=True)]
+    if len(clauses) < 2 or not any(works) or all(works):
         return content
     marked: list[str] = []
-    for clause, fails in zip(clauses, failing, strict=True):
+    for clause, working in zip(clauses, works, strict=True):
         if marked:
             marked.append(BREAK)
-        # "my mailbox is full, I can't receive": a clause naming a trouble is its cause,
-        # not the side that works.
-        works = not fails and not TROUBLE.intersection(clause)
-        marked.extend([WORKS + t for t in clause] if works else clause)
+        marked.extend([WORKS + t for t in clause] if working else clause)
     return marked
+
+
+# "..., and also ...", "... plus ...": a second thing added to the first.
+ALSO = frozenset({"also", "plus", "additionally", "addition"})
+# "... the outbox too", "... not any new ones either", "... as well": at the end of a clause.
+ALSO_AT_END = frozenset({"too", "either", "well"})
+SEVERAL = frozenset({"two", "2", "several", "multiple", "couple"})  # "two problems: ..."
+PROBLEM = "problem"  # the vocabulary's canonical "problem", "issue", "trouble"
+JOINS = frozenset({"and", BREAK})
+# "I also tried restarting": what the customer did about it, not a second trouble.
+ATTEMPTS = frozenset({
+    "tried", "try", "restart", "reinstall", "remove", "removed", "delete", "deleted", "check",
+    "checked", "reset", "change", "changed", "update", "updated", "contact", "contacted",
+    "call", "called", "ask", "asked", "have", "did", "done",
+})
+
+
+def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """The two parts of a line that adds a second trouble to a first: "it keeps asking for
+    my password and also some mails are stuck in the outbox", "the mailbox is full and my
+    messages are stuck in the outbox too", "two problems: ... and ...". None when the line
+    adds nothing, or adds what the customer tried ("I also restarted the phone").
+
+    Only words that add make the split: "and" alone joins a trouble and its consequence as
+    often ("never got my messages and they are still in my outbox").
+    """
+    for i, token in enumerate(tokens):
+        later = tokens[i + 1 :]
+        if token in ALSO and not ATTEMPTS.intersection(later[:1]):
+            start = i - 1 if i and tokens[i - 1] in JOINS else i
+            return _both(list(tokens[:start]), list(later))
+        at_end = not later or later[0] == BREAK
+        if token in ALSO_AT_END and at_end and (token != "well" or tokens[i - 1 : i] == ["as"]):
+            joins = [j for j in range(i) if tokens[j] in JOINS]
+            if joins:
+                return _both(list(tokens[: joins[-1]]), list(tokens[joins[-1] + 1 : i]))
+        if token in SEVERAL and later[:1] == [PROBLEM]:
+            joins = [j for j in range(i + 2, len(tokens)) if tokens[j] in JOINS]
+            if joins:
+                return _both(list(tokens[i + 2 : joins[0]]), list(tokens[joins[0] + 1 :]))
+    return None
+
+
+def _both(first: list[str], second: list[str]) -> tuple[list[str], list[str]] | None:
+    """Both parts, when each says something (two words or more)."""
+    def says(part: list[str]) -> bool:
+        return len([t for t in part if t != BREAK]) >= 2
+    return (first, second) if says(first) and says(second) else None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.matcher.clauses import NEGATION, asks_later, contrasts, mark_contrast
+from bot.matcher.clauses import NEGATION, asks_later, contrasts, mark_contrast, two_troubles
 from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
@@ -193,7 +193,34 @@ class Matcher:
         if language is not None:
             return MatchResult(text, "none", (), language=language)
         tokens = self.normalize(text)
-        context = self._context(tokens)
+        decision, candidates, explained, context = self._judge(text, tokens)
+        # A second trouble added to a first ("... and also some are stuck in the outbox"),
+        # each clearly a different flow: which one first?
+        parts = two_troubles(tokens)
+        if parts is not None and decision != "none":
+            each = [self._judge(" ".join(part), part, context)[0] for part in parts]
+            if each[0] != each[1] and all(d in self.specs for d in each):
+                decision = "clarify"
+                named = [c for d in each for c in candidates if c.id == d]
+                rest = (c for c in candidates if c.id not in each)
+                candidates = (*named, *rest)[:MAX_CANDIDATES]
+        return MatchResult(
+            text,
+            decision,
+            candidates,
+            tuple(tokens),
+            explained,
+            context.anchors,
+            context.offtopic,
+        )
+
+    def _judge(
+        self, text: str, tokens: list[str], context: Context | None = None
+    ) -> tuple[str, tuple[Candidate, ...], dict[str, Evidence], Context]:
+        """The decision, the candidates (offered ones when it is `clarify`), the evidence
+        for each flow (and the background) and the context, for the canonical tokens of a
+        text; a part of a line is judged in the `context` of the whole line."""
+        context = context or self._context(tokens)
         explained = self._evidence(text, tokens, context)
         background = explained.pop(BACKGROUND, None)
         candidates = rank(explained)
@@ -221,15 +248,7 @@ class Matcher:
             explained[BACKGROUND] = background
         if decision == "clarify":
             candidates = self._offer(candidates, vague)
-        return MatchResult(
-            text,
-            decision,
-            candidates,
-            tuple(tokens),
-            explained,
-            context.anchors,
-            context.offtopic,
-        )
+        return decision, candidates, explained, context
 
     def _names_symptom(self, flow: Evidence) -> bool:
         """A term that vague lines do not use speaks clearly for the flow ("wrong" is in

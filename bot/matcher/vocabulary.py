@@ -26,7 +26,7 @@ from bot.matcher.patterns import BREAK
 _ADDRESS = re.compile(r"(?<!\S)[^\s@]++@\S+")
 _APOSTROPHE = re.compile(r"['’`´]")
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
-_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\s-\s")
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\.(?=\s|$)|\s-\s")
 # A count, not a code or a port: "30,000", "12.500" (thousands separated) or five digits and
 # more ("20000 emails"). It reads "thousands", a word the vocabulary knows.
 _COUNT = re.compile(r"(?<![\w.,])(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
