@@ -25,6 +25,11 @@ from bot.matcher.patterns import BREAK
 # word without one is scanned once, not once per letter (`\S+@\S+` is quadratic there).
 _ADDRESS = re.compile(r"(?<!\S)[^\s@]++@\S+")
 _APOSTROPHE = re.compile(r"['’`´]")
+# A host name ("imap.mail.me.com", "smtp.office365.com"): its first label says the service and
+# the one before the top-level domain says the provider; the ones between ("mail.me") read
+# as words they are not.
+_HOST = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?!\.?[a-z0-9])")
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov"})  # "example.co.uk"
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\.(?=\s|$)|\s-\s")
 # A count, not a code or a port: "30,000", "12.500" (thousands separated) or five digits and
@@ -56,9 +61,18 @@ def tokenize(text: str) -> list[str]:
     if not text.isascii():
         text = _fold(text)
     text = _ADDRESS.sub(" ", text)
+    text = _HOST.sub(_host_words, text)
     text = _APOSTROPHE.sub("", text)
     text = _COUNT.sub(" thousands ", text)
     return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
+
+
+def _host_words(host: re.Match[str]) -> str:
+    """The first label and the provider's name of a host name ("imap", "gmail")."""
+    labels = host.group(0).split(".")[:-1]
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels.pop()
+    return labels[0] if len(labels) == 1 else f"{labels[0]} {labels[-1]}"
 
 
 # Latin letters NFKD leaves whole: Polish "ł", Danish "ø", German "ß" ...
