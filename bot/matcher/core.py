@@ -42,6 +42,7 @@ PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error b
 SYMPTOM_TERM = 1.0  # a flow is started on a term at least this specific to it ...
 SYMPTOM_PHRASE = 0.7  # ... or an example at least this close to the text
 GENERIC_LINES = 3  # a term in this many vague lines names no symptom by itself
+COMMON_LINES = 6  # ... nor a term made only of words each in this many
 CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 QUESTION = "(question)"  # the term of a line that opens with a question word
@@ -145,6 +146,11 @@ class Matcher:
         # name no symptom.
         used = Counter(t for line in vague for t in line)
         self._generic = frozenset(t for t, n in used.items() if n >= GENERIC_LINES)
+        # Words so common in them ("mail", "computer", "not") that terms made only of them
+        # ("mail computer", "computer not") name nothing either.
+        self._common = frozenset(
+            t for t, n in used.items() if n >= COMMON_LINES and " " not in t
+        )
         # Lone words the vocabulary lists as background lines ("imap", "587", "yes"): answers.
         self._answers = frozenset(
             c[0] for c in contents[len(vocabulary.vague) :] if len(c) == 1 and c[0] != BREAK
@@ -255,13 +261,17 @@ class Matcher:
         return decision, candidates, explained, context
 
     def _names_symptom(self, flow: Evidence) -> bool:
-        """A term that vague lines do not use speaks clearly for the flow ("wrong" is in
-        "wrong password" and in "something is wrong with outlook": it names nothing), or one
-        of the flow's examples is nearly the text."""
+        """A term that vague lines do not use, nor only their most common words, speaks
+        clearly for the flow ("wrong" is in "wrong password" and in "something is wrong with
+        outlook": it names nothing; nor does "mail computer"), or one of the flow's examples
+        is nearly the text."""
         if flow.phrase_similarity >= SYMPTOM_PHRASE:
             return True
-        generic = self._generic
-        return any(w >= SYMPTOM_TERM and t not in generic for t, w in flow.keywords)
+        generic, common = self._generic, self._common
+        return any(
+            w >= SYMPTOM_TERM and t not in generic and not common.issuperset(t.split(" "))
+            for t, w in flow.keywords
+        )
 
     def _describes(self, tokens: Sequence[str]) -> bool:
         """False for a lone word that is an answer ("imap", "587", "yes"), not a problem: only
