@@ -25,6 +25,7 @@ TROUBLE = FAILING | {
 }
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
+UNSURE = frozenset({"know", "sure", "understand", "remember", "idea", "think"})  # after "not"
 WH_WORDS = frozenset({"what", "whats", "which", "how", "where"})  # open a question anywhere
 
 
@@ -48,6 +49,16 @@ def contrasts(tokens: Sequence[str]) -> bool:
     return works and fails
 
 
+def fails(clause: Sequence[str]) -> bool:
+    """The clause says something does not work: a negation that is not about what the
+    customer knows ("I don't know what that means", "not sure")."""
+    negated = [
+        right for left, right in itertools.pairwise((*clause, BREAK))
+        if left == NEGATION and right not in UNSURE
+    ]
+    return bool(negated) and len(set(clause)) > 1
+
+
 def asks_later(tokens: Sequence[str]) -> bool:
     """A later clause opens with a wh-word: "got a new laptop, how do I get my mail on it".
     Only wh-words: after a comma "can" or "is" opens a statement as often as a question."""
@@ -66,8 +77,9 @@ def mark_contrast(content: list[str]) -> list[str]:
             clauses.append([])
         else:
             clauses[-1].append(token)
-    # "..., but it's not" says nothing about a place or a side: no contrast.
-    failing = [NEGATION in c and len(set(c)) > 1 for c in clauses]
+    # "..., but it's not" says nothing about a place or a side: no contrast; nor does "I
+    # don't know what that means".
+    failing = [fails(c) for c in clauses]
     # "my mailbox is full, I can't receive": a clause naming a trouble is its cause, not
     # the side that works.
     works = [not f and not TROUBLE.intersection(c) for f, c in zip(failing, clauses, strict=True)]
