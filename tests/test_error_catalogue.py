@@ -145,3 +145,26 @@ def test_deskbot_match_routes_a_line_that_is_only_a_pasted_error() -> None:
         "outgoing_rejected", "cannot_receive", "auth_failed", "certificate_warning",
         "connection_timeout",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("thunderbird shows SEC_ERROR_UNKNOWN_ISSUER for the imap server", "cert_self_signed"),
+        ("sun.security.provider.certpath.SunCertPathBuilderException: PKIX path building failed",
+         "cert_self_signed"),
+        ("x509: certificate signed by unknown authority", "cert_self_signed"),
+        ("You might be connecting to a server that is pretending to be “mail.example.com”",
+         "apple_cannot_verify_identity"),
+        ("Windows Live Mail: Socket Error: 10060, Error Number: 0x800CCC0E",
+         "windows_socket_10060"),
+        ("Your message to bob@example.org couldn't be delivered.", "bounce_generic"),
+        ("550 5.7.25 The IP address sending this message does not have a PTR record setup",
+         "smtp_no_ptr"),
+    ],
+)
+def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: str) -> None:
+    """What apps and libraries print (an NSS constant, a Java exception, a Windows sockets
+    error, Microsoft's bounce) is read as the app's words, with the entry that explains it."""
+    found = [m for m in load_errors().find(text) if m.quoted]
+    assert found and found[0].entry.id == entry

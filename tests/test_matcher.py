@@ -264,3 +264,93 @@ def test_an_other_topic_line_plus_the_mail_complaint_it_causes_is_about_mail(
     bounces it causes are a mailbox problem (the line a tester sent, issue 12 input 9's kind)."""
     assert decide(matcher, "my iCloud storage is full, do mails to me bounce?") == "large_mailbox"
     assert decide(matcher, "netflix says my password is wrong") == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "first_two"),
+    [
+        ("outlook keeps asking for my password and also my sent mail bounces",
+         {"auth_failed", "outgoing_rejected"}),
+        ("my inbox is over quota and the replies sit in the outbox too",
+         {"large_mailbox", "outbox_stuck"}),
+        ("two problems: every mail comes in twice and thunderbird shows a certificate warning",
+         {"duplicate_messages", "certificate_warning"}),
+    ],
+)
+def test_a_second_trouble_added_to_the_first_asks_which(
+    matcher: Matcher, text: str, first_two: set[str]
+) -> None:
+    """"also", "too", "two problems": the customer names two symptoms; the bot asks which,
+    offering those two first."""
+    result = matcher.match(text)
+    assert result.decision == "clarify"
+    assert {c.id for c in result.candidates[:2]} == first_two
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # what the customer tried is no second trouble
+        ("my emails are stuck in the outbox, I also tried restarting the phone", "outbox_stuck"),
+        # a consequence told with "and" is one trouble
+        ("she never got my messages and they are still in my outbox", "outbox_stuck"),
+        # a side that works, said without any negation elsewhere
+        ("outbox shows 5 waiting since monday, incoming mail arrives normally", "outbox_stuck"),
+        # a sentence end is a clause boundary
+        ("Sending fails every time. Receiving is ok.", "outbox_stuck"),
+        # an inbox that stays empty is not stuck
+        ("friends write to me but my inbox stays empty", "cannot_receive"),
+        # "I don't know" is no failing side of a contrast
+        ("the app wants a port number when I add my account, I don't know what to put",
+         "account_setup"),
+    ],
+)
+def test_clauses_that_add_work_or_wonder(matcher: Matcher, text: str, expected: str) -> None:
+    assert decide(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ssh connection to my vps times out",
+        "git push rejected by the remote",
+        "docker container cannot reach the database server",
+        "npm install fails with a self signed certificate in the chain",
+        "I keep getting spam calls on my mobile",
+        "Signal says the message could not be sent",
+    ],
+)
+def test_other_technical_topics_are_none(matcher: Matcher, text: str) -> None:
+    assert decide(matcher, text) == "none"
+
+
+@pytest.mark.parametrize(
+    "text", ["mail on my computer has been odd lately", "something is off with email on my tablet"]
+)
+def test_a_device_and_a_vague_word_ask_which(matcher: Matcher, text: str) -> None:
+    """A device is where, not what: with only a vague word beside it, the bot asks which."""
+    assert decide(matcher, text) == "clarify"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("mijn Outlook blijft vragen om mijn wachtwoord", "Dutch"),
+        ("Zertifikatswarnung in Outlook bei jedem Start", "German"),
+    ],
+)
+def test_common_words_name_dutch_and_german(matcher: Matcher, text: str, language: str) -> None:
+    result = matcher.match(text)
+    assert (result.decision, result.language) == ("none", language)
+
+
+def test_a_host_name_is_its_service_and_provider(matcher: Matcher) -> None:
+    """"imap.mail.me.com" reads as "imap me", not as "mail me" (post), and the error the
+    catalogue knows makes the line e-mail."""
+    assert matcher.normalize("imap.mail.me.com")[:1] == ["imap"]
+    assert "mail" not in matcher.normalize("smtp.mail.example.co.uk")
+    from bot.reading import error_symptom
+
+    with_catalogue = Matcher(matcher.specs, matcher.vocabulary, errors=error_symptom)
+    line = "iPhone: The user name or password for imap.mail.me.com is incorrect."
+    assert with_catalogue.match(line).decision == "auth_failed"
