@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.matcher.clauses import NEGATION, asks_later, contrasts, mark_contrast, two_troubles
+from bot.matcher.clauses import NEGATION, asks_later, mark_contrast, two_troubles
 from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
@@ -31,6 +31,7 @@ from bot.matcher.decide import (
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
 from bot.matcher.terms import TermWeights, fit, terms
+from bot.matcher.topics import Topics
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
 PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching example
@@ -43,7 +44,6 @@ SYMPTOM_TERM = 1.0  # a flow is started on a term at least this specific to it .
 SYMPTOM_PHRASE = 0.7  # ... or an example at least this close to the text
 GENERIC_LINES = 3  # a term in this many vague lines names no symptom by itself
 COMMON_LINES = 6  # ... nor a term made only of words each in this many
-CONTRAST_CONTEXT = 0.5  # how much such a contrast says the text is about a connection
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
@@ -133,14 +133,17 @@ class Matcher:
         vague = [terms(c) for c in contents[: len(vocabulary.vague)]]
         other = [terms(c) for c in contents[len(vocabulary.vague) :]]
         self.terms: TermWeights = fit(learned, vague, other)
-        self._anchors: PatternIndex[float] = PatternIndex(skip)
+        anchors: PatternIndex[float] = PatternIndex(skip)
         for words, weight in vocabulary.anchors.items():
-            self._anchors.add(self._pattern(" ".join(words)), weight)
-        self._offtopic = self._offtopic_index(vocabulary, self._wanted(specs))
-        self._circumstances = {self._pattern(" ".join(c)) for c in vocabulary.circumstances}
-        self._medium = {
-            " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
-        }
+            anchors.add(self._pattern(" ".join(words)), weight)
+        self._topics = Topics(
+            anchors,
+            self._offtopic_index(vocabulary, self._wanted(specs)),
+            frozenset(self._pattern(" ".join(c)) for c in vocabulary.circumstances),
+            frozenset(
+                " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
+            ),
+        )
         self._other_lines = frozenset(vocabulary.background)
         # Terms that several vague lines use ("wrong", "not work", "problem"): alone, they
         # name no symptom.
@@ -226,7 +229,7 @@ class Matcher:
         """The decision, the candidates (offered ones when it is `clarify`), the evidence
         for each flow (and the background) and the context, for the canonical tokens of a
         text; a part of a line is judged in the `context` of the whole line."""
-        context = context or self._context(tokens)
+        context = context or self._topics.context(tokens)
         if not context.plain and self._pasted(text) is not None:
             # An error of the catalogue is e-mail by itself ("password for imap.mail.me.com
             # is incorrect"), whatever other topic its words touch.
@@ -305,37 +308,6 @@ class Matcher:
         ]
         padding.sort(key=lambda c: -c.score)  # stable: ties keep the vocabulary's order
         return tuple(offered + padding)[:MAX_CANDIDATES]
-
-    def _context(self, tokens: Sequence[str]) -> Context:
-        anchors = self._anchors.found(tokens)
-        offtopic = self._offtopic.found(tokens)
-        anchored = sum(w for _, w in anchors)
-        contrast = contrasts(tokens)
-        if contrast:
-            # Where it works set against where it fails is how a broken connection is told.
-            anchored += CONTRAST_CONTEXT
-        circumstances = self._circumstances
-        # With a plain e-mail word present ("my hotel wifi blocks mail ports") other topics
-        # are the setting, not the subject: they count half; places and networks (hotel,
-        # Wi-Fi, VPN) not at all once a word of the medium is there ("send", "inbox"), or
-        # when the text sets a place that works against one that fails ("works on wifi, not
-        # on mobile data", "only works when I turn off the vpn"): a network told as a contrast.
-        # Only a word that is e-mail by itself ("mail", "inbox", "outlook") does that:
-        # "message" and "send" are what chat apps do too ("my instagram messages won't send").
-        plain = any(w >= 1.0 for _, w in anchors)
-        factor = 0.5 if plain else 1.0
-        waived = any(" ".join(p) in self._medium for p, _ in anchors) or contrast
-        penalty = sum(0.0 if waived and p in circumstances else w * factor for p, w in offtopic)
-        topic = sum(w for p, w in offtopic if p not in circumstances)
-        return Context(
-            tuple(" ".join(p) for p, _ in anchors),
-            tuple(" ".join(p) for p, _ in offtopic),
-            anchored,
-            penalty,
-            topic,
-            anchored - penalty,
-            plain,
-        )
 
     def _evidence(
         self, text: str, tokens: Sequence[str], context: Context

@@ -1,0 +1,62 @@
+"""How much a line is about e-mail: its e-mail words (anchors), other topics' words, and
+whether those are the subject or only the setting (docs/flow-language.md, "Matching").
+
+"my hotel wifi blocks mail ports" is e-mail told with a place; "my bank password is
+rejected" is a bank told with an e-mail word. The vocabulary's `anchors`, `offtopic`,
+`circumstances` and `circumstances_waived_by` sections, in canonical form, are the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from bot.matcher.clauses import contrasts
+from bot.matcher.decide import Context
+from bot.matcher.patterns import Pattern, PatternIndex
+
+CONTRAST_CONTEXT = 0.5  # how much a contrast of places says the text is about a connection
+PLAIN_WEIGHT = 1.0  # an anchor weighing this is e-mail by itself ("mail", "inbox", "outlook")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The canonical anchors and other-topic words, and which of those are a setting."""
+
+    anchors: PatternIndex[float]
+    offtopic: PatternIndex[float]
+    circumstances: Collection[Pattern]  # places and networks: hotel, Wi-Fi, VPN, browser
+    medium: Collection[str]  # e-mail words that make a circumstance the setting ("send")
+
+    def context(self, tokens: Sequence[str]) -> Context:
+        """The context of a line's canonical tokens."""
+        anchors = self.anchors.found(tokens)
+        offtopic = self.offtopic.found(tokens)
+        anchored = sum(w for _, w in anchors)
+        contrast = contrasts(tokens)
+        if contrast:
+            # Where it works set against where it fails is how a broken connection is told.
+            anchored += CONTRAST_CONTEXT
+        # With a plain e-mail word present ("my hotel wifi blocks mail ports") other topics
+        # are the setting, not the subject: they count half; places and networks (hotel,
+        # Wi-Fi, VPN) not at all once a word of the medium is there ("send", "inbox"), or
+        # when the text sets a place that works against one that fails ("works on wifi, not
+        # on mobile data", "only works when I turn off the vpn"): a network told as a contrast.
+        # Only a word that is e-mail by itself ("mail", "inbox", "outlook") does that:
+        # "message" and "send" are what chat apps do too ("my instagram messages won't send").
+        plain = any(w >= PLAIN_WEIGHT for _, w in anchors)
+        factor = 0.5 if plain else 1.0
+        waived = any(" ".join(p) in self.medium for p, _ in anchors) or contrast
+        penalty = sum(
+            0.0 if waived and p in self.circumstances else w * factor for p, w in offtopic
+        )
+        topic = sum(w for p, w in offtopic if p not in self.circumstances)
+        return Context(
+            tuple(" ".join(p) for p, _ in anchors),
+            tuple(" ".join(p) for p, _ in offtopic),
+            anchored,
+            penalty,
+            topic,
+            anchored - penalty,
+            plain,
+        )
