@@ -292,6 +292,9 @@ def test_a_second_trouble_added_to_the_first_asks_which(
     [
         # what the customer tried is no second trouble
         ("my emails are stuck in the outbox, I also tried restarting the phone", "outbox_stuck"),
+        # what "too" ends is a wish, not a trouble
+        ("thunderbird removes my mail from the server after downloading and I need it on the "
+         "tablet too", "missing_on_other_devices"),
         # a consequence told with "and" is one trouble
         ("she never got my messages and they are still in my outbox", "outbox_stuck"),
         # a side that works, said without any negation elsewhere

@@ -118,7 +118,8 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     adds nothing, or adds what the customer tried ("I also restarted the phone").
 
     Only words that add make the split: "and" alone joins a trouble and its consequence as
-    often ("never got my messages and they are still in my outbox").
+    often ("never got my messages and they are still in my outbox"). What "too" or "either"
+    ends must name a trouble itself ("the outbox is stuck too", "not any new ones either").
     """
     for i, token in enumerate(tokens):
         later = tokens[i + 1 :]
@@ -128,8 +129,10 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
         at_end = not later or later[0] == BREAK
         if token in ALSO_AT_END and at_end and (token != "well" or tokens[i - 1 : i] == ["as"]):
             joins = [j for j in range(i) if tokens[j] in JOINS]
-            if joins:
-                return _both(list(tokens[: joins[-1]]), list(tokens[joins[-1] + 1 : i]))
+            added = tokens[joins[-1] + 1 : i] if joins else []
+            # "... and I need it on my phone too" adds a wish, not a trouble
+            if TROUBLE.intersection(added):
+                return _both(list(tokens[: joins[-1]]), list(added))
         if token in SEVERAL and later[:1] == [PROBLEM]:
             joins = [j for j in range(i + 2, len(tokens)) if tokens[j] in JOINS]
             if joins:
