@@ -7,21 +7,19 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
-- wave7: bench/data/matcher-heldout-wave7.yaml, the same way as a week's mix of customers;
-  scored only at the start and the end of round four (the cleanest of the four).
-- wave6: bench/data/matcher-heldout-wave6.yaml, the same way by three personas (older
-  customers telling what they see, English as a second language, terse admin lines).
-- wave5: bench/data/matcher-heldout-wave5.yaml, the same way in other styles (phone-typed
-  openers, ticket subjects, pasted errors), scored only at the start and end of round four.
-- wave4: bench/data/matcher-heldout-wave4.yaml, written by a helper that read only the symptom
-  definitions, before the fourth round of tuning; during it only its scores were printed (five
-  times), never its lines.
+- wave10: bench/data/matcher-heldout-wave10.yaml, written in round five by a fresh helper that
+  read only the symptom definitions (half imagined customers, half paraphrased public threads);
+  scored at the start and the end of round five only (the cleanest).
+- wave9: bench/data/matcher-heldout-wave9.yaml, the same way from public support threads (mail
+  apps' and servers' issue trackers, vendors' forums); scored at the start, middle and end.
+- wave8: bench/data/matcher-heldout-wave8.yaml, the same way as a week's mix of customers;
+  scored at the start, middle and end of round five.
 - untuned, integrator: bench/data/matcher-untuned.yaml and matcher-heldout-integrator.yaml,
   written apart in earlier rounds (untuned's confusions were printed once, in round three).
 - heldout1-3: bench/data/matcher-heldout*.yaml, the previous matcher's held-out sets.
 Tuning sets (a tuner may read them, `--tuning`): the shared dev set, matcher-dev2,
-matcher-train and matcher-heldout-forums (written apart in round three, read as a dev set in
-round four).
+matcher-train, matcher-heldout-forums (a dev set since round four) and waves 4-7 (held out in
+round four, read as dev sets in round five).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -60,10 +58,9 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
-    "matcher-heldout-wave7.yaml",
-    "matcher-heldout-wave6.yaml",
-    "matcher-heldout-wave5.yaml",
-    "matcher-heldout-wave4.yaml",
+    "matcher-heldout-wave10.yaml",
+    "matcher-heldout-wave9.yaml",
+    "matcher-heldout-wave8.yaml",
     "matcher-untuned.yaml",
     "matcher-heldout-integrator.yaml",
     "matcher-heldout.yaml",
@@ -171,7 +168,8 @@ def main() -> None:
                         help="with --tuning: print the tuning sets' confusions")
     parser.add_argument("--tuning", action="store_true", help=(
         "only the sets a tuner may see: the shared dev set, matcher-dev2, matcher-train, "
-        "cross-validation, CLINC150 and latency; no held-out set is read"))
+        "the forums set, waves 4-7, cross-validation, CLINC150 and latency; no held-out set "
+        "is read"))
     parser.add_argument("--check", type=Path, action="append", default=[], help=(
         "with --tuning: a set of your own written before tuning; only its score is printed "
         "(never its confusions), so it stays untuned"))
@@ -231,6 +229,10 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
         "matcher-dev2": load_examples(DATA / "matcher-dev2.yaml"),
         "matcher-train": load_examples(DATA / "matcher-train.yaml"),
         "matcher-heldout-forums": load_examples(DATA / "matcher-heldout-forums.yaml"),
+        **{
+            f"wave{n} (dev)": load_examples(DATA / f"matcher-heldout-wave{n}.yaml")
+            for n in (4, 5, 6, 7)
+        },
     }
     for name, examples in sets.items():
         print(accuracy_line(name, matcher, examples))

@@ -97,11 +97,11 @@ def mark_contrast(content: list[str]) -> list[str]:
 
 
 # "..., and also ...", "... plus ...": a second thing added to the first.
-ALSO = frozenset({"also", "plus", "additionally", "addition"})
+ALSO = frozenset({"also", "plus", "additionally", "addition", "separately"})
 # "... the outbox too", "... not any new ones either", "... as well": at the end of a clause.
 ALSO_AT_END = frozenset({"too", "either", "well"})
 SEVERAL = frozenset({"two", "2", "several", "multiple", "couple"})  # "two problems: ..."
-PROBLEM = "problem"  # the vocabulary's canonical "problem", "issue", "trouble"
+PROBLEMS = frozenset({"problem", "things"})  # "problem", "issue", "trouble"; "two things"
 JOINS = frozenset({"and", BREAK})
 # "I also tried restarting": what the customer did about it, not a second trouble.
 ATTEMPTS = frozenset({
@@ -133,10 +133,14 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
             # "... and I need it on my phone too" adds a wish, not a trouble
             if TROUBLE.intersection(added):
                 return _both(list(tokens[: joins[-1]]), list(added))
-        if token in SEVERAL and later[:1] == [PROBLEM]:
+        if token in SEVERAL and PROBLEMS.intersection(later[:1]):
             joins = [j for j in range(i + 2, len(tokens)) if tokens[j] in JOINS]
             if joins:
                 return _both(list(tokens[i + 2 : joins[0]]), list(tokens[joins[0] + 1 :]))
+    # ", and ...": a clause of its own added to the first
+    for i, token in enumerate(tokens[:-1]):
+        if token == BREAK and tokens[i + 1] == "and":
+            return _both(list(tokens[:i]), list(tokens[i + 2 :]))
     return None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.matcher.clauses import NEGATION, asks_later, mark_contrast, two_troubles
@@ -230,10 +230,6 @@ class Matcher:
         for each flow (and the background) and the context, for the canonical tokens of a
         text; a part of a line is judged in the `context` of the whole line."""
         context = context or self._topics.context(tokens)
-        if not context.plain and self._pasted(text) is not None:
-            # An error of the catalogue is e-mail by itself ("password for imap.mail.me.com
-            # is incorrect"), whatever other topic its words touch.
-            context = replace(context, plain=True)
         explained = self._evidence(text, tokens, context)
         background = explained.pop(BACKGROUND, None)
         candidates = rank(explained)

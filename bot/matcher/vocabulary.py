@@ -31,7 +31,7 @@ _APOSTROPHE = re.compile(r"['’`´]")
 _HOST = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?!\.?[a-z0-9])")
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov"})  # "example.co.uk"
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
-_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|\.(?=\s|$)|\s-\s")
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|(?<!\.)\.(?=\s|$)|\s-\s")
 # A count, not a code or a port: "30,000", "12.500" (thousands separated) or five digits and
 # more ("20000 emails"). It reads "thousands", a word the vocabulary knows.
 _COUNT = re.compile(r"(?<![\w.,])(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
