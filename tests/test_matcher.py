@@ -275,6 +275,8 @@ def test_an_other_topic_line_plus_the_mail_complaint_it_causes_is_about_mail(
          {"large_mailbox", "outbox_stuck"}),
         ("two problems: every mail comes in twice and thunderbird shows a certificate warning",
          {"duplicate_messages", "certificate_warning"}),
+        ("the phone asks for my password all day, and my laptop downloads every email twice",
+         {"auth_failed", "duplicate_messages"}),
     ],
 )
 def test_a_second_trouble_added_to_the_first_asks_which(
@@ -299,6 +301,8 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         ("she never got my messages and they are still in my outbox", "outbox_stuck"),
         # a side that works, said without any negation elsewhere
         ("outbox shows 5 waiting since monday, incoming mail arrives normally", "outbox_stuck"),
+        # an ellipsis is not ("..., and then")
+        ("the app says checking for mail... and then nothing new arrives", "cannot_receive"),
         # a sentence end is a clause boundary
         ("Sending fails every time. Receiving is ok.", "outbox_stuck"),
         # an inbox that stays empty is not stuck
@@ -321,6 +325,9 @@ def test_clauses_that_add_work_or_wonder(matcher: Matcher, text: str, expected: 
         "npm install fails with a self signed certificate in the chain",
         "I keep getting spam calls on my mobile",
         "Signal says the message could not be sent",
+        "my voicemail inbox is full",
+        "how do I write an email to my boss asking for a day off",
+        "I need a birth certificate copy",
     ],
 )
 def test_other_technical_topics_are_none(matcher: Matcher, text: str) -> None:
