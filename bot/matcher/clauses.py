@@ -137,10 +137,13 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
             joins = [j for j in range(i + 2, len(tokens)) if tokens[j] in JOINS]
             if joins:
                 return _both(list(tokens[i + 2 : joins[0]]), list(tokens[joins[0] + 1 :]))
-    # ", and ...": a clause of its own added to the first
     for i, token in enumerate(tokens[:-1]):
+        # ", and ...": a clause of its own added to the first
         if token == BREAK and tokens[i + 1] == "and":
             return _both(list(tokens[:i]), list(tokens[i + 2 :]))
+        # "... and can't receive", "... and I cannot log in": a second failure
+        if token == "and" and NEGATION in tokens[i + 1 : i + 3] and NEGATION in tokens[:i]:
+            return _both(list(tokens[:i]), list(tokens[i + 1 :]))
     return None
 
 
