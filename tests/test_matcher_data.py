@@ -235,3 +235,13 @@ def test_a_word_vague_lines_share_names_no_symptom() -> None:
     assert matcher.match("something is wrong with gmail on my phone").decision == "clarify"
     assert matcher.match("my outlook is not right since last week").decision == "clarify"
     assert matcher.match("wrong password in outlook").decision == "auth_failed"
+
+
+def test_a_key_listed_twice_in_the_vocabulary_is_refused_with_its_line(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys silently: a second `port:` synonym list would
+    drop the first. The loader names the file, the line and the first one instead."""
+    vocabulary = tmp_path / "_vocabulary.yaml"
+    vocabulary.write_text("synonyms:\n  port: [ports]\n  mail: [email]\n  port: [remote port]\n")
+    with pytest.raises(ValueError, match=r"_vocabulary\.yaml:4: .*'port' is listed twice "
+                                         r"\(first on line 2\)"):
+        Vocabulary.load(vocabulary)

@@ -39,14 +39,36 @@ _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 _MIN_FUZZY = 5  # shorter words are too easily one edit away from another real word
 
 
+class _UniqueKeys(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's parser when present), refusing a key listed twice in one
+    mapping: YAML would keep the last one silently (a second `port:` synonym list would drop
+    the first)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
+    first: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if isinstance(key, str | int | float | bool) and key in first:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{key!r} is listed twice (first on line {first[key] + 1})",
+                key_node.start_mark,
+            )
+        first[key] = key_node.start_mark.line
+    return loader.construct_mapping(node)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_yaml(path: Path) -> object:
     """Parse a YAML file safely, with libyaml when present (ten times faster at start-up).
 
-    Raises ValueError naming the file when it is not valid YAML.
+    Raises ValueError naming the file and line when it is not valid YAML or a mapping lists
+    a key twice.
     """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeys)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
