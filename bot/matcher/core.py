@@ -34,6 +34,7 @@ from bot.matcher.terms import TermWeights, fit, terms
 from bot.matcher.topics import Topics
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
+MAX_TEXT = 2000  # characters of a line read, as for a typed line (bot.engine.answers.MAX_LINE)
 PHRASE_WEIGHT = 3.0  # evidence of a perfectly matching example
 PHRASE_FLOOR = 0.4  # example similarity below this is no evidence
 SPECIFIC_WEIGHT = 2.5  # a lone word this specific to a flow describes a problem ("outbox")
@@ -193,14 +194,16 @@ class Matcher:
         return self.vocabulary.canonical(repaired)
 
     def match(self, text: str) -> MatchResult:
-        """Classify one utterance."""
+        """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
+        nothing and must not cost seconds)."""
+        whole, text = text, text[:MAX_TEXT]
         pasted = self._pasted_only(text) if self._pasted_only is not None else None
         if pasted in self.specs:
             assert pasted is not None
-            return MatchResult(text, pasted, (Candidate(pasted, PASTED_SCORE),))
+            return MatchResult(whole, pasted, (Candidate(pasted, PASTED_SCORE),))
         language = self.vocabulary.language(text)
         if language is not None:
-            return MatchResult(text, "none", (), language=language)
+            return MatchResult(whole, "none", (), language=language)
         tokens = self.normalize(text)
         decision, candidates, explained, context = self._judge(text, tokens)
         # A second trouble added to a first ("... and also some are stuck in the outbox"),
@@ -214,7 +217,7 @@ class Matcher:
                 rest = (c for c in candidates if c.id not in each)
                 candidates = (*named, *rest)[:MAX_CANDIDATES]
         return MatchResult(
-            text,
+            whole,
             decision,
             candidates,
             tuple(tokens),

@@ -28,7 +28,12 @@ _APOSTROPHE = re.compile(r"['’`´]")
 # A host name ("imap.mail.me.com", "smtp.office365.com"): its first label says the service and
 # the one before the top-level domain says the provider; the ones between ("mail.me") read
 # as words they are not.
-_HOST = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?!\.?[a-z0-9])")
+# A dotted run is matched once from its first character, each part possessively (linear in
+# its length: a pasted log of "a.a.a..." must not take seconds); _host_words decides whether it
+# is a host name.
+_DOTTED = re.compile(r"(?<![a-z0-9.-])[a-z0-9-]++(?:\.[a-z0-9-]++)++")
+_TLD = re.compile(r"[a-z]{2,24}")  # a top-level domain: letters only
+MAX_LABELS = 127  # a host name has at most this many labels (RFC 1035: 253 characters)
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov"})  # "example.co.uk"
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|(?<!\.)\.(?=\s|$)|\s-\s")
@@ -83,15 +88,19 @@ def tokenize(text: str) -> list[str]:
     if not text.isascii():
         text = _fold(text)
     text = _ADDRESS.sub(" ", text)
-    text = _HOST.sub(_host_words, text)
+    text = _DOTTED.sub(_host_words, text)
     text = _APOSTROPHE.sub("", text)
     text = _COUNT.sub(" thousands ", text)
     return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
 
 
-def _host_words(host: re.Match[str]) -> str:
-    """The first label and the provider's name of a host name ("imap", "gmail")."""
-    labels = host.group(0).split(".")[:-1]
+def _host_words(run: re.Match[str]) -> str:
+    """The first label and the provider's name of a host name ("imap", "gmail"); any other
+    dotted run (a code such as 5.7.8, a version) as it is."""
+    labels = run.group(0).split(".")
+    if not _TLD.fullmatch(labels[-1]) or len(labels) > MAX_LABELS:
+        return run.group(0)
+    labels.pop()
     if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
         labels.pop()
     return labels[0] if len(labels) == 1 else f"{labels[0]} {labels[-1]}"
