@@ -133,10 +133,17 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
             # "... and I need it on my phone too" adds a wish, not a trouble
             if TROUBLE.intersection(added):
                 return _both(list(tokens[: joins[-1]]), list(added))
+        # "as well as": a second thing beside the first
+        if token == "well" and tokens[i - 1 : i] == ["as"] and later[:1] == ["as"]:
+            return _both(list(tokens[: i - 1]), list(later[1:]))
         if token in SEVERAL and PROBLEMS.intersection(later[:1]):
-            joins = [j for j in range(i + 2, len(tokens)) if tokens[j] in JOINS]
+            # "two problems: ... and ...", "I have 2 issues, ... and ..."
+            listed = list(later[1:])
+            while listed[:1] == [BREAK]:
+                listed.pop(0)
+            joins = [j for j, t in enumerate(listed) if t in JOINS]
             if joins:
-                return _both(list(tokens[i + 2 : joins[0]]), list(tokens[joins[0] + 1 :]))
+                return _both(listed[: joins[0]], listed[joins[0] + 1 :])
     for i, token in enumerate(tokens[:-1]):
         # ", and ...": a clause of its own added to the first
         if token == BREAK and tokens[i + 1] == "and":
@@ -148,7 +155,7 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
 
 
 def _both(first: list[str], second: list[str]) -> tuple[list[str], list[str]] | None:
-    """Both parts, when each says something (two words or more)."""
+    """Both parts, when each says something."""
     def says(part: list[str]) -> bool:
-        return len([t for t in part if t != BREAK]) >= 2
+        return any(t != BREAK for t in part)
     return (first, second) if says(first) and says(second) else None

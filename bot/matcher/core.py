@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.matcher.clauses import NEGATION, asks_later, mark_contrast, two_troubles
 from bot.matcher.decide import (
+    HALF,
     LONE_CONTEXT,
     MAX_CANDIDATES,
     NEAR_LINE,
@@ -210,12 +211,16 @@ class Matcher:
         # each clearly a different flow: which one first?
         parts = two_troubles(tokens)
         if parts is not None and decision != "none":
-            each = [self._judge(" ".join(part), part, context)[0] for part in parts]
-            if each[0] != each[1] and all(d in self.specs for d in each):
-                decision = "clarify"
-                named = [c for d in each for c in candidates if c.id == d]
-                rest = (c for c in candidates if c.id not in each)
-                candidates = (*named, *rest)[:MAX_CANDIDATES]
+            each = {self._judge(" ".join(part), part, context)[0] for part in parts}
+            # each a flow, and each visible in the whole line ("same here, I can't receive
+            # either": "same here" alone leans to duplicates, the line does not)
+            named = sorted(
+                (Candidate(d, round(explained[d].total / (explained[d].total + HALF), 3))
+                 for d in each if d in explained),
+                key=lambda c: (-c.score, c.id),
+            )
+            if len(each) == 2 and len(named) == 2 and named[1].score >= OFFER_SCORE:
+                decision, candidates = "clarify", tuple(named)
         return MatchResult(
             whole,
             decision,
