@@ -161,6 +161,11 @@ def test_deskbot_match_routes_a_line_that_is_only_a_pasted_error() -> None:
         ("Your message to bob@example.org couldn't be delivered.", "bounce_generic"),
         ("550 5.7.25 The IP address sending this message does not have a PTR record setup",
          "smtp_no_ptr"),
+        ("java.net.ConnectException: Connection refused", "android_connection_refused"),
+        ("javax.mail.AuthenticationFailedException", "javamail_authentication_failed"),
+        ("x509: certificate is valid for mail.example.net, not imap.example.com",
+         "cert_wrong_site"),
+        ("Socket Error: 11004, Error Number: 0x800CCC0D", "windows_socket_host_not_found"),
     ],
 )
 def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: str) -> None:
