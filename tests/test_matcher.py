@@ -314,6 +314,9 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         ("the app says checking for mail... and then nothing new arrives", "cannot_receive"),
         # a sentence end is a clause boundary
         ("Sending fails every time. Receiving is ok.", "outbox_stuck"),
+        # incoming and outgoing mail are what is received and sent
+        ("incoming is OK, outgoing is broken", "outbox_stuck"),
+        ("Outgoing works. Incoming doesn't.", "cannot_receive"),
         # an inbox that stays empty is not stuck
         ("friends write to me but my inbox stays empty", "cannot_receive"),
         # "I don't know" is no failing side of a contrast
