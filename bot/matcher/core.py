@@ -17,7 +17,6 @@ from pathlib import Path
 
 from bot.matcher.clauses import NEGATION, asks_later, mark_contrast, two_troubles
 from bot.matcher.decide import (
-    HALF,
     LONE_CONTEXT,
     MAX_CANDIDATES,
     NEAR_LINE,
@@ -28,6 +27,7 @@ from bot.matcher.decide import (
     decide,
     like_background,
     rank,
+    score,
 )
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
@@ -135,17 +135,7 @@ class Matcher:
         vague = [terms(c) for c in contents[: len(vocabulary.vague)]]
         other = [terms(c) for c in contents[len(vocabulary.vague) :]]
         self.terms: TermWeights = fit(learned, vague, other)
-        anchors: PatternIndex[float] = PatternIndex(skip)
-        for words, weight in vocabulary.anchors.items():
-            anchors.add(self._pattern(" ".join(words)), weight)
-        self._topics = Topics(
-            anchors,
-            self._offtopic_index(vocabulary, self._wanted(specs)),
-            frozenset(self._pattern(" ".join(c)) for c in vocabulary.circumstances),
-            frozenset(
-                " ".join(self._pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by
-            ),
-        )
+        self._topics = Topics.from_vocabulary(vocabulary, self._pattern, self._wanted(specs))
         self._other_lines = frozenset(vocabulary.background)
         # Terms that several vague lines use ("wrong", "not work", "problem"): alone, they
         # name no symptom.
@@ -207,20 +197,9 @@ class Matcher:
             return MatchResult(whole, "none", (), language=language)
         tokens = self.normalize(text)
         decision, candidates, explained, context = self._judge(text, tokens)
-        # A second trouble added to a first ("... and also some are stuck in the outbox"),
-        # each clearly a different flow: which one first?
-        parts = two_troubles(tokens)
-        if parts is not None and decision != "none":
-            each = {self._judge(" ".join(part), part, context)[0] for part in parts}
-            # each a flow, and each visible in the whole line ("same here, I can't receive
-            # either": "same here" alone leans to duplicates, the line does not)
-            named = sorted(
-                (Candidate(d, round(explained[d].total / (explained[d].total + HALF), 3))
-                 for d in each if d in explained),
-                key=lambda c: (-c.score, c.id),
-            )
-            if len(each) == 2 and len(named) == 2 and named[1].score >= OFFER_SCORE:
-                decision, candidates = "clarify", tuple(named)
+        both = self._two_troubles(tokens, context, explained) if decision != "none" else None
+        if both is not None:
+            decision, candidates = "clarify", both
         return MatchResult(
             whole,
             decision,
@@ -230,6 +209,25 @@ class Matcher:
             context.anchors,
             context.offtopic,
         )
+
+    def _two_troubles(
+        self, tokens: list[str], context: Context, explained: Mapping[str, Evidence]
+    ) -> tuple[Candidate, ...] | None:
+        """The two flows of a line that adds a second trouble to a first ("... and also some
+        are stuck in the outbox"), best first: each part on its own starts a different flow,
+        and each shows in the whole line ("same here, I can't receive either": "same here"
+        alone leans to duplicates, the line does not). None otherwise."""
+        parts = two_troubles(tokens)
+        if parts is None:
+            return None
+        each = {self._judge(" ".join(part), part, context)[0] for part in parts}
+        named = sorted(
+            (Candidate(d, score(explained[d])) for d in each if d in explained),
+            key=lambda c: (-c.score, c.id),
+        )
+        if len(each) == 2 and len(named) == 2 and named[1].score >= OFFER_SCORE:
+            return tuple(named)
+        return None
 
     def _judge(
         self, text: str, tokens: list[str], context: Context | None = None
@@ -376,15 +374,6 @@ class Matcher:
             if any(w >= WANTED_WEIGHT for flow, w in flows if flow != background):
                 wanted.add(tuple(term.split(" ")))
         return wanted
-
-    def _offtopic_index(self, vocabulary: Vocabulary, wanted: set[Pattern]) -> PatternIndex[float]:
-        # A word some flow asks for is on topic, whatever the shared off-topic list says.
-        index: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
-        for words, weight in vocabulary.offtopic.items():
-            pattern = self._pattern(" ".join(words))
-            if pattern not in wanted:
-                index.add(pattern, weight)
-        return index
 
     def _flow_keywords(self, spec: MatchSpec) -> dict[Pattern, float]:
         # Two spellings of one keyword ("redownload", "download again") count once: the first.

@@ -143,12 +143,15 @@ def evidence_of(score: float) -> float:
     return score / (1 - score) * HALF if score < 1 else float("inf")
 
 
+def score(evidence: Evidence) -> float:
+    """The score in [0, 1] of a flow's evidence (positive): e / (e + HALF), rounded."""
+    return round(evidence.total / (evidence.total + HALF), 3)
+
+
 def rank(explained: Mapping[str, Evidence]) -> tuple[Candidate, ...]:
     """The MAX_CANDIDATES flows with positive evidence, by score, then id."""
     scored = [
-        Candidate(flow_id, round(ev.total / (ev.total + HALF), 3))
-        for flow_id, ev in explained.items()
-        if ev.total > 0
+        Candidate(flow_id, score(ev)) for flow_id, ev in explained.items() if ev.total > 0
     ]
     scored.sort(key=lambda c: (-c.score, c.id))
     return tuple(scored[:MAX_CANDIDATES])

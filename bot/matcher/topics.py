@@ -8,12 +8,13 @@ rejected" is a bank told with an e-mail word. The vocabulary's `anchors`, `offto
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence, Set
 from dataclasses import dataclass
 
 from bot.matcher.clauses import contrasts
 from bot.matcher.decide import Context
 from bot.matcher.patterns import Pattern, PatternIndex
+from bot.matcher.vocabulary import Vocabulary
 
 CONTRAST_CONTEXT = 0.5  # how much a contrast of places says the text is about a connection
 PLAIN_WEIGHT = 1.0  # an anchor weighing this is e-mail by itself ("mail", "inbox", "outlook")
@@ -27,6 +28,27 @@ class Topics:
     offtopic: PatternIndex[float]
     circumstances: Collection[Pattern]  # places and networks: hotel, Wi-Fi, VPN, browser
     medium: Collection[str]  # e-mail words that make a circumstance the setting ("send")
+
+    @classmethod
+    def from_vocabulary(
+        cls, vocabulary: Vocabulary, pattern: Callable[[str], Pattern], wanted: Set[Pattern]
+    ) -> Topics:
+        """The vocabulary's sections in canonical form (`pattern`: text → canonical words);
+        an off-topic word that some flow's examples ask for (`wanted`) is on topic, whatever
+        the shared list says."""
+        anchors: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
+        for words, weight in vocabulary.anchors.items():
+            anchors.add(pattern(" ".join(words)), weight)
+        offtopic: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
+        for words, weight in vocabulary.offtopic.items():
+            if (canonical := pattern(" ".join(words))) not in wanted:
+                offtopic.add(canonical, weight)
+        return cls(
+            anchors,
+            offtopic,
+            frozenset(pattern(" ".join(c)) for c in vocabulary.circumstances),
+            frozenset(" ".join(pattern(" ".join(c))) for c in vocabulary.circumstances_waived_by),
+        )
 
     def context(self, tokens: Sequence[str]) -> Context:
         """The context of a line's canonical tokens."""
