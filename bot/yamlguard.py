@@ -1,4 +1,5 @@
-"""The YAML alias-bomb guard every reader of user YAML uses (flows, --answers).
+"""The YAML guards every reader of user YAML uses (flows, the vocabulary, --answers): alias
+bombs, and keys listed twice.
 
 A few hundred bytes of nested aliases expand to billions of nodes; the size is computed on the
 node graph, without expanding, before anything is constructed. Pure: no I/O.
@@ -55,3 +56,11 @@ def expanded_size(root: yaml.Node) -> int:
         return sizes[key]
 
     return size(root)
+
+
+def listed_twice(key: object, first_line: int, mark: yaml.Mark) -> yaml.MarkedYAMLError:
+    """The error for a mapping key listed twice (`first_line` 1-based): YAML would keep the
+    last one silently, so a second `port:` synonym list would drop the first."""
+    return yaml.constructor.ConstructorError(
+        None, None, f"{key!r} is listed twice (first on line {first_line})", mark
+    )

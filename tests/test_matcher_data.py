@@ -245,3 +245,20 @@ def test_a_key_listed_twice_in_the_vocabulary_is_refused_with_its_line(tmp_path:
     with pytest.raises(ValueError, match=r"_vocabulary\.yaml:4: .*'port' is listed twice "
                                          r"\(first on line 2\)"):
         Vocabulary.load(vocabulary)
+
+
+def test_a_key_listed_twice_in_a_flow_folder_fails_flows_check(tmp_path: Path) -> None:
+    """The bundle reads flows through bot.flows.yamlsafe: `deskbot flows check` names the
+    file and line of a second `title:` or a second vocabulary section, and exits 1."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "flows"
+    shutil.copytree(default_flows_dir(), folder)
+    outbox = folder / "outbox_stuck.yaml"
+    outbox.write_text(outbox.read_text(encoding="utf-8").replace(
+        "\ntitle: ", "\ntitle: Outbox\ntitle: ", 1), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(folder)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert re.search(r"outbox_stuck\.yaml:\d+: .*'title' is listed twice", run.stdout + run.stderr)

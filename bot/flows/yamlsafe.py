@@ -15,7 +15,7 @@ import yaml
 
 from bot.errors import FlowProblem
 from bot.files import UnreadableFile, read_text_bounded
-from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size, node_bound
+from bot.yamlguard import MAX_NODES, YamlProblem, expanded_size, listed_twice, node_bound
 
 MAX_BYTES = 512 * 1024
 
@@ -82,6 +82,8 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 key = "true" if key else "false"
             elif not isinstance(key, str):
                 key = str(key) if isinstance(key, int | float) else repr(key)
+            if key in out:
+                raise listed_twice(key, out.key_lines[key], key_node.start_mark)
             out[key] = self._value(value_node)
             out.key_lines[key] = key_node.start_mark.line + 1
         return out

@@ -20,6 +20,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.matcher.language import script_language, unquoted, word_language
 from bot.matcher.patterns import BREAK
+from bot.yamlguard import listed_twice
 
 # An address is a whole word holding an @. Anchored at a word start and possessive, so a long
 # word without one is scanned once, not once per letter (`\S+@\S+` is quadratic there).
@@ -55,11 +56,8 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[obj
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if isinstance(key, str | int | float | bool) and key in first:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{key!r} is listed twice (first on line {first[key] + 1})",
-                key_node.start_mark,
-            )
-        first[key] = key_node.start_mark.line
+            raise listed_twice(key, first[key], key_node.start_mark)
+        first[key] = key_node.start_mark.line + 1
     return loader.construct_mapping(node)
 
 
