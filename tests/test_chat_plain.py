@@ -79,6 +79,21 @@ def test_input_ending_early_counts_as_i_dont_know(flows: Path) -> None:
     assert "[outcome: " in done.stdout.splitlines()[-1]
 
 
+def test_two_troubles_and_input_ending_early_start_the_first_offered(
+    flows: Path, tmp_path: Path
+) -> None:
+    """An unanswered "which one?" counts as "I don't know", as an unanswered flow question
+    does (CONTRACT.md): the first offered flow runs to an outcome, not "abandoned"."""
+    offline = tmp_path / "offline.toml"
+    offline.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(offline), "--flows", str(flows),
+                stdin="my outlook keeps asking for my password, and also mails bounce back\n")
+    assert done.returncode == 0, done.stderr
+    assert "Which of these is closest to your problem?" in done.stdout
+    assert "[outcome: abandoned" not in done.stdout
+    assert "[outcome: " in done.stdout.splitlines()[-1]
+
+
 def test_not_an_email_problem_ends_abandoned(flows: Path, tmp_path: Path) -> None:
     transcript = tmp_path / "t.json"
     done = chat("--flows", str(flows), "--transcript", str(transcript),

@@ -257,7 +257,10 @@ class Session(CustomerEvidence, FlowWalk):
     async def _finish_step(self) -> None:
         if self.phase in (Phase.SWITCH, Phase.OFFER_HUMAN):  # unanswered offers count as "no"
             self.phase, self.state.back_to = self.state.back_to or Phase.FLOW, None
-        if self.phase is Phase.FLOW and self.node is not None:
+        if self.phase is Phase.CLARIFY and self.state.candidates:
+            # an unanswered "which one?" counts as "I don't know": the first one offered
+            await self._on_clarify("", unknown=True)
+        elif self.phase is Phase.FLOW and self.node is not None:
             await self._take_unknown()
         else:
             self._bot("text", texts.ABANDONED)
