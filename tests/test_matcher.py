@@ -317,6 +317,10 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         # incoming and outgoing mail are what is received and sent
         ("incoming is OK, outgoing is broken", "outbox_stuck"),
         ("Outgoing works. Incoming doesn't.", "cannot_receive"),
+        # a question ends in an empty clause: no side of a contrast
+        ("is port 587 right for the outgoing server?", "account_setup"),
+        # an error's number is a code, not a count
+        ("socket error 10060 in outlook express", "connection_timeout"),
         # an inbox that stays empty is not stuck
         ("friends write to me but my inbox stays empty", "cannot_receive"),
         # "I don't know" is no failing side of a contrast

@@ -86,7 +86,9 @@ def mark_contrast(content: list[str]) -> list[str]:
     if not any(failing):
         # No negation, but a clause says it works: "Outbox (3) for two days, inbox is fine".
         works = [w and bool(WORKING.intersection(c)) for w, c in zip(works, clauses, strict=True)]
-    if len(clauses) < 2 or not any(works) or all(works):
+    # the sides said ("is 587 right?" ends with an empty clause: no side)
+    said = [w for w, c in zip(works, clauses, strict=True) if c]
+    if len(said) < 2 or not any(said) or all(said):
         return content
     marked: list[str] = []
     for clause, working in zip(clauses, works, strict=True):

@@ -39,8 +39,10 @@ _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov"})  # "example.
 # Keeps error codes whole: "5.7.8", "0x800ccc0e", "4.4.1".
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|(?<!\.)\.(?=\s|$)|\s-\s")
 # A count, not a code or a port: "30,000", "12.500" (thousands separated) or five digits and
-# more ("20000 emails"). It reads "thousands", a word the vocabulary knows.
-_COUNT = re.compile(r"(?<![\w.,])(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
+# more ("20000 emails"). It reads "thousands", a word the vocabulary knows; an error's number
+# ("socket error 10060", "code 12345") stays a code.
+_COUNT = re.compile(r"(?<![\w.,])(?<!error )(?<!error: )(?<!code )(?<!code: )"
+                    r"(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 _MIN_FUZZY = 5  # shorter words are too easily one edit away from another real word
 
