@@ -188,14 +188,16 @@ class Matcher:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
         nothing and must not cost seconds)."""
         whole, text = text, text[:MAX_TEXT]
+        tokens = self.normalize(text)
         pasted = self._pasted_only(text) if self._pasted_only is not None else None
-        if pasted in self.specs:
+        # a pasted error of another tool ("docker pull x509: certificate signed by unknown
+        # authority") is that tool's trouble
+        if pasted in self.specs and not self._topics.context(tokens).elsewhere:
             assert pasted is not None
             return MatchResult(whole, pasted, (Candidate(pasted, PASTED_SCORE),))
         language = self.vocabulary.language(text)
         if language is not None:
             return MatchResult(whole, "none", (), language=language)
-        tokens = self.normalize(text)
         decision, candidates, explained, context = self._judge(text, tokens)
         both = self._two_troubles(tokens, context, explained) if decision != "none" else None
         if both is not None:

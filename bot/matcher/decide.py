@@ -66,6 +66,13 @@ class Context:
     score: float  # anchor weights minus the penalty
     plain: bool  # a word that is e-mail by itself ("mail", "inbox", "outlook") is present
 
+    @property
+    def elsewhere(self) -> bool:
+        """Another topic is the subject: no word that is e-mail by itself, and other-topic
+        words that are more than the setting weigh TOPIC_WEIGHT or more ("can't log in to
+        my bank, password rejected", "the discord server times out")."""
+        return not self.plain and self.topic >= TOPIC_WEIGHT
+
 
 def like_background(background: Evidence, flow: Evidence, plain: bool = False) -> bool:
     """The text reads more like the vocabulary's vague or off-topic lines than like the flow:
@@ -110,10 +117,8 @@ def decide(
     # won't send"): no flow.
     if about.penalty > 0 and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
         return "none"
-    # Not one word that is e-mail by itself, and a word of another topic that is more than
-    # the setting ("can't log in to my bank, password rejected", "the discord server times
-    # out"): that topic is the subject, however well its words fit a flow.
-    if not about.plain and about.topic >= TOPIC_WEIGHT:
+    # Another topic is the subject, however well its words fit a flow.
+    if about.elsewhere:
         return "none"
     route = ROUTE_SCORE if about.anchored > 0 else bare_route(asks)
     # One reading clearly ahead starts its flow; "which one?" is for a genuine tie. A lone
