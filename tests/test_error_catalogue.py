@@ -173,3 +173,14 @@ def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: 
     error, Microsoft's bounce) is read as the app's words, with the entry that explains it."""
     found = [m for m in load_errors().find(text) if m.quoted]
     assert found and found[0].entry.id == entry
+
+
+def test_another_tools_pasted_error_is_that_tools_trouble() -> None:
+    """The same x509 error pasted alone is a mail client's certificate warning; after
+    "docker pull" or "kubectl" it is that tool's trouble (deskbot match, with the catalogue)."""
+    results = match(
+        "x509: certificate signed by unknown authority",
+        "docker pull x509: certificate signed by unknown authority",
+        "kubectl get pods: x509: certificate signed by unknown authority",
+    )
+    assert [r["decision"] for r in results] == ["certificate_warning", "none", "none"]

@@ -303,6 +303,9 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         ("my emails are stuck in the outbox, I also tried restarting the phone", "outbox_stuck"),
         # a second trouble must show in the whole line
         ("me too, I can't receive either", "cannot_receive"),
+        # the same trouble in another place, and an attempt told with "as well as"
+        ("not receiving email on my phone, also not on my laptop", "cannot_receive"),
+        ("I tried port 587 as well as 465 and mail still won't send", "outbox_stuck"),
         # what "too" ends is a wish, not a trouble
         ("thunderbird removes my mail from the server after downloading and I need it on the "
          "tablet too", "missing_on_other_devices"),
@@ -343,6 +346,8 @@ def test_clauses_that_add_work_or_wonder(matcher: Matcher, text: str, expected: 
         "how do I write an email to my boss asking for a day off",
         "I need a birth certificate copy",
         "how can I stop all the spam I get",
+        "docker pull fails: x509: certificate signed by unknown authority",
+        "my code signing certificate expired",
     ],
 )
 def test_other_technical_topics_are_none(matcher: Matcher, text: str) -> None:

@@ -105,6 +105,7 @@ ALSO_AT_END = frozenset({"too", "either", "well"})
 SEVERAL = frozenset({"two", "2", "several", "multiple", "couple"})  # "two problems: ..."
 PROBLEMS = frozenset({"problem", "things"})  # "problem", "issue", "trouble"; "two things"
 JOINS = frozenset({"and", BREAK})
+PLACES = frozenset({"on", "in", "from", "at", "with", "for"})  # "also not on my laptop"
 # "I also tried restarting": what the customer did about it, not a second trouble.
 ATTEMPTS = frozenset({
     "tried", "try", "restart", "reinstall", "remove", "removed", "delete", "deleted", "check",
@@ -125,6 +126,9 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     """
     for i, token in enumerate(tokens):
         later = tokens[i + 1 :]
+        # "also not on my laptop": the same trouble in another place
+        if token in ALSO and later[:1] == [NEGATION] and later[1:2] and later[1] in PLACES:
+            return None
         if token in ALSO and not ATTEMPTS.intersection(later[:1]):
             start = i - 1 if i and tokens[i - 1] in JOINS else i
             return _both(list(tokens[:start]), list(later))
@@ -135,8 +139,9 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
             # "... and I need it on my phone too" adds a wish, not a trouble
             if TROUBLE.intersection(added):
                 return _both(list(tokens[: joins[-1]]), list(added))
-        # "as well as": a second thing beside the first
-        if token == "well" and tokens[i - 1 : i] == ["as"] and later[:1] == ["as"]:
+        # "as well as": a second thing beside the first ("I tried 587 as well as 465" is not)
+        if (token == "well" and tokens[i - 1 : i] == ["as"] and later[:1] == ["as"]
+                and not ATTEMPTS.intersection(tokens[: i - 1])):
             return _both(list(tokens[: i - 1]), list(later[1:]))
         if token in SEVERAL and PROBLEMS.intersection(later[:1]):
             # "two problems: ... and ...", "I have 2 issues, ... and ..."
@@ -150,7 +155,8 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
         # ", and ...": a clause of its own added to the first
         if token == BREAK and tokens[i + 1] == "and":
             return _both(list(tokens[:i]), list(tokens[i + 2 :]))
-        # "... and can't receive", "... and I cannot log in": a second failure
+        # "... and can't receive", "... and I cannot log in": a second failure (after a
+        # comma alone it is as often a denial: "not syncing, no auth errors")
         if token == "and" and NEGATION in tokens[i + 1 : i + 3] and NEGATION in tokens[:i]:
             return _both(list(tokens[:i]), list(tokens[i + 1 :]))
     return None
