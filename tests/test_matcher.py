@@ -398,3 +398,11 @@ def test_only_the_first_2000_characters_of_a_line_are_read(matcher: Matcher) -> 
     assert result.text == line
     assert result.decision != "outbox_stuck"
     assert matcher.match(tail).decision == "outbox_stuck"
+
+
+def test_invisible_characters_and_leading_blanks_change_nothing(matcher: Matcher) -> None:
+    """Zero-width spaces pasted from a web page, or a line that starts with 3,000 blanks, are
+    read as the words they hold."""
+    assert decide(matcher, "m\u200bail won\u200bt s\u200bend") == "outbox_stuck"
+    assert decide(matcher, " " * 3000 + "my mails are stuck in the outbox") == "outbox_stuck"
+

@@ -198,3 +198,12 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     assert "Traceback" not in writer.stderr
     assert writer.stderr == ""
     assert writer.returncode == 141
+
+
+def test_bytes_that_are_not_utf8_on_stdin_give_valid_utf8_json() -> None:
+    """A pasted binary log: the bad byte reads as U+FFFD, so the output stays UTF-8 JSON."""
+    run = subprocess.run([sys.executable, "-m", "bot", "match"], input=b"mail \xff send\n",
+                         capture_output=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout.decode("utf-8"))
+    assert data["text"] == "mail \ufffd send"

@@ -8,6 +8,7 @@ cross-validation over the flows' own examples; with `--eval FILE`, that set is s
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if args.text:
         _emit(matcher.match(" ".join(args.text)), explain=args.explain)
         return 0
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 read as U+FFFD
     for line in sys.stdin:
         if line.strip():
             _emit(matcher.match(line.strip()), explain=args.explain)

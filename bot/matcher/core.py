@@ -187,7 +187,7 @@ class Matcher:
     def match(self, text: str) -> MatchResult:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
         nothing and must not cost seconds)."""
-        whole, text = text, text[:MAX_TEXT]
+        whole, text = text, text.strip()[:MAX_TEXT]
         tokens = self.normalize(text)
         pasted = self._pasted_only(text) if self._pasted_only is not None else None
         # a pasted error of another tool ("docker pull x509: certificate signed by unknown

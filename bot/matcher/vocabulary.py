@@ -86,7 +86,7 @@ def tokenize(text: str) -> list[str]:
     ("não" → "nao", "ständig" → "standig", "ß" → "ss")."""
     text = text.lower()
     if not text.isascii():
-        text = _fold(text)
+        text = _fold(text.translate(_INVISIBLE))
     text = _ADDRESS.sub(" ", text)
     text = _DOTTED.sub(_host_words, text)
     text = _APOSTROPHE.sub("", text)
@@ -109,6 +109,10 @@ def _host_words(run: re.Match[str]) -> str:
 # Latin letters NFKD leaves whole: Polish "ł", Danish "ø", German "ß" ...
 _UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe",
                                "ı": "i", "þ": "th", "ð": "d"})
+
+
+# Characters that show nothing: zero-width spaces and joiners, the word joiner, a BOM.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def _fold(text: str) -> str:
