@@ -9,7 +9,8 @@ Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >=
 off-topic routed 0). Only their scores are printed, never their lines:
 - wave10: bench/data/matcher-heldout-wave10.yaml, written in round five by a fresh helper that
   read only the symptom definitions (half imagined customers, half paraphrased public threads);
-  scored at the start and the end of round five only (the cleanest).
+  scored at the start of round five, after its tuning and after the last attack's fixes only
+  (the cleanest).
 - wave9: bench/data/matcher-heldout-wave9.yaml, the same way from public support threads (mail
   apps' and servers' issue trackers, vendors' forums); scored at the start, middle and end.
 - wave8: bench/data/matcher-heldout-wave8.yaml, the same way as a week's mix of customers;
@@ -18,8 +19,9 @@ off-topic routed 0). Only their scores are printed, never their lines:
   written apart in earlier rounds (untuned's confusions were printed once, in round three).
 - heldout1-3: bench/data/matcher-heldout*.yaml, the previous matcher's held-out sets.
 Tuning sets (a tuner may read them, `--tuning`): the shared dev set, matcher-dev2,
-matcher-train, matcher-heldout-forums (a dev set since round four) and waves 4-7 (held out in
-round four, read as dev sets in round five).
+matcher-train, matcher-heldout-forums (a dev set since round four), waves 4-7 (held out in
+round four, read as dev sets in round five), and matcher-dev-threads and matcher-dev-hard
+(written in round five by fresh helpers from the symptom definitions, as dev sets).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -168,7 +170,8 @@ def main() -> None:
                         help="with --tuning: print the tuning sets' confusions")
     parser.add_argument("--tuning", action="store_true", help=(
         "only the sets a tuner may see: the shared dev set, matcher-dev2, matcher-train, "
-        "the forums set, waves 4-7, cross-validation, CLINC150 and latency; no held-out set "
+        "the forums set, waves 4-7, the round-five dev sets, cross-validation, CLINC150 and "
+        "latency; no held-out set "
         "is read"))
     parser.add_argument("--check", type=Path, action="append", default=[], help=(
         "with --tuning: a set of your own written before tuning; only its score is printed "
@@ -233,6 +236,8 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
             f"wave{n} (dev)": load_examples(DATA / f"matcher-heldout-wave{n}.yaml")
             for n in (4, 5, 6, 7)
         },
+        "matcher-dev-threads": load_examples(DATA / "matcher-dev-threads.yaml"),
+        "matcher-dev-hard": load_examples(DATA / "matcher-dev-hard.yaml"),
     }
     for name, examples in sets.items():
         print(accuracy_line(name, matcher, examples))
