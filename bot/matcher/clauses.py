@@ -157,7 +157,8 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
             return _both(list(tokens[:i]), list(tokens[i + 2 :]))
         # "... and can't receive", "... and I cannot log in": a second failure (after a
         # comma alone it is as often a denial: "not syncing, no auth errors")
-        if token == "and" and NEGATION in tokens[i + 1 : i + 3] and NEGATION in tokens[:i]:
+        if (token == "and" and NEGATION in tokens[:i] and NEGATION in tokens[i + 1 : i + 3]
+                and fails(tokens[i + 1 : i + 4])):  # not "... and I have no idea why"
             return _both(list(tokens[:i]), list(tokens[i + 1 :]))
     return None
 
