@@ -355,10 +355,13 @@ def test_other_technical_topics_are_none(matcher: Matcher, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["mail on my computer has been odd lately", "something is off with email on my tablet"]
+    "text",
+    ["mail on my computer has been odd lately", "something is off with email on my tablet",
+     "thunderbird error"],
 )
 def test_a_device_and_a_vague_word_ask_which(matcher: Matcher, text: str) -> None:
-    """A device is where, not what: with only a vague word beside it, the bot asks which."""
+    """A device is where, not what: with only a vague word beside it, the bot asks which; and
+    an example alike only in such words ("password error in thunderbird") names nothing."""
     assert decide(matcher, text) == "clarify"
 
 

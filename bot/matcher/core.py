@@ -44,6 +44,7 @@ PASTED_ERROR_WEIGHT = 4.0  # evidence for the flow a recognised pasted error poi
 PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error belongs to
 SYMPTOM_TERM = 1.0  # a flow is started on a term at least this specific to it ...
 SYMPTOM_PHRASE = 0.7  # ... or an example at least this close to the text
+SAME_PHRASE = 0.9  # ... (this close, even when its words name nothing alone)
 GENERIC_LINES = 3  # a term in this many vague lines names no symptom by itself
 COMMON_LINES = 6  # ... nor a term made only of words each in this many
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
@@ -272,13 +273,18 @@ class Matcher:
         clearly for the flow ("wrong" is in "wrong password" and in "something is wrong with
         outlook": it names nothing; nor does "mail computer"), or one of the flow's examples
         is nearly the text."""
-        if flow.phrase_similarity >= SYMPTOM_PHRASE:
-            return True
         generic, common = self._generic, self._common
-        return any(
-            w >= SYMPTOM_TERM and t not in generic and not common.issuperset(t.split(" "))
-            for t, w in flow.keywords
-        )
+        naming = [
+            w for t, w in flow.keywords
+            if t not in generic and not common.issuperset(t.split(" "))
+        ]
+        # an example alike in words that name nothing ("outlook error" and "password error
+        # in outlook") names nothing either
+        if flow.phrase_similarity >= SYMPTOM_PHRASE and naming:
+            return True
+        if flow.phrase_similarity >= SAME_PHRASE:
+            return True  # nearly an example word for word
+        return any(w >= SYMPTOM_TERM for w in naming)
 
     def _describes(self, tokens: Sequence[str]) -> bool:
         """False for a lone word that is an answer ("imap", "587", "yes"), not a problem: only
