@@ -245,15 +245,16 @@ class Matcher:
         decision = decide(
             candidates, context, self._describes(tokens), self._asks(tokens)
         )
+        flow = explained.get(decision)
         # A little evidence from several common words ("my mail app is weird today") names
         # no symptom: which one is it?
-        if decision in explained and not self._names_symptom(explained[decision]):
+        if flow is not None and not self._names_symptom(flow):
             decision = "clarify" if context.score >= LONE_CONTEXT else "none"
         # The text reads more like the vague or off-topic lines than like the flow.
         vague = (
-            decision in explained
+            flow is not None
             and background is not None
-            and like_background(background, explained[decision], context.plain)
+            and like_background(background, flow, context.plain)
         )
         if vague:
             decision = "clarify" if context.score >= 1.0 else "none"
