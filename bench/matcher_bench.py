@@ -7,6 +7,9 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
+- wave11: bench/data/matcher-heldout-wave11.yaml, written late in round five by a fresh helper
+  the same way (home users, office staff and admins, paraphrased public threads); scored only
+  against the code of the round's start and the final code.
 - wave10: bench/data/matcher-heldout-wave10.yaml, written in round five by a fresh helper that
   read only the symptom definitions (half imagined customers, half paraphrased public threads);
   scored at the start of round five, after its tuning and after the last attack's fixes only
@@ -60,6 +63,7 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
+    "matcher-heldout-wave11.yaml",
     "matcher-heldout-wave10.yaml",
     "matcher-heldout-wave9.yaml",
     "matcher-heldout-wave8.yaml",
