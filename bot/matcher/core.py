@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.matcher.clauses import NEGATION, asks_later, mark_contrast, two_troubles
@@ -23,6 +22,7 @@ from bot.matcher.decide import (
     Candidate,
     Context,
     Evidence,
+    MatchResult,
     context_factor,
     decide,
     like_background,
@@ -57,31 +57,6 @@ _CODE = re.compile(r"0x[0-9a-f]{6,8}|[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 
 # Text → the symptom id a pasted server or app error points at (None: not a known error).
 ErrorLookup = Callable[[str], str | None]
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    """The decision for one utterance (CONTRACT.md, `deskbot match`).
-
-    `language` names the language when the text is not English (decision `none`).
-    """
-
-    text: str
-    decision: str
-    candidates: tuple[Candidate, ...]
-    tokens: tuple[str, ...] = field(default=(), compare=False)
-    evidence: Mapping[str, Evidence] = field(default_factory=dict, compare=False)
-    anchors: tuple[str, ...] = field(default=(), compare=False)
-    offtopic: tuple[str, ...] = field(default=(), compare=False)
-    language: str | None = field(default=None, compare=False)
-
-    def to_dict(self) -> dict[str, object]:
-        """The JSON object of the contract."""
-        return {
-            "text": self.text,
-            "decision": self.decision,
-            "candidates": [{"id": c.id, "score": c.score} for c in self.candidates],
-        }
 
 
 class Matcher:

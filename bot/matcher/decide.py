@@ -1,5 +1,5 @@
 """From evidence to a decision: a flow id, `clarify` or `none` (docs/flow-language.md,
-"Matching").
+"Matching"), and the MatchResult that carries it.
 
 Evidence e for a flow becomes the score e / (e + HALF): one scale and one set of thresholds for
 all flows. Ratios between flows are taken on the evidence, which keeps its proportions where
@@ -9,7 +9,7 @@ the score saturates.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HALF = 5.0  # evidence at which a flow scores 0.5
 ROUTE_SCORE = 0.35  # start a flow at or above this ...
@@ -160,3 +160,28 @@ def rank(explained: Mapping[str, Evidence]) -> tuple[Candidate, ...]:
     ]
     scored.sort(key=lambda c: (-c.score, c.id))
     return tuple(scored[:MAX_CANDIDATES])
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The decision for one utterance (CONTRACT.md, `deskbot match`).
+
+    `language` names the language when the text is not English (decision `none`).
+    """
+
+    text: str
+    decision: str
+    candidates: tuple[Candidate, ...]
+    tokens: tuple[str, ...] = field(default=(), compare=False)
+    evidence: Mapping[str, Evidence] = field(default_factory=dict, compare=False)
+    anchors: tuple[str, ...] = field(default=(), compare=False)
+    offtopic: tuple[str, ...] = field(default=(), compare=False)
+    language: str | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON object of the contract."""
+        return {
+            "text": self.text,
+            "decision": self.decision,
+            "candidates": [{"id": c.id, "score": c.score} for c in self.candidates],
+        }
