@@ -127,22 +127,22 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     for i, token in enumerate(tokens):
         later = tokens[i + 1 :]
         # "also not on my laptop": the same trouble in another place
-        if token in ALSO and later[:1] == [NEGATION] and later[1:2] and later[1] in PLACES:
+        if token in ALSO and later[:1] == [NEGATION] and PLACES.intersection(later[1:2]):
             return None
         if token in ALSO and not ATTEMPTS.intersection(later[:1]):
             start = i - 1 if i and tokens[i - 1] in JOINS else i
-            return _both(list(tokens[:start]), list(later))
+            return _both(tokens[:start], later)
         at_end = not later or later[0] == BREAK
         if token in ALSO_AT_END and at_end and (token != "well" or tokens[i - 1 : i] == ["as"]):
             joins = [j for j in range(i) if tokens[j] in JOINS]
             added = tokens[joins[-1] + 1 : i] if joins else []
             # "... and I need it on my phone too" adds a wish, not a trouble
             if TROUBLE.intersection(added):
-                return _both(list(tokens[: joins[-1]]), list(added))
+                return _both(tokens[: joins[-1]], added)
         # "as well as": a second thing beside the first ("I tried 587 as well as 465" is not)
         if (token == "well" and tokens[i - 1 : i] == ["as"] and later[:1] == ["as"]
                 and not ATTEMPTS.intersection(tokens[: i - 1])):
-            return _both(list(tokens[: i - 1]), list(later[1:]))
+            return _both(tokens[: i - 1], later[1:])
         if token in SEVERAL and PROBLEMS.intersection(later[:1]):
             # "two problems: ... and ...", "I have 2 issues, ... and ..."
             listed = list(later[1:])
@@ -154,17 +154,17 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     for i, token in enumerate(tokens[:-1]):
         # ", and ...": a clause of its own added to the first
         if token == BREAK and tokens[i + 1] == "and":
-            return _both(list(tokens[:i]), list(tokens[i + 2 :]))
+            return _both(tokens[:i], tokens[i + 2 :])
         # "... and can't receive", "... and I cannot log in": a second failure (after a
         # comma alone it is as often a denial: "not syncing, no auth errors")
         if (token == "and" and NEGATION in tokens[:i] and NEGATION in tokens[i + 1 : i + 3]
                 and fails(tokens[i + 1 : i + 4])):  # not "... and I have no idea why"
-            return _both(list(tokens[:i]), list(tokens[i + 1 :]))
+            return _both(tokens[:i], tokens[i + 1 :])
     return None
 
 
-def _both(first: list[str], second: list[str]) -> tuple[list[str], list[str]] | None:
+def _both(first: Sequence[str], second: Sequence[str]) -> tuple[list[str], list[str]] | None:
     """Both parts, when each says something."""
-    def says(part: list[str]) -> bool:
+    def says(part: Sequence[str]) -> bool:
         return any(t != BREAK for t in part)
-    return (first, second) if says(first) and says(second) else None
+    return (list(first), list(second)) if says(first) and says(second) else None

@@ -165,16 +165,17 @@ class Matcher:
         nothing and must not cost seconds)."""
         whole, text = text, text.strip()[:MAX_TEXT]
         tokens = self.normalize(text)
+        context = self._topics.context(tokens)
         pasted = self._pasted_only(text) if self._pasted_only is not None else None
         # a pasted error of another tool ("docker pull x509: certificate signed by unknown
         # authority") is that tool's trouble
-        if pasted in self.specs and not self._topics.context(tokens).elsewhere:
+        if pasted in self.specs and not context.elsewhere:
             assert pasted is not None
             return MatchResult(whole, pasted, (Candidate(pasted, PASTED_SCORE),))
         language = self.vocabulary.language(text)
         if language is not None:
             return MatchResult(whole, "none", (), language=language)
-        decision, candidates, explained, context = self._judge(text, tokens)
+        decision, candidates, explained, _ = self._judge(text, tokens, context)
         both = self._two_troubles(tokens, context, explained) if decision != "none" else None
         if both is not None:
             decision, candidates = "clarify", both
@@ -203,7 +204,7 @@ class Matcher:
             (Candidate(d, score(explained[d])) for d in each if d in explained),
             key=lambda c: (-c.score, c.id),
         )
-        if len(each) == 2 and len(named) == 2 and named[1].score >= OFFER_SCORE:
+        if len(named) == 2 and named[1].score >= OFFER_SCORE:
             return tuple(named)
         return None
 
@@ -247,19 +248,17 @@ class Matcher:
     def _names_symptom(self, flow: Evidence) -> bool:
         """A term that vague lines do not use, nor only their most common words, speaks
         clearly for the flow ("wrong" is in "wrong password" and in "something is wrong with
-        outlook": it names nothing; nor does "mail computer"), or one of the flow's examples
-        is nearly the text."""
+        outlook": it names nothing; nor does "mail computer"); or one of the flow's examples
+        is nearly the text, and alike in such a term or nearly word for word ("outlook error"
+        is alike "password error in outlook" only in words that name nothing)."""
         generic, common = self._generic, self._common
         naming = [
             w for t, w in flow.keywords
             if t not in generic and not common.issuperset(t.split(" "))
         ]
-        # an example alike in words that name nothing ("outlook error" and "password error
-        # in outlook") names nothing either
-        if flow.phrase_similarity >= SYMPTOM_PHRASE and naming:
+        near = flow.phrase_similarity
+        if near >= SAME_PHRASE or (near >= SYMPTOM_PHRASE and naming):
             return True
-        if flow.phrase_similarity >= SAME_PHRASE:
-            return True  # nearly an example word for word
         return any(w >= SYMPTOM_TERM for w in naming)
 
     def _describes(self, tokens: Sequence[str]) -> bool:

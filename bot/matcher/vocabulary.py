@@ -26,12 +26,10 @@ from bot.yamlguard import listed_twice
 # word without one is scanned once, not once per letter (`\S+@\S+` is quadratic there).
 _ADDRESS = re.compile(r"(?<!\S)[^\s@]++@\S+")
 _APOSTROPHE = re.compile(r"['’`´]")
-# A host name ("imap.mail.me.com", "smtp.office365.com"): its first label says the service and
-# the one before the top-level domain says the provider; the ones between ("mail.me") read
-# as words they are not.
-# A dotted run is matched once from its first character, each part possessively (linear in
-# its length: a pasted log of "a.a.a..." must not take seconds); _host_words decides whether it
-# is a host name.
+# A dotted run ("imap.mail.me.com", "5.7.8"), matched once from its first character, each part
+# possessively: linear in its length (a pasted "a.a.a..." must not take seconds). _host_words
+# reads a host name as its service and provider; the labels between ("mail.me") would read as
+# words they are not.
 _DOTTED = re.compile(r"(?<![a-z0-9.-])[a-z0-9-]++(?:\.[a-z0-9-]++)++")
 _TLD = re.compile(r"[a-z]{2,24}")  # a top-level domain: letters only
 MAX_LABELS = 127  # a host name has at most this many labels (RFC 1035: 253 characters)
