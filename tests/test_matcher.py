@@ -266,6 +266,14 @@ def test_an_other_topic_line_plus_the_mail_complaint_it_causes_is_about_mail(
     assert decide(matcher, "netflix says my password is wrong") == "none"
 
 
+def test_two_words_of_another_topic_make_it_the_subject(matcher: Matcher) -> None:
+    """A mail app's contacts or calendar are not a mail trouble, even with e-mail words."""
+    assert decide(
+        matcher, "contacts I edit on my phone never update in the webmail address book"
+    ) == "none"
+    assert decide(matcher, "my reply to the landlord is still in the outbox") == "outbox_stuck"
+
+
 @pytest.mark.parametrize(
     ("text", "first_two"),
     [
@@ -281,6 +289,11 @@ def test_an_other_topic_line_plus_the_mail_complaint_it_causes_is_about_mail(
          {"outbox_stuck", "certificate_warning"}),
         ("my messages bounce as well as a certificate error in outlook",
          {"outgoing_rejected", "certificate_warning"}),
+        # a plain "and" between two sides that each clearly start a flow of their own
+        ("the recipients reject my mail as spam and outlook keeps asking for my password",
+         {"outgoing_rejected", "auth_failed"}),
+        ("every email downloads twice and the server times out half the time",
+         {"duplicate_messages", "connection_timeout"}),
     ],
 )
 def test_a_second_trouble_added_to_the_first_asks_which(
@@ -311,6 +324,11 @@ def test_a_second_trouble_added_to_the_first_asks_which(
          "tablet too", "missing_on_other_devices"),
         # a consequence told with "and" is one trouble
         ("she never got my messages and they are still in my outbox", "outbox_stuck"),
+        ("my mailbox is over quota and I can't get new mail", "large_mailbox"),
+        ("I changed my password and now outlook won't stop asking for it", "auth_failed"),
+        # what the customer did first is no trouble
+        ("I set up my account on the tablet with POP and now webmail is empty",
+         "missing_on_other_devices"),
         # a side that works, said without any negation elsewhere
         ("outbox shows 5 waiting since monday, incoming mail arrives normally", "outbox_stuck"),
         # an ellipsis is not ("..., and then")

@@ -163,6 +163,36 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     return None
 
 
+# "I added my account and ...": what the customer did before the trouble, not a trouble.
+DONE = ATTEMPTS | {
+    "added", "add", "setup", "installed", "install", "moved", "switched", "upgrade", "upgraded",
+    "migrated", "created", "bought", "got", "configured",
+}
+# "... and now ...", "... and then ...", "... and I'll stop getting mail": what follows "and"
+# is what the first trouble leads to, not a second one.
+CONSEQUENCE = frozenset({"now", "then", "so", "therefore", "thus", "it", "that", "ill", "will"})
+SPEAKERS = frozenset({"i", "we"})
+
+
+def joined(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """The two clauses the first plain "and" joins, when each may tell a trouble of its own:
+    "my emails bounce back and my inbox has stopped syncing". None when there is no such
+    "and", or when its first side tells what the customer did ("I set up POP on the phone
+    and ...") or its second a consequence ("... and now", "... and then").
+
+    "and" alone joins one trouble and its consequence as often as two troubles: whether each
+    side names a trouble of its own is for the matcher to judge, side by side.
+    """
+    if "and" not in tokens:
+        return None
+    i = tokens.index("and")
+    first, second = list(tokens[:i]), list(tokens[i + 1 :])
+    done = [t for t in first if t not in SPEAKERS][:1]
+    if CONSEQUENCE.intersection(second[:1]) or DONE.intersection(done):
+        return None
+    return (first, second) if len(first) >= 2 and len(second) >= 2 else None
+
+
 def _both(first: Sequence[str], second: Sequence[str]) -> tuple[list[str], list[str]] | None:
     """Both parts, when each says something."""
     def says(part: Sequence[str]) -> bool:

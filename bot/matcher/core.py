@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from bot.matcher.clauses import NEGATION, asks_later, mark_contrast, two_troubles
+from bot.matcher.clauses import NEGATION, asks_later, joined, mark_contrast, two_troubles
 from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
@@ -50,6 +50,7 @@ COMMON_LINES = 6  # ... nor a term made only of words each in this many
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
+JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
 # An error code on its own: Outlook's 0x800CCC0E, an enhanced status code 5.7.8 (RFC 3463).
@@ -195,11 +196,20 @@ class Matcher:
         """The two flows of a line that adds a second trouble to a first ("... and also some
         are stuck in the outbox"), best first: each part on its own starts a different flow,
         and each shows in the whole line ("same here, I can't receive either": "same here"
-        alone leans to duplicates, the line does not). None otherwise."""
+        alone leans to duplicates, the line does not); or that joins two with a plain "and",
+        each side clearly a flow of its own ("my mails bounce and my inbox stopped syncing").
+        None otherwise."""
         parts = two_troubles(tokens)
-        if parts is None:
+        if parts is not None:
+            each = {self._judge(" ".join(part), part, context)[0] for part in parts}
+        elif (parts := joined(tokens)) is not None and not self._told_together(explained):
+            # "and" alone: each side, read on its own, must clearly start a flow of its own
+            judged = [self._judge(" ".join(part), part) for part in parts]
+            if any(not offered or offered[0].score < JOINED_SCORE for _, offered, _, _ in judged):
+                return None
+            each = {decision for decision, _, _, _ in judged}
+        else:
             return None
-        each = {self._judge(" ".join(part), part, context)[0] for part in parts}
         named = sorted(
             (Candidate(d, score(explained[d])) for d in each if d in explained),
             key=lambda c: (-c.score, c.id),
@@ -207,6 +217,13 @@ class Matcher:
         if len(named) == 2 and named[1].score >= OFFER_SCORE:
             return tuple(named)
         return None
+
+    def _told_together(self, explained: Mapping[str, Evidence]) -> bool:
+        """An example of the strongest flow is close to the whole line: the flow's examples
+        tell what the line joins as one trouble ("my mailbox is full and I can't receive")."""
+        flows = [e for flow_id, e in explained.items() if flow_id != BACKGROUND]
+        strongest = max(flows, key=lambda e: e.total, default=None)
+        return strongest is not None and strongest.phrase_similarity >= SYMPTOM_PHRASE
 
     def _judge(
         self, text: str, tokens: list[str], context: Context | None = None

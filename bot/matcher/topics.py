@@ -17,6 +17,7 @@ from bot.matcher.patterns import Pattern, PatternIndex
 from bot.matcher.vocabulary import Vocabulary
 
 CONTRAST_CONTEXT = 0.5  # how much a contrast of places says the text is about a connection
+SUBJECT_WORDS = 2  # other-topic words (not places) that are the subject, e-mail words or not
 PLAIN_WEIGHT = 1.0  # an anchor weighing this is e-mail by itself ("mail", "inbox", "outlook")
 
 
@@ -67,12 +68,15 @@ class Topics:
         # Only a word that is e-mail by itself ("mail", "inbox", "outlook") does that:
         # "message" and "send" are what chat apps do too ("my instagram messages won't send").
         plain = any(w >= PLAIN_WEIGHT for _, w in anchors)
-        factor = 0.5 if plain else 1.0
+        subject = [(p, w) for p, w in offtopic if p not in self.circumstances]
+        # ... unless two words of one other topic make it the subject ("contacts I change on
+        # the phone never show in the webmail address book"): they count in full.
+        factor = 0.5 if plain and len(subject) < SUBJECT_WORDS else 1.0
         waived = any(" ".join(p) in self.medium for p, _ in anchors) or contrast
+        topic = sum(w for _, w in subject)
         penalty = sum(
             0.0 if waived and p in self.circumstances else w * factor for p, w in offtopic
         )
-        topic = sum(w for p, w in offtopic if p not in self.circumstances)
         return Context(
             tuple(" ".join(p) for p, _ in anchors),
             tuple(" ".join(p) for p, _ in offtopic),
