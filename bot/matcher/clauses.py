@@ -172,6 +172,7 @@ DONE = ATTEMPTS | {
 # is what the first trouble leads to, not a second one.
 CONSEQUENCE = frozenset({"now", "then", "so", "therefore", "thus", "it", "that", "ill", "will"})
 SPEAKERS = frozenset({"i", "we"})
+AGAIN = frozenset({"keep", "ask", "again"})  # "keeps asking", "again and again"
 
 
 def joined(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
@@ -190,7 +191,14 @@ def joined(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     done = [t for t in first if t not in SPEAKERS][:1]
     if CONSEQUENCE.intersection(second[:1]) or DONE.intersection(done):
         return None
+    if not all(troubled(side) for side in (first, second)):
+        return None
     return (first, second) if len(first) >= 2 and len(second) >= 2 else None
+
+
+def troubled(clause: Sequence[str]) -> bool:
+    """The words tell something wrong: a negation, a trouble word, or what keeps happening."""
+    return bool(TROUBLE.intersection(clause) or AGAIN.intersection(clause))
 
 
 def _both(first: Sequence[str], second: Sequence[str]) -> tuple[list[str], list[str]] | None:

@@ -8,6 +8,8 @@ rejected" is a bank told with an e-mail word. The vocabulary's `anchors`, `offto
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Collection, Sequence, Set
 from dataclasses import dataclass
 
@@ -19,6 +21,21 @@ from bot.matcher.vocabulary import Vocabulary
 CONTRAST_CONTEXT = 0.5  # how much a contrast of places says the text is about a connection
 SUBJECT_WORDS = 2  # other-topic words (not places) that are the subject, e-mail words or not
 PLAIN_WEIGHT = 1.0  # an anchor weighing this is e-mail by itself ("mail", "inbox", "outlook")
+
+
+# An enhanced status code (RFC 3463 §2: class.subject.detail)
+_ENHANCED = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
+
+
+def smtp_reply(tokens: Sequence[str]) -> bool:
+    """An SMTP reply code followed by an enhanced status code of the same class ("554 5.7.1",
+    "421 4.7.0"; RFC 5321 §4.2, RFC 3463 §2): only mail speaks so, whatever else the line
+    names ("Postal: 554 5.7.1 Relay access denied", Postal being a mail server)."""
+    return any(
+        len(code) == 3 and code.isdigit() and code[0] in "245"
+        and enhanced.startswith(code[0] + ".") and bool(_ENHANCED.fullmatch(enhanced))
+        for code, enhanced in itertools.pairwise(tokens)
+    )
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,7 @@ class Topics:
         # on mobile data", "only works when I turn off the vpn"): a network told as a contrast.
         # Only a word that is e-mail by itself ("mail", "inbox", "outlook") does that:
         # "message" and "send" are what chat apps do too ("my instagram messages won't send").
-        plain = any(w >= PLAIN_WEIGHT for _, w in anchors)
+        plain = any(w >= PLAIN_WEIGHT for _, w in anchors) or smtp_reply(tokens)
         subject = [(p, w) for p, w in offtopic if p not in self.circumstances]
         # ... unless two words of one other topic make it the subject ("contacts I change on
         # the phone never show in the webmail address book"): they count in full.

@@ -209,32 +209,34 @@ class Vocabulary:
         Clause words ("but", "however") become the boundary token.
         """
         once = self._substitute(tokens)
-        longest = self._longest
+        lengths = self._lengths
         # A second pass only matters when a multi-word variant may now start somewhere.
-        if any(longest.get(t, 0) > 1 for t in once):
+        if any(lengths.get(t, (1,))[0] > 1 for t in once):
             once = self._substitute(once)
         breaks = self.breaks
         return [BREAK if t in breaks else t for t in once]
 
     @cached_property
-    def _longest(self) -> dict[str, int]:
-        """For each word that starts a variant, the length of its longest variant."""
-        longest: dict[str, int] = {}
+    def _lengths(self) -> dict[str, tuple[int, ...]]:
+        """For each word that starts a variant, the lengths of its variants, longest first."""
+        lengths: dict[str, set[int]] = {}
         for source in self.synonyms:
-            longest[source[0]] = max(longest.get(source[0], 0), len(source))
-        return longest
+            lengths.setdefault(source[0], set()).add(len(source))
+        return {word: tuple(sorted(n, reverse=True)) for word, n in lengths.items()}
 
     def _substitute(self, tokens: Sequence[str]) -> list[str]:
         out: list[str] = []
-        longest, synonyms = self._longest, self.synonyms
+        lengths, synonyms = self._lengths, self.synonyms
         i, end = 0, len(tokens)
         while i < end:
-            reach = longest.get(tokens[i])
-            if reach is None:  # most words start no variant
+            starts = lengths.get(tokens[i])
+            if starts is None:  # most words start no variant
                 out.append(tokens[i])
                 i += 1
                 continue
-            for n in range(min(reach, end - i), 0, -1):
+            for n in starts:
+                if i + n > end:
+                    continue
                 target = synonyms.get(tuple(tokens[i : i + n]))
                 if target is not None:
                     out.extend(target)
