@@ -94,6 +94,22 @@ def test_two_troubles_and_input_ending_early_start_the_first_offered(
     assert "[outcome: " in done.stdout.splitlines()[-1]
 
 
+def test_both_at_the_two_troubles_question_takes_them_one_at_a_time(tmp_path: Path) -> None:
+    """"both" picks every trouble offered: the first runs now, and the customer is told how
+    to come back for the second."""
+    offline = tmp_path / "offline.toml"
+    offline.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(offline),  # the bundled flows
+                stdin="my outlook keeps asking for my password, and also mails bounce back\n"
+                      "both\n")
+    assert done.returncode == 0, done.stderr
+    assert ("Let's take them one at a time, starting with: The server rejects your password or "
+            "login. When we are done, say \"start over\" to look at: Sent mail bounces or is "
+            "rejected.") in done.stdout
+    assert "Sorry, I didn't understand" not in done.stdout
+    assert "What is the e-mail address" in done.stdout
+
+
 def test_not_an_email_problem_ends_abandoned(flows: Path, tmp_path: Path) -> None:
     transcript = tmp_path / "t.json"
     done = chat("--flows", str(flows), "--transcript", str(transcript),

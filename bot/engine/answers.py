@@ -173,6 +173,18 @@ def parse_protocol(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+# "both", "all of them": every option offered, not one of them
+_EVERY = frozenset({
+    "both", "both of them", "both problems", "both issues", "both please", "the two", "all",
+    "all of them", "all three", "each", "each of them", "all of the above", "both of those",
+})
+
+
+def parse_every(text: str) -> bool:
+    """The customer picks every option offered ("both", "all of them")."""
+    return words_of(text) in _EVERY
+
+
 def parse_choice(text: str, choices: Sequence[tuple[str, str]]) -> str | None:
     """A choice in the customer's words: its number or an ordinal ("the first one", "2nd"),
     its value or label, any phrase of its label or of its synonyms (bot/data/choice-words.yaml),

@@ -21,6 +21,10 @@ ENGLISH_OR_PERSON = (
 )
 CLARIFY = "Which of these is closest to your problem?"
 SOMETHING_ELSE = "Something else"
+ONE_AT_A_TIME = (
+    "Let's take them one at a time, starting with: {first}. When we are done, say "
+    "\"start over\" to look at: {rest}."
+)
 STARTING = "Let's look at this: {title}."
 SWITCH = "It sounds like a different problem: {title}. Shall we look at that instead?"
 YES_OR_NO = "Please answer yes or no."
