@@ -7,6 +7,12 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
+- wave13: bench/data/matcher-heldout-wave13.yaml, written in round six by a fresh helper that
+  read only the symptom definitions, as paraphrased openings of public support threads (issue
+  trackers of mail apps and servers, vendors' forums); scored only against the code of the
+  round's start and the final code.
+- wave12: bench/data/matcher-heldout-wave12.yaml, written in round six the same way as a wide
+  mix of customers (home users, office staff, admins, non-native writers); scored likewise.
 - wave11: bench/data/matcher-heldout-wave11.yaml, written late in round five by a fresh helper
   the same way (home users, office staff and admins, paraphrased public threads); scored only
   against the code of the round's start and the final code.
@@ -23,8 +29,9 @@ off-topic routed 0). Only their scores are printed, never their lines:
 - heldout1-3: bench/data/matcher-heldout*.yaml, the previous matcher's held-out sets.
 Tuning sets (a tuner may read them, `--tuning`): the shared dev set, matcher-dev2,
 matcher-train, matcher-heldout-forums (a dev set since round four), waves 4-7 (held out in
-round four, read as dev sets in round five), and matcher-dev-threads and matcher-dev-hard
-(written in round five by fresh helpers from the symptom definitions, as dev sets).
+round four, read as dev sets in round five), matcher-dev-threads and matcher-dev-hard
+(written in round five by fresh helpers from the symptom definitions, as dev sets), and
+matcher-dev-fresh and matcher-dev-threads2 (written so in round six).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -63,6 +70,8 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
+    "matcher-heldout-wave13.yaml",
+    "matcher-heldout-wave12.yaml",
     "matcher-heldout-wave11.yaml",
     "matcher-heldout-wave10.yaml",
     "matcher-heldout-wave9.yaml",
@@ -174,9 +183,8 @@ def main() -> None:
                         help="with --tuning: print the tuning sets' confusions")
     parser.add_argument("--tuning", action="store_true", help=(
         "only the sets a tuner may see: the shared dev set, matcher-dev2, matcher-train, "
-        "the forums set, waves 4-7, the round-five dev sets, cross-validation, CLINC150 and "
-        "latency; no held-out set "
-        "is read"))
+        "the forums set, waves 4-7, the round-five and round-six dev sets, cross-validation, "
+        "CLINC150 and latency; no held-out set is read"))
     parser.add_argument("--check", type=Path, action="append", default=[], help=(
         "with --tuning: a set of your own written before tuning; only its score is printed "
         "(never its confusions), so it stays untuned"))
@@ -242,6 +250,8 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
         },
         "matcher-dev-threads": load_examples(DATA / "matcher-dev-threads.yaml"),
         "matcher-dev-hard": load_examples(DATA / "matcher-dev-hard.yaml"),
+        "matcher-dev-fresh": load_examples(DATA / "matcher-dev-fresh.yaml"),
+        "matcher-dev-threads2": load_examples(DATA / "matcher-dev-threads2.yaml"),
     }
     for name, examples in sets.items():
         print(accuracy_line(name, matcher, examples))
