@@ -325,6 +325,8 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         # a consequence told with "and" is one trouble
         ("she never got my messages and they are still in my outbox", "outbox_stuck"),
         ("my mailbox is over quota and I can't get new mail", "large_mailbox"),
+        # a limit reached is the cause, not the side that works
+        ("my mailbox hit its size limit, I can't receive anything", "large_mailbox"),
         ("I changed my password and now outlook won't stop asking for it", "auth_failed"),
         # what the customer did first is no trouble
         ("I set up my account on the tablet with POP and now webmail is empty",

@@ -21,7 +21,8 @@ FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of 
 TROUBLE = FAILING | {
     "full", "stuck", "error", "bounce", "slow", "quota", "wrong", "reject", "refuse",
     "warning", "duplicate", "twice", "vanish", "expire", "locked", "untrusted", "unreachable",
-    "undeliverable", "spam", "blacklist", "large", "thousands", "delete", "waiting",
+    "undeliverable", "spam", "blacklist", "large", "thousands", "delete", "waiting", "limit",
+    "exceeded",
 }
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
