@@ -95,8 +95,9 @@ def test_two_troubles_and_input_ending_early_start_the_first_offered(
 
 
 def test_both_at_the_two_troubles_question_takes_them_one_at_a_time(tmp_path: Path) -> None:
-    """"both" picks every trouble offered: the first runs now, and the customer is told how
-    to come back for the second."""
+    """"both" picks the two troubles the line told: the first runs now, and the customer is
+    told to come back for the second. On a vague line's list of usual suspects "both" picks
+    nothing."""
     offline = tmp_path / "offline.toml"
     offline.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
     done = chat("--config", str(offline),  # the bundled flows
@@ -104,10 +105,13 @@ def test_both_at_the_two_troubles_question_takes_them_one_at_a_time(tmp_path: Pa
                       "both\n")
     assert done.returncode == 0, done.stderr
     assert ("Let's take them one at a time, starting with: The server rejects your password or "
-            "login. When we are done, say \"start over\" to look at: Sent mail bounces or is "
+            "login. When we are done, start a new conversation for: Sent mail bounces or is "
             "rejected.") in done.stdout
     assert "Sorry, I didn't understand" not in done.stdout
     assert "What is the e-mail address" in done.stdout
+    vague = chat("--config", str(offline), stdin="my email is not working\nboth\n")
+    assert "one at a time" not in vague.stdout
+    assert "Sorry, I didn't understand" in vague.stdout
 
 
 def test_not_an_email_problem_ends_abandoned(flows: Path, tmp_path: Path) -> None:

@@ -176,12 +176,13 @@ def parse_protocol(text: str) -> str | None:
 # "both", "all of them": every option offered, not one of them
 _EVERY = frozenset({
     "both", "both of them", "both problems", "both issues", "both please", "the two", "all",
-    "all of them", "all three", "each", "each of them", "all of the above", "both of those",
+    "all of them", "each", "each of them", "all of the above", "both of those", "1 and 2",
+    "the first and the second", "everything", "both of these",
 })
 
 
 def parse_every(text: str) -> bool:
-    """The customer picks every option offered ("both", "all of them")."""
+    """The customer picks every option offered ("both", "all of them", "1 and 2")."""
     return words_of(text) in _EVERY
 
 

@@ -313,9 +313,10 @@ class Session(CustomerEvidence, FlowWalk):
             self._ask_describe(texts.DESCRIBE_AGAIN)
         elif value is not None:
             await self._start_flow(value)
-        elif parse_every(text) and len(ids) > 1:
-            first, *rest = (self.engine.title(i) for i in ids)
-            self._bot("text", texts.ONE_AT_A_TIME.format(first=first, rest=", ".join(rest)))
+        elif parse_every(text) and len(ids) == 2:
+            # "both" of the two troubles a line told ("... and also ..."): one at a time
+            first, second = (self.engine.title(i) for i in ids)
+            self._bot("text", texts.ONE_AT_A_TIME.format(first=first, second=second))
             await self._start_flow(ids[0])
         elif (decision := self.engine.match(text).decision) in self.engine.flows:
             await self._start_flow(decision)

@@ -22,8 +22,8 @@ ENGLISH_OR_PERSON = (
 CLARIFY = "Which of these is closest to your problem?"
 SOMETHING_ELSE = "Something else"
 ONE_AT_A_TIME = (
-    "Let's take them one at a time, starting with: {first}. When we are done, say "
-    "\"start over\" to look at: {rest}."
+    "Let's take them one at a time, starting with: {first}. When we are done, start a new "
+    "conversation for: {second}."
 )
 STARTING = "Let's look at this: {title}."
 SWITCH = "It sounds like a different problem: {title}. Shall we look at that instead?"

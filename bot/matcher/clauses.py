@@ -22,7 +22,7 @@ TROUBLE = FAILING | {
     "full", "stuck", "error", "bounce", "slow", "quota", "wrong", "reject", "refuse",
     "warning", "duplicate", "twice", "vanish", "expire", "locked", "untrusted", "unreachable",
     "undeliverable", "spam", "blacklist", "large", "thousands", "delete", "waiting", "limit",
-    "exceeded",
+    "exceeded", "empty",
 }
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
@@ -124,6 +124,7 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     Only words that add make the split: "and" alone joins a trouble and its consequence as
     often ("never got my messages and they are still in my outbox"). What "too" or "either"
     ends must name a trouble itself ("the outbox is stuck too", "not any new ones either").
+    A numbered list ("1) ... 2) ...") gives its first two items.
     """
     for i, token in enumerate(tokens):
         later = tokens[i + 1 :]
@@ -152,6 +153,13 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
             joins = [j for j, t in enumerate(listed) if t in JOINS]
             if joins:
                 return _both(listed[: joins[0]], listed[joins[0] + 1 :])
+    # "1) the outbox is stuck 2) my password is rejected": a numbered list
+    start = 0
+    while start < len(tokens) and tokens[start] in SEVERAL | PROBLEMS | {BREAK}:
+        start += 1
+    if tokens[start : start + 1] == ["1"] and "2" in tokens[start + 1 :]:
+        second = tokens.index("2", start + 1)
+        return _both(tokens[start + 1 : second], tokens[second + 1 :])
     for i, token in enumerate(tokens[:-1]):
         # ", and ...": a clause of its own added to the first
         if token == BREAK and tokens[i + 1] == "and":
@@ -169,32 +177,39 @@ DONE = ATTEMPTS | {
     "added", "add", "setup", "installed", "install", "moved", "switched", "upgrade", "upgraded",
     "migrated", "created", "bought", "got", "configured",
 }
-# "... and now ...", "... and then ...", "... and I'll stop getting mail": what follows "and"
-# is what the first trouble leads to, not a second one.
-CONSEQUENCE = frozenset({"now", "then", "so", "therefore", "thus", "it", "that", "ill", "will"})
+# "... and now ...", "... and so ...", "... and I'll stop getting mail", "... and it turned out
+# ...": what follows "and" is what the first trouble leads to or why, not a second trouble.
+CONSEQUENCE = frozenset({
+    "now", "so", "therefore", "thus", "ill", "will", "turned", "turns", "seems", "seemed",
+})
+PRONOUNS = frozenset({"it", "that", "this"})  # "... and it turned out": the word after counts
 SPEAKERS = frozenset({"i", "we"})
 AGAIN = frozenset({"keep", "ask", "again"})  # "keeps asking", "again and again"
+MAX_JOINS = 3  # plain "and"s looked at in one line: the cost stays bounded on a pasted log
 
 
-def joined(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
-    """The two clauses the first plain "and" joins, when each may tell a trouble of its own:
-    "my emails bounce back and my inbox has stopped syncing". None when there is no such
-    "and", or when its first side tells what the customer did ("I set up POP on the phone
-    and ...") or its second a consequence ("... and now", "... and then").
+def joined(tokens: Sequence[str]) -> list[tuple[list[str], list[str]]]:
+    """Where a plain "and" may join two troubles, first "and" first: the words before it and
+    the words after it, when the clause just before it and the one just after it each tell
+    something wrong ("my emails bounce back and my inbox has stopped syncing"). Not where the
+    clause before tells what the customer did ("I set up POP on the phone and ...") or the one
+    after opens with a consequence ("... and now", "... and so").
 
     "and" alone joins one trouble and its consequence as often as two troubles: whether each
     side names a trouble of its own is for the matcher to judge, side by side.
     """
-    if "and" not in tokens:
-        return None
-    i = tokens.index("and")
-    first, second = list(tokens[:i]), list(tokens[i + 1 :])
-    done = [t for t in first if t not in SPEAKERS][:1]
-    if CONSEQUENCE.intersection(second[:1]) or DONE.intersection(done):
-        return None
-    if not all(troubled(side) for side in (first, second)):
-        return None
-    return (first, second) if len(first) >= 2 and len(second) >= 2 else None
+    ands = [i for i, token in enumerate(tokens) if token == "and"][:MAX_JOINS]
+    ends = [-1, *ands, len(tokens)]
+    splits: list[tuple[list[str], list[str]]] = []
+    for k, i in enumerate(ands):
+        before, after = tokens[ends[k] + 1 : i], tokens[i + 1 : ends[k + 2]]
+        done = [t for t in before if t not in SPEAKERS and t != BREAK][:1]
+        opens = [t for t in after[:2] if t not in PRONOUNS][:1]
+        if CONSEQUENCE.intersection(opens) or DONE.intersection(done):
+            continue
+        if len(before) >= 2 and len(after) >= 2 and troubled(before) and troubled(after):
+            splits.append((list(tokens[:i]), list(tokens[i + 1 :])))
+    return splits
 
 
 def troubled(clause: Sequence[str]) -> bool:

@@ -200,15 +200,12 @@ class Matcher:
         each side clearly a flow of its own ("my mails bounce and my inbox stopped syncing").
         None otherwise."""
         parts = two_troubles(tokens)
-        if parts is not None:
-            each = {self._judge(" ".join(part), part, context)[0] for part in parts}
-        elif (parts := joined(tokens)) is not None and not self._told_together(explained):
-            # "and" alone: each side, read on its own, must clearly start a flow of its own
-            judged = [self._judge(" ".join(part), part) for part in parts]
-            if any(not offered or offered[0].score < JOINED_SCORE for _, offered, _, _ in judged):
-                return None
-            each = {decision for decision, _, _, _ in judged}
-        else:
+        each = (
+            {self._judge(" ".join(part), part, context)[0] for part in parts}
+            if parts is not None
+            else self._joined(tokens, explained)
+        )
+        if each is None:
             return None
         named = sorted(
             (Candidate(d, score(explained[d])) for d in each if d in explained),
@@ -218,12 +215,39 @@ class Matcher:
             return tuple(named)
         return None
 
-    def _told_together(self, explained: Mapping[str, Evidence]) -> bool:
-        """An example of the strongest flow is close to the whole line: the flow's examples
-        tell what the line joins as one trouble ("my mailbox is full and I can't receive")."""
+    def _joined(
+        self, tokens: list[str], explained: Mapping[str, Evidence]
+    ) -> set[str] | None:
+        """The flows of the first plain "and" whose sides, each read on its own, clearly start
+        a flow of its own (bot.matcher.clauses.joined); None when no "and" does, or when the
+        line's best flow has an example that tells both sides as one trouble."""
+        for parts in joined(tokens):
+            judged = [self._judge(" ".join(part), part) for part in parts]
+            if any(not offered or offered[0].score < JOINED_SCORE for _, offered, _, _ in judged):
+                continue
+            if self._told_together(parts, explained):
+                return None
+            return {decision for decision, _, _, _ in judged}
+        return None
+
+    def _told_together(
+        self, parts: Sequence[list[str]], explained: Mapping[str, Evidence]
+    ) -> bool:
+        """The example closest to the line, of its strongest flow, is at least SYMPTOM_PHRASE
+        alike and shares with each part a word that names something: that flow's examples tell
+        both as one trouble ("my mailbox is full and I can't receive"), where an example alike
+        only one part ("I get a certificate warning") does not."""
         flows = [e for flow_id, e in explained.items() if flow_id != BACKGROUND]
         strongest = max(flows, key=lambda e: e.total, default=None)
-        return strongest is not None and strongest.phrase_similarity >= SYMPTOM_PHRASE
+        if strongest is None or strongest.phrase is None:
+            return False
+        if strongest.phrase_similarity < SYMPTOM_PHRASE:
+            return False
+        plain = self._generic | self._common
+        example = set(self._content(self.normalize(strongest.phrase))) - plain
+        # a part that names nothing of its own ("I can't get new mail") is in any such example
+        naming = [set(self._content(part)) - plain - {BREAK} for part in parts]
+        return all(not words or example & words for words in naming)
 
     def _judge(
         self, text: str, tokens: list[str], context: Context | None = None

@@ -20,6 +20,7 @@ from bot.matcher.vocabulary import Vocabulary
 
 CONTRAST_CONTEXT = 0.5  # how much a contrast of places says the text is about a connection
 SUBJECT_WORDS = 2  # other-topic words (not places) that are the subject, e-mail words or not
+SUBJECT_WEIGHT = 6.0  # ... or one other-topic word this heavy: a mail app's calendar, signature
 PLAIN_WEIGHT = 1.0  # an anchor weighing this is e-mail by itself ("mail", "inbox", "outlook")
 
 
@@ -57,9 +58,14 @@ class Topics:
         anchors: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
         for words, weight in vocabulary.anchors.items():
             anchors.add(pattern(" ".join(words)), weight)
-        offtopic: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
+        # two spellings of one word ("caldav" is "calendar") count once, at the higher weight
+        weights: dict[Pattern, float] = {}
         for words, weight in vocabulary.offtopic.items():
-            if (canonical := pattern(" ".join(words))) not in wanted:
+            canonical = pattern(" ".join(words))
+            weights[canonical] = max(weight, weights.get(canonical, 0.0))
+        offtopic: PatternIndex[float] = PatternIndex(vocabulary.stopwords)
+        for canonical, weight in weights.items():
+            if canonical not in wanted:
                 offtopic.add(canonical, weight)
         return cls(
             anchors,
@@ -86,9 +92,11 @@ class Topics:
         # "message" and "send" are what chat apps do too ("my instagram messages won't send").
         plain = any(w >= PLAIN_WEIGHT for _, w in anchors) or smtp_reply(tokens)
         subject = [(p, w) for p, w in offtopic if p not in self.circumstances]
-        # ... unless two words of one other topic make it the subject ("contacts I change on
-        # the phone never show in the webmail address book"): they count in full.
-        factor = 0.5 if plain and len(subject) < SUBJECT_WORDS else 1.0
+        # ... unless two words of other topics, or one weighing SUBJECT_WEIGHT ("calendar",
+        # "signature"), make another topic the subject ("contacts I change on the phone never
+        # show in the webmail address book"): they count in full.
+        named = len(subject) >= SUBJECT_WORDS or any(w >= SUBJECT_WEIGHT for _, w in subject)
+        factor = 0.5 if plain and not named else 1.0
         waived = any(" ".join(p) in self.medium for p, _ in anchors) or contrast
         topic = sum(w for _, w in subject)
         penalty = sum(
