@@ -57,3 +57,6 @@ def test_values_are_normalised() -> None:
     choices = [("pop3", "POP3"), ("imap", "IMAP")]
     assert parse_choice("2", choices) == "imap" and parse_choice("pop 3", choices) == "pop3"
     assert parse_choice("7", choices) is None
+    # "which of these?": neither is the "something else" option
+    offered = [("auth_failed", "The server rejects your password"), ("other", "Something else")]
+    assert parse_choice("neither", offered) == "other"

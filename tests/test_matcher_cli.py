@@ -56,6 +56,16 @@ def test_explain_names_the_words_that_decided() -> None:
     assert "closest example" in text
 
 
+def test_explain_says_a_clarify_comes_from_two_troubles_told() -> None:
+    run = deskbot("--explain", "my mail bounces and also thunderbird warns about a certificate")
+    assert run.returncode == 0, run.stderr
+    first, *explanation = run.stdout.splitlines()
+    assert json.loads(first)["decision"] == "clarify"
+    assert ("  two troubles told (which one?): outgoing_rejected, certificate_warning"
+            in explanation or "  two troubles told (which one?): certificate_warning, "
+            "outgoing_rejected" in explanation)
+
+
 def test_eval_prints_accuracy_per_label_and_confusions(tmp_path: Path) -> None:
     labelled = tmp_path / "set.yaml"
     labelled.write_text(

@@ -67,6 +67,8 @@ def _explain(result: MatchResult) -> list[str]:
         lines.append(f"  e-mail words: {', '.join(result.anchors)}")
     if result.offtopic:
         lines.append(f"  other-topic words (against every flow): {', '.join(result.offtopic)}")
+    if result.troubles:
+        lines.append(f"  two troubles told (which one?): {', '.join(result.troubles)}")
     ranked = sorted(result.evidence.items(), key=lambda item: -item[1].total)
     for flow_id, ev in ranked[:5]:
         terms = ", ".join(f"{k} {w:+g}" for k, w in ev.keywords) or "-"

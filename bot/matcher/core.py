@@ -188,6 +188,7 @@ class Matcher:
             explained,
             context.anchors,
             context.offtopic,
+            troubles=tuple(c.id for c in both or ()),
         )
 
     def _two_troubles(

@@ -166,7 +166,8 @@ def rank(explained: Mapping[str, Evidence]) -> tuple[Candidate, ...]:
 class MatchResult:
     """The decision for one utterance (CONTRACT.md, `deskbot match`).
 
-    `language` names the language when the text is not English (decision `none`).
+    `language` names the language when the text is not English (decision `none`);
+    `troubles` the two flows of a line that tells two troubles (decision `clarify`).
     """
 
     text: str
@@ -177,6 +178,7 @@ class MatchResult:
     anchors: tuple[str, ...] = field(default=(), compare=False)
     offtopic: tuple[str, ...] = field(default=(), compare=False)
     language: str | None = field(default=None, compare=False)
+    troubles: tuple[str, ...] = field(default=(), compare=False)  # two told in one line
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of the contract."""
