@@ -102,7 +102,7 @@ def test_both_at_the_two_troubles_question_takes_them_one_at_a_time(tmp_path: Pa
     offline.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
     done = chat("--config", str(offline),  # the bundled flows
                 stdin="my outlook keeps asking for my password, and also mails bounce back\n"
-                      "both\n")
+                      "both of them\n")
     assert done.returncode == 0, done.stderr
     assert ("Let's take them one at a time, starting with: The server rejects your password or "
             "login. When we are done, start a new conversation for: Sent mail bounces or is "

@@ -6,6 +6,7 @@ import pytest
 
 from bot.engine.answers import (
     parse_choice,
+    parse_every,
     parse_email,
     parse_host,
     parse_port,
@@ -60,3 +61,7 @@ def test_values_are_normalised() -> None:
     # "which of these?": neither is the "something else" option
     offered = [("auth_failed", "The server rejects your password"), ("other", "Something else")]
     assert parse_choice("neither", offered) == "other"
+    assert parse_choice("both of them", offered) is None  # not "something else"
+    # both troubles offered: "both" in its many forms, never one of them
+    assert all(parse_every(t, 2) for t in ("yes, both of them", "1 and 2", "1,2", "both!!"))
+    assert not any(parse_every(t, 2) for t in ("one of them", "2", "1 and 3", "neither"))

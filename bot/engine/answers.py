@@ -173,17 +173,25 @@ def parse_protocol(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-# "both", "all of them": every option offered, not one of them
-_EVERY = frozenset({
-    "both", "both of them", "both problems", "both issues", "both please", "the two", "all",
-    "all of them", "each", "each of them", "all of the above", "both of those", "1 and 2",
-    "the first and the second", "everything", "both of these",
+# "both", "all of them", "1 and 2": every option offered, not one of them
+_EVERY = frozenset({"both", "all", "each", "everything", "two"})
+_ALONG = frozenset({  # words that may come with it: "yes, both of them please"
+    "of", "them", "these", "those", "the", "problems", "issues", "things", "please", "yes",
+    "well", "i", "have", "really", "actually", "and", "are", "is", "its", "it's", "above",
 })
 
 
-def parse_every(text: str) -> bool:
-    """The customer picks every option offered ("both", "all of them", "1 and 2")."""
-    return words_of(text) in _EVERY
+def parse_every(text: str, count: int) -> bool:
+    """The customer picks every one of `count` options ("both", "all of them", "yes both",
+    "1 and 2", "1, 2"), not one of them ("one of them")."""
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    numbers = {w for w in words if w.isdigit()}
+    said = set(words) - numbers
+    if not said <= _EVERY | _ALONG:
+        return False
+    if numbers:
+        return numbers == {str(n) for n in range(1, count + 1)}
+    return bool(said & _EVERY)
 
 
 def parse_choice(text: str, choices: Sequence[tuple[str, str]]) -> str | None:

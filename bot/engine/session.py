@@ -306,6 +306,12 @@ class Session(CustomerEvidence, FlowWalk):
         if unknown and ids:
             await self._start_flow(ids[0])
             return
+        if len(ids) == 2 and parse_every(text, 2):
+            # "both" of the two troubles a line told ("... and also ..."): one at a time
+            first, second = (self.engine.title(i) for i in ids)
+            self._bot("text", texts.ONE_AT_A_TIME.format(first=first, second=second))
+            await self._start_flow(ids[0])
+            return
         choices = [(i, self.engine.title(i)) for i in ids] + [("other", texts.SOMETHING_ELSE)]
         value = parse_choice(text, choices)
         if value == "other":
@@ -313,11 +319,6 @@ class Session(CustomerEvidence, FlowWalk):
             self._ask_describe(texts.DESCRIBE_AGAIN)
         elif value is not None:
             await self._start_flow(value)
-        elif parse_every(text) and len(ids) == 2:
-            # "both" of the two troubles a line told ("... and also ..."): one at a time
-            first, second = (self.engine.title(i) for i in ids)
-            self._bot("text", texts.ONE_AT_A_TIME.format(first=first, second=second))
-            await self._start_flow(ids[0])
         elif (decision := self.engine.match(text).decision) in self.engine.flows:
             await self._start_flow(decision)
         else:
