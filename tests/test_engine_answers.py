@@ -6,8 +6,8 @@ import pytest
 
 from bot.engine.answers import (
     parse_choice,
-    parse_every,
     parse_email,
+    parse_every,
     parse_host,
     parse_port,
     parse_protocol,
