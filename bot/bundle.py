@@ -24,7 +24,7 @@ def read(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
     """The flow set and every problem (flows, client steps, match blocks, vocabulary)."""
     flowset, problems = read_flow_dirs(folders)
     for flow in flowset.flows.values():
-        problems += _match_problems(flow)
+        problems += _match_problems(flow, set(flowset.flows))
     for label, data in flowset.vocabularies:
         problems += _vocabulary_problems(label, data)
     # One vocabulary file is the whole vocabulary: checked just above, not built twice.
@@ -66,12 +66,20 @@ def matcher_for(flowset: FlowSet) -> Matcher:
     return Matcher(specs, _vocabulary(flowset), errors=error_symptom, pasted=pasted_symptom)
 
 
-def _match_problems(flow: Flow) -> list[FlowProblem]:
+def _match_problems(flow: Flow, flow_ids: set[str]) -> list[FlowProblem]:
     """A flow's `match:` block as the matcher reads it: [] or the problem at its line."""
     try:
-        MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
+        spec = MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
     except ValueError as exc:
         return [FlowProblem(flow.file, _match_line(flow, exc), str(exc))]
+    unknown = [i for i in spec.explains if i not in flow_ids or i == flow.id]
+    if unknown:
+        line = _match_line(flow, ValueError())
+        block = flow.match
+        if isinstance(block, LineDict) and "explains" in block:
+            line = int(block.key_lines.get("explains", line))
+        return [FlowProblem(flow.file, line, f"match.explains: {', '.join(unknown)} is not "
+                            "another flow's id")]
     return []
 
 

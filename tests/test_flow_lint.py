@@ -128,6 +128,14 @@ def test_unknown_symptom_id(tmp_path: Path) -> None:
     assert ":1: unknown symptom id 'outbox'" in message
 
 
+def test_explains_names_other_flows(tmp_path: Path) -> None:
+    """A cause's `explains` list must name other flows: a typo is a FILE:LINE problem."""
+    message = one_problem(tmp_path, GOOD.replace(
+        "  keywords: {outbox: 3}\n", "  keywords: {outbox: 3}\n  explains: [cannot_recieve]\n"))
+    assert message.endswith("outbox_stuck.yaml:6: match.explains: cannot_recieve is not another "
+                            "flow's id")
+
+
 def test_duplicate_ids(tmp_path: Path) -> None:
     (tmp_path / "a_copy.yaml").write_text(GOOD, encoding="utf-8")
     found = problems_for(tmp_path, GOOD)

@@ -304,11 +304,16 @@ def test_two_words_of_another_topic_make_it_the_subject(matcher: Matcher) -> Non
         ("I get duplicate emails and it says my password is wrong",
          {"duplicate_messages", "auth_failed"}),
         # a later "and", after what the customer did
-        ("I set up my new phone and my mail is stuck in the outbox and it keeps asking for my "
-         "password", {"outbox_stuck", "auth_failed"}),
+        ("I set up my new phone and my mail is stuck in the outbox and every message arrives "
+         "twice", {"outbox_stuck", "duplicate_messages"}),
         # a numbered list
         ("1) mail stuck in the outbox 2) the password is rejected",
          {"outbox_stuck", "auth_failed"}),
+        # sentences side by side, and words that add ("on top of that", "btw")
+        ("My inbox is full. Thunderbird shows a certificate warning.",
+         {"large_mailbox", "certificate_warning"}),
+        ("outlook rejects my password, on top of that every mail arrives twice",
+         {"auth_failed", "duplicate_messages"}),
     ],
 )
 def test_a_second_trouble_added_to_the_first_asks_which(
@@ -340,6 +345,10 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         # a consequence told with "and" is one trouble
         ("she never got my messages and they are still in my outbox", "outbox_stuck"),
         ("my mailbox is over quota and I can't get new mail", "large_mailbox"),
+        # a cause told with its effect: the cause's flow (its `explains`)
+        ("I'm not getting any emails and my mailbox says it's full", "large_mailbox"),
+        ("the server times out and my emails stay in the outbox", "connection_timeout"),
+        ("my storage is full. No new mail has arrived since Friday", "large_mailbox"),
         # what the customer found out is why, not a second trouble
         ("I got no mail for a week and it turned out my mailbox quota was maxed out",
          "large_mailbox"),

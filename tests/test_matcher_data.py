@@ -71,6 +71,7 @@ def test_without_the_new_flow_the_same_text_is_not_routed() -> None:
         ({"keywords": {"outbox": 50}}, "outside -10..10"),
         ({"phrase": []}, "unknown key(s) phrase"),
         ({"examples": ["ok", ""]}, "match.examples[1]: expected a non-empty sentence"),
+        ({"explains": "cannot_receive"}, "match.explains: expected a list of flow ids"),
     ],
 )
 def test_malformed_match_blocks_say_what_is_wrong(raw: dict[str, object], message: str) -> None:

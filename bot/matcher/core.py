@@ -56,6 +56,21 @@ OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to 
 # An error code on its own: Outlook's 0x800CCC0E, an enhanced status code 5.7.8 (RFC 3463).
 _CODE = re.compile(r"0x[0-9a-f]{6,8}|[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 
+# The end of a sentence, outside quotes: the next one starts with a capital letter.
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)'])[.!?]+\s+(?=[A-Z])")
+_QUOTED = re.compile(r'("[^"]*")')
+
+
+def told_apart(text: str) -> str:
+    """The text with each end of a sentence outside quotes read as "and": a pasted error in
+    quotes keeps its own sentences."""
+    pieces = _QUOTED.split(text)
+    return "".join(
+        piece if index % 2 else _SENTENCE_END.sub(" and ", piece)
+        for index, piece in enumerate(pieces)
+    )
+
+
 # Text → the symptom id a pasted server or app error points at (None: not a known error).
 ErrorLookup = Callable[[str], str | None]
 
@@ -177,8 +192,15 @@ class Matcher:
         if language is not None:
             return MatchResult(whole, "none", (), language=language)
         decision, candidates, explained, _ = self._judge(text, tokens, context)
-        both = self._two_troubles(tokens, context, explained) if decision != "none" else None
-        if both is not None:
+        both = (
+            self._two_troubles(tokens, context, explained, text) if decision != "none" else None
+        )
+        if both is not None and len(both) == 1:
+            # the cause of the other trouble the line tells: its flow, first
+            decision = both[0].id
+            candidates = (both[0], *(c for c in candidates if c.id != decision))
+            candidates, both = candidates[:MAX_CANDIDATES], None
+        elif both is not None:
             decision, candidates = "clarify", both
         return MatchResult(
             whole,
@@ -192,22 +214,29 @@ class Matcher:
         )
 
     def _two_troubles(
-        self, tokens: list[str], context: Context, explained: Mapping[str, Evidence]
+        self, tokens: list[str], context: Context, explained: Mapping[str, Evidence], text: str
     ) -> tuple[Candidate, ...] | None:
         """The two flows of a line that adds a second trouble to a first ("... and also some
         are stuck in the outbox"), best first: each part on its own starts a different flow,
         and each shows in the whole line ("same here, I can't receive either": "same here"
-        alone leans to duplicates, the line does not); or that joins two with a plain "and",
-        each side clearly a flow of its own ("my mails bounce and my inbox stopped syncing").
-        None otherwise."""
+        alone leans to duplicates, the line does not); or that joins two with a plain "and" or
+        tells them in sentences side by side, each side clearly a flow of its own ("my mails
+        bounce and my inbox stopped syncing"). None otherwise; and the one flow whose trouble
+        causes the other's (its `explains`) when such a line tells a cause and its effect ("my
+        mailbox is full and I get no mail": a full mailbox)."""
         parts = two_troubles(tokens)
-        each = (
-            {self._judge(" ".join(part), part, context)[0] for part in parts}
-            if parts is not None
-            else self._joined(tokens, explained)
-        )
-        if each is None:
-            return None
+        if parts is not None:
+            each = {self._judge(" ".join(part), part, context)[0] for part in parts}
+        else:
+            # sentences side by side join as "and" does ("my mailbox is full. I get a warning")
+            joins = self.normalize(told_apart(text)) if _SENTENCE_END.search(text) else tokens
+            found = self._joined(joins, explained)
+            if found is None:
+                return None
+            each = found
+            for cause in sorted(each & set(self.specs)):
+                if each - {cause} <= set(self.specs[cause].explains) and cause in explained:
+                    return (Candidate(cause, score(explained[cause])),)
         named = sorted(
             (Candidate(d, score(explained[d])) for d in each if d in explained),
             key=lambda c: (-c.score, c.id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_KNOWN_KEYS = frozenset({"examples", "phrases", "keywords"})
+_KNOWN_KEYS = frozenset({"examples", "phrases", "keywords", "explains"})
 MAX_EXAMPLES = 500  # per flow: more says nothing new and slows every start
 
 
@@ -29,12 +29,15 @@ class MatchSpec:
     `examples` are whole first lines customers type; the matcher learns its term weights from
     them (docs/flow-language.md, "Matching"). `keywords` map a word or a short word sequence
     to a hand-set weight (-10..10): rare, for what examples cannot say; each should carry a
-    comment in the flow file saying why.
+    comment in the flow file saying why. `explains` names the flows whose symptom this flow's
+    trouble causes (a full mailbox: mail does not arrive): told together with one of them
+    ("my mailbox is full and I get no mail"), the line is this flow's, not two troubles.
     """
 
     title: str
     examples: tuple[str, ...] = ()
     keywords: tuple[tuple[str, float], ...] = ()
+    explains: tuple[str, ...] = ()
 
     @property
     def phrases(self) -> tuple[str, ...]:
@@ -52,7 +55,8 @@ class MatchSpec:
         unknown = sorted(set(map(str, raw)) - _KNOWN_KEYS)
         if unknown:
             raise MatchSpecError(
-                f"match: unknown key(s) {', '.join(unknown)}; expected examples, keywords"
+                f"match: unknown key(s) {', '.join(unknown)}; expected examples, keywords, "
+                "explains"
             )
         examples = _sentences(raw.get("examples"), "examples") + _sentences(
             raw.get("phrases"), "phrases"
@@ -61,7 +65,12 @@ class MatchSpec:
             raise MatchSpecError(
                 f"match.examples: {len(examples)} examples; at most {MAX_EXAMPLES}", "examples"
             )
-        return cls(title=title, examples=examples, keywords=_keywords(raw.get("keywords", {})))
+        return cls(
+            title=title,
+            examples=examples,
+            keywords=_keywords(raw.get("keywords", {})),
+            explains=_flow_ids(raw.get("explains")),
+        )
 
 
 def _sentences(value: object, key: str) -> tuple[str, ...]:
@@ -79,6 +88,14 @@ def _sentences(value: object, key: str) -> tuple[str, ...]:
         seen.add(item.strip().lower())
         out.append(item)
     return tuple(out)
+
+
+def _flow_ids(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise MatchSpecError("match.explains: expected a list of flow ids", "explains")
+    return tuple(value)
 
 
 def _keywords(value: object) -> tuple[tuple[str, float], ...]:
