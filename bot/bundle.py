@@ -23,8 +23,10 @@ from bot.reading import error_symptom, pasted_symptom
 def read(folders: FlowDirs) -> tuple[FlowSet, list[FlowProblem]]:
     """The flow set and every problem (flows, client steps, match blocks, vocabulary)."""
     flowset, problems = read_flow_dirs(folders)
+    # a flow that did not load is no unknown id to the others: its own problem says why
+    known = None if problems else set(flowset.flows)
     for flow in flowset.flows.values():
-        problems += _match_problems(flow, set(flowset.flows))
+        problems += _match_problems(flow, known)
     for label, data in flowset.vocabularies:
         problems += _vocabulary_problems(label, data)
     # One vocabulary file is the whole vocabulary: checked just above, not built twice.
@@ -66,12 +68,15 @@ def matcher_for(flowset: FlowSet) -> Matcher:
     return Matcher(specs, _vocabulary(flowset), errors=error_symptom, pasted=pasted_symptom)
 
 
-def _match_problems(flow: Flow, flow_ids: set[str]) -> list[FlowProblem]:
-    """A flow's `match:` block as the matcher reads it: [] or the problem at its line."""
+def _match_problems(flow: Flow, flow_ids: set[str] | None) -> list[FlowProblem]:
+    """A flow's `match:` block as the matcher reads it: [] or the problem at its line;
+    `flow_ids`: every flow's id, to check `explains` against (None: not checked)."""
     try:
         spec = MatchSpec.from_mapping(plain(flow.match), title=flow.title or flow.id)
     except ValueError as exc:
         return [FlowProblem(flow.file, _match_line(flow, exc), str(exc))]
+    if flow_ids is None:
+        return []
     unknown = [i for i in spec.explains if i not in flow_ids or i == flow.id]
     if unknown:
         line = _match_line(flow, ValueError())

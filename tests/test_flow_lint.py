@@ -136,6 +136,13 @@ def test_explains_names_other_flows(tmp_path: Path) -> None:
                             "flow's id")
 
 
+def test_a_flow_that_does_not_load_is_no_unknown_id_to_the_others(tmp_path: Path) -> None:
+    (tmp_path / "cannot_receive.yaml").write_text("id: cannot_receive\n  bad: [\n", "utf-8")
+    found = problems_for(tmp_path, GOOD.replace(
+        "  keywords: {outbox: 3}\n", "  keywords: {outbox: 3}\n  explains: [cannot_receive]\n"))
+    assert len(found) == 1 and "cannot_receive.yaml:2: not valid YAML" in found[0], found
+
+
 def test_duplicate_ids(tmp_path: Path) -> None:
     (tmp_path / "a_copy.yaml").write_text(GOOD, encoding="utf-8")
     found = problems_for(tmp_path, GOOD)

@@ -349,6 +349,10 @@ def test_a_second_trouble_added_to_the_first_asks_which(
         ("I'm not getting any emails and my mailbox says it's full", "large_mailbox"),
         ("the server times out and my emails stay in the outbox", "connection_timeout"),
         ("my storage is full. No new mail has arrived since Friday", "large_mailbox"),
+        # ... or told with "because", "so", "since"
+        ("I don't receive mail because my inbox is full", "large_mailbox"),
+        ("the connection times out, so my messages are stuck in the outbox",
+         "connection_timeout"),
         # what the customer found out is why, not a second trouble
         ("I got no mail for a week and it turned out my mailbox quota was maxed out",
          "large_mailbox"),

@@ -212,6 +212,23 @@ def joined(tokens: Sequence[str]) -> list[tuple[list[str], list[str]]]:
     return splits
 
 
+# "... because ...", "..., so ...", "... since ...": the line says which trouble causes which
+BECAUSE = frozenset({"because", "cause", "since", "so", "due"})
+
+
+def caused(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """The two sides of the first causal word between clauses that each tell something wrong
+    ("I don't receive mail because my inbox is full", "the server times out, so my mails stay
+    in the outbox"); None without one."""
+    for i, token in enumerate(tokens):
+        if token in BECAUSE:
+            before = [t for t in tokens[:i] if t != BREAK]
+            after = [t for t in tokens[i + 1 :] if t != BREAK]
+            if len(before) >= 2 and len(after) >= 2 and troubled(before) and troubled(after):
+                return before, after
+    return None
+
+
 def troubled(clause: Sequence[str]) -> bool:
     """The words tell something wrong: a negation, a trouble word, or what keeps happening."""
     return bool(TROUBLE.intersection(clause) or AGAIN.intersection(clause))

@@ -14,7 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from bot.matcher.clauses import NEGATION, asks_later, joined, mark_contrast, two_troubles
+from bot.matcher.clauses import (
+    NEGATION,
+    asks_later,
+    caused,
+    joined,
+    mark_contrast,
+    two_troubles,
+)
 from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
@@ -232,11 +239,11 @@ class Matcher:
             joins = self.normalize(told_apart(text)) if _SENTENCE_END.search(text) else tokens
             found = self._joined(joins, explained)
             if found is None:
-                return None
+                # "... because ...": one trouble causes the other, told so
+                return self._cause(self._sides(caused(tokens)), explained)
             each = found
-            for cause in sorted(each & set(self.specs)):
-                if each - {cause} <= set(self.specs[cause].explains) and cause in explained:
-                    return (Candidate(cause, score(explained[cause])),)
+            if (cause := self._cause(each, explained)) is not None:
+                return cause
         named = sorted(
             (Candidate(d, score(explained[d])) for d in each if d in explained),
             key=lambda c: (-c.score, c.id),
@@ -245,6 +252,25 @@ class Matcher:
             return tuple(named)
         return None
 
+    def _cause(
+        self, each: set[str] | None, explained: Mapping[str, Evidence]
+    ) -> tuple[Candidate, ...] | None:
+        """The one flow of `each` whose trouble causes the others (its `explains`)."""
+        for cause in sorted((each or set()) & set(self.specs)):
+            if each and each - {cause} <= set(self.specs[cause].explains) and cause in explained:
+                return (Candidate(cause, score(explained[cause])),)
+        return None
+
+    def _sides(self, parts: tuple[list[str], list[str]] | None) -> set[str] | None:
+        """The flows two parts of a line clearly start, each read on its own; None unless
+        each does, with JOINED_SCORE or more."""
+        if parts is None:
+            return None
+        judged = [self._judge(" ".join(part), part) for part in parts]
+        if any(not offered or offered[0].score < JOINED_SCORE for _, offered, _, _ in judged):
+            return None
+        return {decision for decision, _, _, _ in judged}
+
     def _joined(
         self, tokens: list[str], explained: Mapping[str, Evidence]
     ) -> set[str] | None:
@@ -252,12 +278,10 @@ class Matcher:
         a flow of its own (bot.matcher.clauses.joined); None when no "and" does, or when the
         line's best flow has an example that tells both sides as one trouble."""
         for parts in joined(tokens):
-            judged = [self._judge(" ".join(part), part) for part in parts]
-            if any(not offered or offered[0].score < JOINED_SCORE for _, offered, _, _ in judged):
+            each = self._sides(parts)
+            if each is None:
                 continue
-            if self._told_together(parts, explained):
-                return None
-            return {decision for decision, _, _, _ in judged}
+            return None if self._told_together(parts, explained) else each
         return None
 
     def _told_together(
