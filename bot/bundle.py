@@ -79,10 +79,9 @@ def _match_problems(flow: Flow, flow_ids: set[str] | None) -> list[FlowProblem]:
         return []
     unknown = [i for i in spec.explains if i not in flow_ids or i == flow.id]
     if unknown:
-        line = _match_line(flow, ValueError())
-        block = flow.match
-        if isinstance(block, LineDict) and "explains" in block:
-            line = int(block.key_lines.get("explains", line))
+        line = flow.match_line or flow.line
+        if isinstance(flow.match, LineDict):
+            line = int(flow.match.key_lines.get("explains", line))
         return [FlowProblem(flow.file, line, f"match.explains: {', '.join(unknown)} is not "
                             "another flow's id")]
     return []

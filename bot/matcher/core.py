@@ -39,7 +39,7 @@ from bot.matcher.decide import (
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
 from bot.matcher.terms import TermWeights, fit, terms
-from bot.matcher.topics import Topics
+from bot.matcher.topics import ENHANCED_STATUS, Topics
 from bot.matcher.vocabulary import Vocabulary, load_yaml, tokenize
 
 MAX_TEXT = 2000  # characters of a line read, as for a typed line (bot.engine.answers.MAX_LINE)
@@ -61,7 +61,7 @@ JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow:
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
 # An error code on its own: Outlook's 0x800CCC0E, an enhanced status code 5.7.8 (RFC 3463).
-_CODE = re.compile(r"0x[0-9a-f]{6,8}|[245]\.[0-9]{1,3}\.[0-9]{1,3}")
+_CODE = re.compile(rf"0x[0-9a-f]{{6,8}}|{ENHANCED_STATUS.pattern}")
 
 # The end of a sentence, outside quotes: the next one starts with a capital letter.
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)'])[.!?]+\s+(?=[A-Z])")
@@ -255,9 +255,11 @@ class Matcher:
     def _cause(
         self, each: set[str] | None, explained: Mapping[str, Evidence]
     ) -> tuple[Candidate, ...] | None:
-        """The one flow of `each` whose trouble causes the others (its `explains`)."""
-        for cause in sorted((each or set()) & set(self.specs)):
-            if each and each - {cause} <= set(self.specs[cause].explains) and cause in explained:
+        """Of two flows, the one whose trouble causes the other's (its `explains`)."""
+        if each is None or len(each) != 2:
+            return None
+        for cause in sorted(each & set(self.specs)):
+            if each - {cause} <= set(self.specs[cause].explains) and cause in explained:
                 return (Candidate(cause, score(explained[cause])),)
         return None
 

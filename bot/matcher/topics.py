@@ -25,7 +25,7 @@ PLAIN_WEIGHT = 1.0  # an anchor weighing this is e-mail by itself ("mail", "inbo
 
 
 # An enhanced status code (RFC 3463 §2: class.subject.detail)
-_ENHANCED = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
+ENHANCED_STATUS = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 
 
 def smtp_reply(tokens: Sequence[str]) -> bool:
@@ -34,7 +34,7 @@ def smtp_reply(tokens: Sequence[str]) -> bool:
     names ("Postal: 554 5.7.1 Relay access denied", Postal being a mail server)."""
     return any(
         len(code) == 3 and code.isdigit() and code[0] in "245"
-        and enhanced.startswith(code[0] + ".") and bool(_ENHANCED.fullmatch(enhanced))
+        and enhanced.startswith(code[0] + ".") and bool(ENHANCED_STATUS.fullmatch(enhanced))
         for code, enhanced in itertools.pairwise(tokens)
     )
 
