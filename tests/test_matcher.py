@@ -266,6 +266,14 @@ def test_an_other_topic_line_plus_the_mail_complaint_it_causes_is_about_mail(
     assert decide(matcher, "netflix says my password is wrong") == "none"
 
 
+def test_a_cause_told_with_its_effect_comes_first_among_the_candidates(matcher: Matcher) -> None:
+    """The decision is the cause's flow, and the candidates stay best first (CONTRACT.md)."""
+    result = matcher.match("I don't receive mail because my inbox is full")
+    assert result.decision == "large_mailbox" == result.candidates[0].id
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+
+
 def test_two_words_of_another_topic_make_it_the_subject(matcher: Matcher) -> None:
     """A mail app's contacts or calendar are not a mail trouble, even with e-mail words."""
     assert decide(

@@ -255,12 +255,13 @@ class Matcher:
     def _cause(
         self, each: set[str] | None, explained: Mapping[str, Evidence]
     ) -> tuple[Candidate, ...] | None:
-        """Of two flows, the one whose trouble causes the other's (its `explains`)."""
-        if each is None or len(each) != 2:
+        """Of two flows, the one whose trouble causes the other's (its `explains`), scored
+        with the better of the two: what the effect's words say speaks for its cause."""
+        if each is None or len(each) != 2 or not each <= set(explained):
             return None
         for cause in sorted(each & set(self.specs)):
-            if each - {cause} <= set(self.specs[cause].explains) and cause in explained:
-                return (Candidate(cause, score(explained[cause])),)
+            if each - {cause} <= set(self.specs[cause].explains):
+                return (Candidate(cause, max(score(explained[f]) for f in each)),)
         return None
 
     def _sides(self, parts: tuple[list[str], list[str]] | None) -> set[str] | None:
