@@ -10,6 +10,7 @@ connection is told (docs/flow-language.md, "Matching").
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 
 from bot.matcher.patterns import BREAK
@@ -239,3 +240,18 @@ def _both(first: Sequence[str], second: Sequence[str]) -> tuple[list[str], list[
     def says(part: Sequence[str]) -> bool:
         return any(t != BREAK for t in part)
     return (list(first), list(second)) if says(first) and says(second) else None
+
+
+# The end of a sentence, outside quotes: the next one starts with a capital letter.
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)'])[.!?]+\s+(?=[A-Z])")
+_QUOTED = re.compile(r'("[^"]*")')
+
+
+def told_apart(text: str) -> str:
+    """The text with each end of a sentence outside quotes read as "and": a pasted error in
+    quotes keeps its own sentences."""
+    pieces = _QUOTED.split(text)
+    return "".join(
+        piece if index % 2 else _SENTENCE_END.sub(" and ", piece)
+        for index, piece in enumerate(pieces)
+    )

@@ -20,6 +20,7 @@ from bot.matcher.clauses import (
     caused,
     joined,
     mark_contrast,
+    told_apart,
     two_troubles,
 )
 from bot.matcher.decide import (
@@ -62,21 +63,6 @@ OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to 
 
 # An error code on its own: Outlook's 0x800CCC0E, an enhanced status code 5.7.8 (RFC 3463).
 _CODE = re.compile(rf"0x[0-9a-f]{{6,8}}|{ENHANCED_STATUS.pattern}")
-
-# The end of a sentence, outside quotes: the next one starts with a capital letter.
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)'])[.!?]+\s+(?=[A-Z])")
-_QUOTED = re.compile(r'("[^"]*")')
-
-
-def told_apart(text: str) -> str:
-    """The text with each end of a sentence outside quotes read as "and": a pasted error in
-    quotes keeps its own sentences."""
-    pieces = _QUOTED.split(text)
-    return "".join(
-        piece if index % 2 else _SENTENCE_END.sub(" and ", piece)
-        for index, piece in enumerate(pieces)
-    )
-
 
 # Text → the symptom id a pasted server or app error points at (None: not a known error).
 ErrorLookup = Callable[[str], str | None]
@@ -236,7 +222,8 @@ class Matcher:
             each = {self._judge(" ".join(part), part, context)[0] for part in parts}
         else:
             # sentences side by side join as "and" does ("my mailbox is full. I get a warning")
-            joins = self.normalize(told_apart(text)) if _SENTENCE_END.search(text) else tokens
+            apart = told_apart(text)
+            joins = self.normalize(apart) if apart != text else tokens
             found = self._joined(joins, explained)
             if found is None:
                 # "... because ...": one trouble causes the other, told so
