@@ -245,10 +245,22 @@ def test_contrasts_of_places_and_counts(matcher: Matcher, text: str, expected: s
         ("can't get mail at work, at home no problem", "connection_timeout"),
         # a clause naming a trouble is the cause, not the side that works
         ("mailbox is full, I'm not receiving anything new", "large_mailbox"),
+        # no negation: the side that has the mail is the working one (receiving, not
+        # mail vanishing from webmail)
+        ("the app's inbox is empty although webmail shows 15 unread", "cannot_receive"),
     ],
 )
 def test_working_side_and_cause_of_a_contrast(matcher: Matcher, text: str, expected: str) -> None:
     assert decide(matcher, text) == expected
+
+
+def test_a_long_clause_listing_more_failures_is_no_working_side(matcher: Matcher) -> None:
+    """"cannot deliver, send or log in ...": the clause after the comma fails too; read as
+    the side that works, it made sending and logging in look fine and the line a receiving
+    trouble."""
+    assert decide(
+        matcher, "I cannot deliver, send or log in to my own mail server from Outlook"
+    ) != "cannot_receive"
 
 
 def test_a_general_question_near_an_other_topic_line_is_none(matcher: Matcher) -> None:
@@ -283,6 +295,10 @@ def test_two_words_of_another_topic_make_it_the_subject(matcher: Matcher) -> Non
     # one word heavy enough: a mail app's calendar or signature
     assert decide(matcher, "the calendar in outlook shows my appointments twice") == "none"
     assert decide(matcher, "my email signature disappeared") == "none"
+    # the subject named, and no flow clearly told: none, not "which one?"
+    assert decide(
+        matcher, "Thunderbird wants me to sign in to Google again for my calendar at each start"
+    ) == "none"
 
 
 @pytest.mark.parametrize(

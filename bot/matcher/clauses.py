@@ -17,6 +17,9 @@ from bot.matcher.patterns import BREAK
 
 WORKS = "ok:"  # marks the words of the working side of a contrast (see mark_contrast)
 WORKING = frozenset({"work", "fine", "ok", "correct"})  # canonical words of a working side
+# ... and of a side that has the mail, set against one that names a trouble: "inbox empty
+# even though webmail shows 20 unread"
+PRESENT = frozenset({"see", "arrive", "visible"})
 FAILING = frozenset({"not", "fail", "broken", "timeout", "dead"})  # ... and of a failing one
 # Canonical words that name a trouble by themselves: a clause holding one is no working side.
 TROUBLE = FAILING | {
@@ -25,6 +28,7 @@ TROUBLE = FAILING | {
     "undeliverable", "spam", "blacklist", "large", "thousands", "delete", "waiting", "limit",
     "exceeded", "empty",
 }
+SHORT_SIDE = 4
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
 UNSURE = frozenset({"know", "sure", "understand", "remember", "idea", "think"})  # after "not"
@@ -85,9 +89,14 @@ def mark_contrast(content: list[str]) -> list[str]:
     # "my mailbox is full, I can't receive": a clause naming a trouble is its cause, not
     # the side that works.
     works = [not f and not TROUBLE.intersection(c) for f, c in zip(failing, clauses, strict=True)]
+    works = [w and (len(c) <= SHORT_SIDE or bool((WORKING | PRESENT).intersection(c)))
+             for w, c in zip(works, clauses, strict=True)]
     if not any(failing):
-        # No negation, but a clause says it works: "Outbox (3) for two days, inbox is fine".
-        works = [w and bool(WORKING.intersection(c)) for w, c in zip(works, clauses, strict=True)]
+        # No negation, but a clause says it works ("Outbox (3) for two days, inbox is fine")
+        # or has the mail, beside one naming a trouble ("inbox empty, webmail shows 20").
+        troubled = any(TROUBLE.intersection(c) for c in clauses)
+        present = WORKING | PRESENT if troubled else WORKING
+        works = [w and bool(present.intersection(c)) for w, c in zip(works, clauses, strict=True)]
     # the sides said ("is 587 right?" ends with an empty clause: no side)
     said = [w for w, c in zip(works, clauses, strict=True) if c]
     if len(said) < 2 or not any(said) or all(said):

@@ -110,4 +110,5 @@ class Topics:
             topic,
             anchored - penalty,
             plain,
+            named,
         )
