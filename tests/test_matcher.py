@@ -254,6 +254,14 @@ def test_working_side_and_cause_of_a_contrast(matcher: Matcher, text: str, expec
     assert decide(matcher, text) == expected
 
 
+def test_a_scanners_scan_to_email_is_mail_sent(matcher: Matcher) -> None:
+    """A copier or scanner that e-mails scans submits mail over SMTP like any app: the device
+    is the setting, not another topic."""
+    assert decide(
+        matcher, "the office copier stopped e-mailing scans after we changed the mail password"
+    ) == "auth_failed"
+
+
 def test_a_long_clause_listing_more_failures_is_no_working_side(matcher: Matcher) -> None:
     """"cannot deliver, send or log in ...": the clause after the comma fails too; read as
     the side that works, it made sending and logging in look fine and the line a receiving
@@ -297,7 +305,7 @@ def test_two_words_of_another_topic_make_it_the_subject(matcher: Matcher) -> Non
     assert decide(matcher, "my email signature disappeared") == "none"
     # the subject named, and no flow clearly told: none, not "which one?"
     assert decide(
-        matcher, "Thunderbird wants me to sign in to Google again for my calendar at each start"
+        matcher, "After the Thunderbird update the Google calendar asks for my password again and again"
     ) == "none"
 
 
@@ -423,6 +431,10 @@ def test_clauses_that_add_work_or_wonder(matcher: Matcher, text: str, expected: 
         "how can I stop all the spam I get",
         "docker pull fails: x509: certificate signed by unknown authority",
         "my code signing certificate expired",
+        # paper mail, a phone's unlock code, a mail app's out-of-office feature
+        "the postman has not delivered our mail for ten days",
+        "the ipad is disabled after too many wrong passcode tries",
+        "how do I turn on an out of office reply in this mail program",
     ],
 )
 def test_other_technical_topics_are_none(matcher: Matcher, text: str) -> None:
