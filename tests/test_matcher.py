@@ -305,7 +305,8 @@ def test_two_words_of_another_topic_make_it_the_subject(matcher: Matcher) -> Non
     assert decide(matcher, "my email signature disappeared") == "none"
     # the subject named, and no flow clearly told: none, not "which one?"
     assert decide(
-        matcher, "After the Thunderbird update the Google calendar asks for my password again and again"
+        matcher,
+        "After the Thunderbird update the Google calendar asks for my password again and again",
     ) == "none"
 
 
