@@ -28,7 +28,7 @@ TROUBLE = FAILING | {
     "undeliverable", "spam", "blacklist", "large", "thousands", "delete", "waiting", "limit",
     "exceeded", "empty",
 }
-SHORT_SIDE = 4
+SHORT_SIDE = 4  # words of a clause that is a working side by itself ("in webmail", "at home")
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
 UNSURE = frozenset({"know", "sure", "understand", "remember", "idea", "think"})  # after "not"
@@ -89,6 +89,8 @@ def mark_contrast(content: list[str]) -> list[str]:
     # "my mailbox is full, I can't receive": a clause naming a trouble is its cause, not
     # the side that works.
     works = [not f and not TROUBLE.intersection(c) for f, c in zip(failing, clauses, strict=True)]
+    # a longer clause says that it works: "cannot deliver, send or even log in from
+    # Thunderbird to my server" lists more of what fails
     works = [w and (len(c) <= SHORT_SIDE or bool((WORKING | PRESENT).intersection(c)))
              for w, c in zip(works, clauses, strict=True)]
     if not any(failing):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 HALF = 5.0  # evidence at which a flow scores 0.5
 ROUTE_SCORE = 0.35  # start a flow at or above this ...
 ROUTE_RATIO = 0.98  # ... when the runner-up has less than this share of its evidence: a near tie
-SUBJECT_ROUTE = 0.5
+SUBJECT_ROUTE = 0.5  # a flow scoring less, when another topic is the subject: none
 BARE_ROUTE_SCORE = 0.5  # the same without a single e-mail word in the text
 BARE_QUESTION_SCORE = 0.6  # ... and for a question without one ("how do I install an app")
 LONE_SCORE = 0.25  # ... or this, with e-mail words present and no real runner-up:
@@ -66,7 +66,7 @@ class Context:
     topic: float  # weight of the other topics' words that are not a mere setting (bank, calendar)
     score: float  # anchor weights minus the penalty
     plain: bool  # a word that is e-mail by itself ("mail", "inbox", "outlook") is present
-    named: bool = False  # words of another topic name the subject ("calendar", "contacts")
+    named: bool  # words of another topic name the subject ("calendar", "contacts")
 
     @property
     def elsewhere(self) -> bool:
@@ -123,6 +123,8 @@ def decide(
     if about.elsewhere:
         return "none"
     route = ROUTE_SCORE if about.anchored > 0 else bare_route(asks)
+    # Another topic named as the subject ("the Google calendar in Thunderbird keeps asking for
+    # my password"): only a flow told clearly starts; "which one?" would offer mail troubles.
     if about.named and best < evidence_of(SUBJECT_ROUTE):
         return "none"
     # One reading clearly ahead starts its flow; "which one?" is for a genuine tie. A lone
