@@ -254,6 +254,24 @@ def test_working_side_and_cause_of_a_contrast(matcher: Matcher, text: str, expec
     assert decide(matcher, text) == expected
 
 
+def test_mail_that_neither_goes_out_nor_comes_in_asks_which(matcher: Matcher) -> None:
+    """Both directions stopped: sending or receiving? (never mail vanishing elsewhere); a
+    trouble that stops both (a rejected password) is the answer itself."""
+    result = matcher.match("sending and receiving have both stopped on my work laptop")
+    assert result.decision == "clarify"
+    assert {"outbox_stuck", "cannot_receive"} <= {c.id for c in result.candidates}
+    assert decide(matcher, "can't send or receive, it says the password is incorrect") == (
+        "auth_failed"
+    )
+    # Outlook's Send/Receive button, and "send and get an error", are one direction
+    assert decide(matcher, "Send/Receive finishes but the inbox never gets new mail") == (
+        "cannot_receive"
+    )
+    assert decide(matcher, "I hit send and get 'sending failed' every single time") == (
+        "outbox_stuck"
+    )
+
+
 def test_a_scanners_scan_to_email_is_mail_sent(matcher: Matcher) -> None:
     """A copier or scanner that e-mails scans submits mail over SMTP like any app: the device
     is the setting, not another topic."""

@@ -241,6 +241,21 @@ def caused(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
     return None
 
 
+SEND, RECEIVE, BOTH_WAYS = "send", "receive", "sendreceive"  # the vocabulary's canonical words
+
+
+def both_ways(content: Sequence[str]) -> bool:
+    """The line tells that mail neither goes out nor comes in: "can't send or receive",
+    "sending and receiving both stopped", "problems sending and receiving" (not Outlook's
+    Send/Receive button: "send/receive finishes without error")."""
+    for i, token in enumerate(content):
+        if token == BOTH_WAYS:
+            near = set(content[max(0, i - 1) : i]) | set(content[i + 1 : i + 3])
+            if near & {NEGATION, "both", "problem", "fail", "broken", "stopped", "stop"}:
+                return True
+    return False
+
+
 def troubled(clause: Sequence[str]) -> bool:
     """The words tell something wrong: a negation, a trouble word, or what keeps happening."""
     return bool(TROUBLE.intersection(clause) or AGAIN.intersection(clause))

@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.matcher.clauses import (
     NEGATION,
     asks_later,
+    both_ways,
     caused,
     joined,
     mark_contrast,
@@ -59,6 +60,7 @@ SHORTLIST = 8  # flows compared example by example (by most term evidence)
 QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
+SENDING, RECEIVING = "outbox_stuck", "cannot_receive"  # the flows of mail that won't go, won't come
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
 
 # An error code on its own: Outlook's 0x800CCC0E, an enhanced status code 5.7.8 (RFC 3463).
@@ -195,6 +197,8 @@ class Matcher:
             candidates, both = candidates[:MAX_CANDIDATES], None
         elif both is not None:
             decision, candidates = "clarify", both
+        elif decision not in ("none", "clarify") and self._both_ways(tokens, decision):
+            decision, candidates = "clarify", self._either_way(candidates, explained)
         return MatchResult(
             whole,
             decision,
@@ -238,6 +242,32 @@ class Matcher:
         if len(named) == 2 and named[1].score >= OFFER_SCORE:
             return tuple(named)
         return None
+
+    def _both_ways(self, tokens: list[str], decision: str) -> bool:
+        """Mail neither goes out nor comes in, and the flow chosen explains only one of them
+        ("sending and receiving both stopped on my laptop" is no mail vanishing elsewhere):
+        which one? A flow whose trouble stops both (a rejected password, a blocked port) or a
+        question ("what are the send and receive settings") stands."""
+        if self._asks(tokens) or not both_ways(self._content(tokens)):
+            return False
+        return not {SENDING, RECEIVING} <= set(self.specs[decision].explains)
+
+    def _either_way(
+        self, candidates: tuple[Candidate, ...], explained: Mapping[str, Evidence]
+    ) -> tuple[Candidate, ...]:
+        """What "which one?" offers when mail neither goes out nor comes in: sending and
+        receiving, and any candidate whose trouble stops both, best first."""
+        both = {SENDING, RECEIVING}
+        causes = {
+            c.id for c in candidates
+            if c.score >= OFFER_SCORE and both <= set(self.specs[c.id].explains)
+        }
+        offered = [
+            Candidate(f, score(explained[f]) if f in explained else 0.0)
+            for f in sorted((both | causes) & set(self.specs))
+        ]
+        offered.sort(key=lambda c: (-c.score, c.id))
+        return tuple(offered[:MAX_CANDIDATES])
 
     def _cause(
         self, each: set[str] | None, explained: Mapping[str, Evidence]
