@@ -166,6 +166,9 @@ def test_deskbot_match_routes_a_line_that_is_only_a_pasted_error() -> None:
         ("x509: certificate is valid for mail.example.net, not imap.example.com",
          "cert_wrong_site"),
         ("Socket Error: 11004, Error Number: 0x800CCC0D", "windows_socket_host_not_found"),
+        # an errno name (Node's mailers print it), an RFC 5530 code without its brackets
+        ("Error: Greeting never received, code: 'ETIMEDOUT'", "android_socket_timeout"),
+        ("webmail login says AUTHENTICATIONFAILED", "imap_authenticationfailed"),
     ],
 )
 def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: str) -> None:

@@ -40,7 +40,11 @@ _REPLY_MARK = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|0x[0-9a-f]{
                          # an app's error constant or exception: SEC_ERROR_UNKNOWN_ISSUER,
                          # WSAETIMEDOUT, SSLHandshakeException, Java's PKIX, Go's x509
                          r"\b[A-Z]{2,}(?:_[A-Z]+){2,}\b|\bWSAE[A-Z]+\b|(?i:socket error:? ?\d{5})|"
-                         r"\b[A-Z][A-Za-z]*Exception\b|\bPKIX\b|\bx509:")
+                         r"\b[A-Z][A-Za-z]*Exception\b|\bPKIX\b|\bx509:|"
+                         # POSIX errno names apps print (Node's ETIMEDOUT, ECONNREFUSED), and
+                         # RFC 5530 response codes some apps show without their brackets
+                         r"\bE(?:TIMEDOUT|CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH)\b|"
+                         r"\b(?:AUTHENTICATIONFAILED|AUTHORIZATIONFAILED|OVERQUOTA)\b")
 QUOTE_LENGTH = 32  # a match this long is an app's or server's sentence, not a description
 
 
