@@ -151,6 +151,8 @@ def test_explanation_names_the_winning_terms(matcher: Matcher) -> None:
         ("outbox won't empty", "outbox_stuck"),
         ("bounced again", "outgoing_rejected"),
         ("quota full", "large_mailbox"),
+        # "no mail" names receiving, though both its words are in vague lines
+        ("haven't had a single email in four days", "cannot_receive"),
         # a contrast between places: the failing side decides
         ("shows up in webmail but not in my mail app", "cannot_receive"),
         ("i can get mail but not send it", "outbox_stuck"),

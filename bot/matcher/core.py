@@ -57,6 +57,7 @@ SAME_PHRASE = 0.9  # ... (this close, even when its words name nothing alone)
 GENERIC_LINES = 3  # a term in this many vague lines names no symptom by itself
 COMMON_LINES = 6  # ... nor a term made only of words each in this many
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
+NEGATED = f"{NEGATION} "  # "not mail" ("no mail for days") names something; "mail not" may not
 QUESTION = "(question)"  # the term of a line that opens with a question word
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
@@ -363,13 +364,14 @@ class Matcher:
     def _names_symptom(self, flow: Evidence) -> bool:
         """A term that vague lines do not use, nor only their most common words, speaks
         clearly for the flow ("wrong" is in "wrong password" and in "something is wrong with
-        outlook": it names nothing; nor does "mail computer"); or one of the flow's examples
+        outlook": it names nothing; nor does "mail computer", though "not mail", what is
+        missing, does: "no mail for days"); or one of the flow's examples
         is nearly the text, and alike in such a term or nearly word for word ("outlook error"
         is alike "password error in outlook" only in words that name nothing)."""
         generic, common = self._generic, self._common
         naming = [
             w for t, w in flow.keywords
-            if t not in generic and not common.issuperset(t.split(" "))
+            if t not in generic and (t.startswith(NEGATED) or not common.issuperset(t.split(" ")))
         ]
         near = flow.phrase_similarity
         if near >= SAME_PHRASE or (near >= SYMPTOM_PHRASE and naming):
