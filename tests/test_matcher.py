@@ -262,6 +262,7 @@ def test_mail_that_neither_goes_out_nor_comes_in_asks_which(matcher: Matcher) ->
     result = matcher.match("sending and receiving have both stopped on my work laptop")
     assert result.decision == "clarify"
     assert {"outbox_stuck", "cannot_receive"} <= {c.id for c in result.candidates}
+    assert set(result.troubles) == {"outbox_stuck", "cannot_receive"}  # --explain names both
     assert decide(matcher, "can't send or receive, it says the password is incorrect") == (
         "auth_failed"
     )

@@ -199,7 +199,9 @@ class Matcher:
         elif both is not None:
             decision, candidates = "clarify", both
         elif decision not in ("none", "clarify") and self._both_ways(tokens, decision):
+            # sending and receiving are two troubles told at once
             decision, candidates = "clarify", self._either_way(candidates, explained)
+            both = tuple(c for c in candidates if c.id in (SENDING, RECEIVING))
         return MatchResult(
             whole,
             decision,
