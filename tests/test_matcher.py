@@ -234,6 +234,8 @@ def test_other_topics_sharing_setup_or_message_words_are_none(
         # a count read as a count: "12,000" is thousands of messages, not "12" and "000"
         ("12,000 messages in my inbox and the app is crawling", "large_mailbox"),
         ("30,000 unread and outlook freezes", "large_mailbox"),
+        # a share and a size glued to their numbers: "104%" is percent, "1GB" gigabytes
+        ("webmail says I'm at 104% of my 1GB", "large_mailbox"),
     ],
 )
 def test_contrasts_of_places_and_counts(matcher: Matcher, text: str, expected: str) -> None:

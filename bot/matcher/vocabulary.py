@@ -41,6 +41,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[,;!?]|(?<!\.)\.(?=\s|$)|\s-\s")
 # ("socket error 10060", "code 12345") stays a code.
 _COUNT = re.compile(r"(?<![\w.,])(?<!error )(?<!error: )(?<!code )(?<!code: )"
                     r"(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
+# A size or a share glued to its number ("2GB", "103%"): the unit is a word of its own.
+_UNIT = re.compile(r"(?<=[0-9])(?=(?:gb|mb|tb|kb)\b)|%")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 _MIN_FUZZY = 5  # shorter words are too easily one edit away from another real word
 
@@ -89,6 +91,7 @@ def tokenize(text: str) -> list[str]:
     text = _DOTTED.sub(_host_words, text)
     text = _APOSTROPHE.sub("", text)
     text = _COUNT.sub(" thousands ", text)
+    text = _UNIT.sub(lambda unit: " percent " if unit.group(0) else " ", text)
     return [t if t[0].isalnum() else BREAK for t in _TOKEN.findall(text)]
 
 
