@@ -178,6 +178,15 @@ def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: 
     assert found and found[0].entry.id == entry
 
 
+def test_an_apps_short_message_in_quote_marks_is_its_words() -> None:
+    """Shorter than an app's sentence usually is, but the customer quoted it: the app's
+    words. The same words unquoted are a description (no quoted match)."""
+    found = [m for m in load_errors().find("Thunderbird says 'Sending of the message failed.'")
+             if m.quoted]
+    assert found and found[0].entry.id == "tb_send_failed"
+    assert not [m for m in load_errors().find("the sending of the message failed") if m.quoted]
+
+
 def test_another_tools_pasted_error_is_that_tools_trouble() -> None:
     """The same x509 error pasted alone is a mail client's certificate warning; after
     "docker pull" or "kubectl" it is that tool's trouble (deskbot match, with the catalogue)."""

@@ -277,6 +277,16 @@ def test_mail_that_neither_goes_out_nor_comes_in_asks_which(matcher: Matcher) ->
     )
 
 
+def test_what_the_customer_tried_is_no_second_trouble(matcher: Matcher) -> None:
+    """"Tried again twice, same result" tells an attempt and its outcome: read as a trouble
+    of its own, "again", "twice" and "same" made it a second trouble, duplicates."""
+    assert decide(
+        matcher,
+        "Thunderbird shows 'Sending of the message failed.' and keeps it in Unsent Messages. "
+        "Tried again twice, same result.",
+    ) == "outbox_stuck"
+
+
 def test_a_scanners_scan_to_email_is_mail_sent(matcher: Matcher) -> None:
     """A copier or scanner that e-mails scans submits mail over SMTP like any app: the device
     is the setting, not another topic."""

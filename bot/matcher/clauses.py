@@ -174,7 +174,7 @@ def two_troubles(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
         return _both(tokens[start + 1 : second], tokens[second + 1 :])
     for i, token in enumerate(tokens[:-1]):
         # ", and ...": a clause of its own added to the first
-        if token == BREAK and tokens[i + 1] == "and":
+        if token == BREAK and tokens[i + 1] == "and" and troubled(_clause(tokens[i + 2 :])):
             return _both(tokens[:i], tokens[i + 2 :])
         # "... and can't receive", "... and I cannot log in": a second failure (after a
         # comma alone it is as often a denial: "not syncing, no auth errors")
@@ -217,7 +217,10 @@ def joined(tokens: Sequence[str]) -> list[tuple[list[str], list[str]]]:
         before, after = tokens[ends[k] + 1 : i], tokens[i + 1 : ends[k + 2]]
         done = [t for t in before if t not in SPEAKERS and t != BREAK][:1]
         opens = [t for t in after[:2] if t not in PRONOUNS][:1]
-        if CONSEQUENCE.intersection(opens) or DONE.intersection(done):
+        # "... and tried three times, same thing": what the customer did, not a trouble
+        if CONSEQUENCE.intersection(opens) or DONE.intersection(done) or ATTEMPTS.intersection(
+            t for t in after[:2] if t not in SPEAKERS
+        ):
             continue
         if len(before) >= 2 and len(after) >= 2 and troubled(before) and troubled(after):
             splits.append((list(tokens[:i]), list(tokens[i + 1 :])))
@@ -254,6 +257,35 @@ def both_ways(content: Sequence[str]) -> bool:
             if near & {NEGATION, "both", "problem", "fail", "broken", "stopped", "stop"}:
                 return True
     return False
+
+
+def told(part: Sequence[str]) -> list[str]:
+    """A part of a line without its clauses that tell what the customer did ("tried again
+    twice, same result"): they say nothing of which trouble it is."""
+    kept: list[str] = []
+    clause: list[str] = []
+    tried = False
+    for token in (*part, BREAK):
+        if token not in JOINS:
+            clause.append(token)
+            continue
+        opens = [t for t in clause if t not in SPEAKERS][:1]
+        # "tried again twice, same result": the attempt and what came of it
+        tried = bool(ATTEMPTS.intersection(opens) or (tried and opens == ["same"]))
+        if clause and not tried:
+            kept.extend([*clause, token])
+        clause = []
+    return kept[:-1] if kept else []
+
+
+def _clause(tokens: Sequence[str]) -> list[str]:
+    """The words up to the next clause boundary or "and"."""
+    words: list[str] = []
+    for token in tokens:
+        if token in JOINS:
+            break
+        words.append(token)
+    return words
 
 
 def troubled(clause: Sequence[str]) -> bool:

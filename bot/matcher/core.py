@@ -21,6 +21,7 @@ from bot.matcher.clauses import (
     caused,
     joined,
     mark_contrast,
+    told,
     told_apart,
     two_troubles,
 )
@@ -226,7 +227,7 @@ class Matcher:
         mailbox is full and I get no mail": a full mailbox)."""
         parts = two_troubles(tokens)
         if parts is not None:
-            each = {self._judge(" ".join(part), part, context)[0] for part in parts}
+            each = {self._judge(" ".join(t), t, context)[0] for t in map(told, parts)}
         else:
             # sentences side by side join as "and" does ("my mailbox is full. I get a warning")
             apart = told_apart(text)
@@ -289,7 +290,7 @@ class Matcher:
         each does, with JOINED_SCORE or more."""
         if parts is None:
             return None
-        judged = [self._judge(" ".join(part), part) for part in parts]
+        judged = [self._judge(" ".join(t), t) for t in map(told, parts)]
         if any(not offered or offered[0].score < JOINED_SCORE for _, offered, _, _ in judged):
             return None
         return {decision for decision, _, _, _ in judged}

@@ -46,6 +46,7 @@ _REPLY_MARK = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|0x[0-9a-f]{
                          r"\bE(?:TIMEDOUT|CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH)\b|"
                          r"\b(?:AUTHENTICATIONFAILED|AUTHORIZATIONFAILED|OVERQUOTA)\b")
 QUOTE_LENGTH = 32  # a match this long is an app's or server's sentence, not a description
+_OPENING_QUOTE = re.compile(r"[\"'“‘«]\s*$")  # a quote mark just before a match
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class ErrorMatch:
     entry: ErrorEntry
     quote: str
     length: int = 0  # characters the pattern matched
+    in_quotes: bool = False  # the customer put quote marks right before it: the app's words
 
     @property
     def decisive(self) -> bool:
@@ -81,7 +83,7 @@ class ErrorMatch:
         """True when this reads as a message an app or server showed, not the customer's own
         description: decisive wording, a code, or a long stretch of an app's own sentence
         ("552 5.2.2 Mailbox full" is a reply, "my mailbox is full" a description)."""
-        return self.decisive or self.length >= QUOTE_LENGTH or self.coded
+        return self.decisive or self.length >= QUOTE_LENGTH or self.coded or self.in_quotes
 
     @property
     def coded(self) -> bool:
@@ -118,7 +120,8 @@ class ErrorCatalogue:
                 continue
             hit = entry.pattern.search(text)
             if hit is not None:
-                found.append(ErrorMatch(entry, _quote(text, hit), hit.end() - hit.start()))
+                found.append(ErrorMatch(entry, _quote(text, hit), hit.end() - hit.start(),
+                                        _OPENING_QUOTE.search(text, 0, hit.start()) is not None))
         result = tuple(found)
         self._last = (whole, result)
         return result
