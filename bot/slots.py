@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,12 +28,18 @@ MAX_ANSWERS_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 2000  # like a typed line (bot.engine.answers.MAX_LINE)
 
 
+# A terminal's control sequence pasted with a line (ECMA-48 CSI such as a colour, "\x1b[31m";
+# an OSC title or link ending in BEL or ST): none of it is the customer's words.
+TERMINAL_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
 def clean_value(text: str) -> str:
-    """A slot value as a typed line is cleaned: control characters (CR, LF, NUL, ESC...),
-    lone surrogates and other non-characters become spaces, runs of spaces one, at most
-    MAX_VALUE_CHARS. Secrets are not cleaned (a changed password would be a wrong one); the
-    probes refuse to send one that cannot be a protocol line (bot.probes.wire)."""
-    text = text[:MAX_VALUE_CHARS]
+    """A slot value as a typed line is cleaned: terminal control sequences go, control
+    characters (CR, LF, NUL, ESC...), lone surrogates and other non-characters become spaces,
+    runs of spaces one, at most MAX_VALUE_CHARS. Secrets are not cleaned (a changed password
+    would be a wrong one); the probes refuse to send one that cannot be a protocol line
+    (bot.probes.wire)."""
+    text = TERMINAL_ESCAPE.sub("", text[:MAX_VALUE_CHARS])
     kept = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
     return " ".join(kept.split())
 

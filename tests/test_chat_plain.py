@@ -114,6 +114,20 @@ def test_both_at_the_two_troubles_question_takes_them_one_at_a_time(tmp_path: Pa
     assert "Sorry, I didn't understand" in vague.stdout
 
 
+def test_which_of_these_is_answered_in_the_customers_own_words(tmp_path: Path) -> None:
+    """"receiving" or "the sending one" chooses among the offered flows, though it is too
+    little to start a flow as a first line."""
+    offline = tmp_path / "offline.toml"
+    offline.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    for answer, title in (("receiving", "New mail does not arrive"),
+                          ("the sending one", "Mail stays in the Outbox or will not send")):
+        done = chat("--config", str(offline), stdin=f"I can't send or receive email\n{answer}\n")
+        assert done.returncode == 0, done.stderr
+        assert "Which of these is closest to your problem?" in done.stdout
+        assert f"Let's look at this: {title}." in done.stdout
+        assert "Sorry, I didn't understand" not in done.stdout
+
+
 def test_not_an_email_problem_ends_abandoned(flows: Path, tmp_path: Path) -> None:
     transcript = tmp_path / "t.json"
     done = chat("--flows", str(flows), "--transcript", str(transcript),

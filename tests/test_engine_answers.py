@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine.answers import (
+    clean_line,
     parse_choice,
     parse_email,
     parse_every,
@@ -65,3 +66,10 @@ def test_values_are_normalised() -> None:
     # both troubles offered: "both" in its many forms, never one of them
     assert all(parse_every(t, 2) for t in ("yes, both of them", "1 and 2", "1,2", "both!!"))
     assert not any(parse_every(t, 2) for t in ("one of them", "2", "1 and 3", "neither"))
+
+
+def test_a_terminals_colour_codes_are_not_part_of_the_answer() -> None:
+    """An address pasted from a coloured terminal is the address, not "31mfoo@example.com"."""
+    line, _ = clean_line("\x1b[31mfoo@example.com\x1b[0m")
+    assert parse_email(line) == "foo@example.com"
+    assert clean_line("\x1b]0;title\x07my mail is stuck")[0] == "my mail is stuck"

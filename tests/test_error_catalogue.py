@@ -169,6 +169,8 @@ def test_deskbot_match_routes_a_line_that_is_only_a_pasted_error() -> None:
         # an errno name (Node's mailers print it), an RFC 5530 code without its brackets
         ("Error: Greeting never received, code: 'ETIMEDOUT'", "android_socket_timeout"),
         ("webmail login says AUTHENTICATIONFAILED", "imap_authenticationfailed"),
+        ("the contact form logs: Error: read ECONNRESET", "socket_reset_or_unreachable"),
+        ("[Errno 111] Connection refused", "android_connection_refused"),
     ],
 )
 def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: str) -> None:

@@ -289,10 +289,16 @@ def test_what_the_customer_tried_is_no_second_trouble(matcher: Matcher) -> None:
 
 def test_a_scanners_scan_to_email_is_mail_sent(matcher: Matcher) -> None:
     """A copier or scanner that e-mails scans submits mail over SMTP like any app: the device
-    is the setting, not another topic."""
+    is the setting, not another topic; nor is an out-of-office reply beside a trouble."""
     assert decide(
         matcher, "the office copier stopped e-mailing scans after we changed the mail password"
     ) == "auth_failed"
+    assert decide(matcher, "our scanner's log says 530 must issue a starttls command") != "none"
+    assert decide(matcher, "since I switched on the out of office reply my mail won't send") == (
+        "outbox_stuck"
+    )
+    # Outlook's Send/Receive button is one direction, not "sending and receiving"
+    assert decide(matcher, "when I press Send/Receive nothing new comes in") == "cannot_receive"
 
 
 def test_a_long_clause_listing_more_failures_is_no_working_side(matcher: Matcher) -> None:

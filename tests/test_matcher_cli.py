@@ -31,6 +31,17 @@ def test_one_text_gives_one_json_line() -> None:
     assert data["candidates"][0]["id"] == "outbox_stuck"
 
 
+def test_an_argument_that_is_not_utf8_still_gives_a_valid_utf8_json_line() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "match", b"mail \xff stuck in the outbox"],
+        capture_output=True, timeout=60, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout.decode("utf-8"))
+    assert data["text"] == "mail \ufffd stuck in the outbox"
+    assert data["decision"] == "outbox_stuck"
+
+
 def test_stdin_gives_one_line_per_utterance_in_order_skipping_blanks() -> None:
     stdin = "cant send mail\n\n   \nwhat's the weather like\nemail problem\n"
     first = deskbot(stdin=stdin)

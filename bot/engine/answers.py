@@ -13,6 +13,7 @@ import yaml
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.flows.model import ClientSteps
+from bot.slots import TERMINAL_ESCAPE
 
 Repair = Literal["unknown", "back", "restart", "human"]
 MAX_LINE = 2000  # characters of a line we read; the rest of a pasted log is ignored
@@ -66,9 +67,10 @@ _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def clean_line(text: str) -> tuple[str, bool]:
-    """Printable text of at most MAX_LINE characters; True when it had to be shortened."""
+    """Printable text of at most MAX_LINE characters, without a terminal's control sequences
+    ("\x1b[31m"); True when it had to be shortened."""
     cut = len(text) > MAX_LINE
-    text = text[:MAX_LINE]
+    text = TERMINAL_ESCAPE.sub("", text[:MAX_LINE])
     out = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t" else " " for ch in text)
     return " ".join(out.split()), cut
 

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MISSES = 3
+ANSWER_SCORE = 0.2  # an answer to "which of these?" scoring this for one offered flow ...
+ANSWER_RATIO = 0.5  # ... with the next offered at most this share of it, chooses that flow
 
 
 class Session(CustomerEvidence, FlowWalk):
@@ -319,10 +321,24 @@ class Session(CustomerEvidence, FlowWalk):
             self._ask_describe(texts.DESCRIBE_AGAIN)
         elif value is not None:
             await self._start_flow(value)
-        elif (decision := self.engine.match(text).decision) in self.engine.flows:
-            await self._start_flow(decision)
+        elif (chosen := self._chosen_by_words(text, ids)) is not None:
+            await self._start_flow(chosen)
         else:
             self._miss()
+
+    def _chosen_by_words(self, text: str, ids: list[str]) -> str | None:
+        """The flow an answer to "which of these?" tells in its own words: the matcher's
+        decision, or the one offered flow its words clearly speak for ("receiving", "the
+        sending one": too little to start a flow alone, enough to choose among the offered)."""
+        result = self.engine.match(text)
+        if result.decision in self.engine.flows:
+            return result.decision
+        offered = [c for c in result.candidates if c.id in ids]
+        if not offered or offered[0].score < ANSWER_SCORE:
+            return None
+        if len(offered) > 1 and offered[1].score > offered[0].score * ANSWER_RATIO:
+            return None
+        return offered[0].id
 
     async def _on_flow(self, text: str, unknown: bool) -> None:
         node = self._node()

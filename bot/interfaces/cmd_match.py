@@ -43,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     if args.eval is not None:
         return _evaluate(matcher, args.eval)
     if args.text:
-        _emit(matcher.match(" ".join(args.text)), explain=args.explain)
+        # bytes of an argument that are not UTF-8 read as U+FFFD, as on stdin: echoed back
+        # raw, they would make the JSON line invalid UTF-8
+        text = " ".join(args.text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        _emit(matcher.match(text), explain=args.explain)
         return 0
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 read as U+FFFD

@@ -253,8 +253,10 @@ def both_ways(content: Sequence[str]) -> bool:
     Send/Receive button: "send/receive finishes without error")."""
     for i, token in enumerate(content):
         if token == BOTH_WAYS:
-            near = set(content[max(0, i - 1) : i]) | set(content[i + 1 : i + 3])
-            if near & {NEGATION, "both", "problem", "fail", "broken", "stopped", "stop"}:
+            before, after = content[max(0, i - 1) : i], content[i + 1 : i + 3]
+            if "press" in before or "button" in after[:1]:
+                continue  # the button: "I click Send/Receive and nothing comes in"
+            if {*before, *after} & {NEGATION, "both", "problem", "fail", "broken", "stop"}:
                 return True
     return False
 

@@ -43,7 +43,8 @@ _REPLY_MARK = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|0x[0-9a-f]{
                          r"\b[A-Z][A-Za-z]*Exception\b|\bPKIX\b|\bx509:|"
                          # POSIX errno names apps print (Node's ETIMEDOUT, ECONNREFUSED), and
                          # RFC 5530 response codes some apps show without their brackets
-                         r"\bE(?:TIMEDOUT|CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH)\b|"
+                         r"\bE(?:TIMEDOUT|CONNREFUSED|CONNRESET|CONNABORTED|HOSTUNREACH|NETUNREACH)\b|"
+                         r"\bErrno \d+|"  # Python's "[Errno 111] Connection refused"
                          r"\b(?:AUTHENTICATIONFAILED|AUTHORIZATIONFAILED|OVERQUOTA)\b")
 QUOTE_LENGTH = 32  # a match this long is an app's or server's sentence, not a description
 _OPENING_QUOTE = re.compile(r"[\"'“‘«]\s*$")  # a quote mark just before a match
@@ -207,7 +208,7 @@ def _longest_literal(alternative: str) -> str:
 
 
 _CODE_BEFORE = re.compile(r"(?:\b\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3}[ -])?|\b\d\.\d{1,3}\.\d{1,3} |"
-                          r"-ERR |\b(?:NO|BAD) |\* )$")
+                          r"-ERR |\b(?:NO|BAD) |\* |\[?Errno \d+\]? )$")
 _SENTENCE_END = re.compile(r"\.(?=\s+[A-Z0-9(\[])|[\n\r]|\s+(?:and|but) I\b")
 
 
