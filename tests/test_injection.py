@@ -93,7 +93,7 @@ def test_context_values_are_cleaned_like_typed_lines() -> None:
                              "password": "kept\r\nexactly"})
     assert slots["username"] == "ann d1 LOGIN victim x"
     assert slots["email"] == "a@b.test"
-    assert slots["client"] == "Outlook ]0;title"
+    assert slots["client"] == "Outlook"  # a terminal title sequence is no part of it
     assert slots["incoming_port"] == "993"
     assert slots["password"] == "kept\r\nexactly"  # refused on the wire, never altered
 
