@@ -7,12 +7,13 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
-- wave13: bench/data/matcher-heldout-wave13.yaml, written in round six by a fresh helper that
-  read only the symptom definitions, as paraphrased openings of public support threads (issue
-  trackers of mail apps and servers, vendors' forums); scored only against the code of the
-  round's start and the final code.
-- wave12: bench/data/matcher-heldout-wave12.yaml, written in round six the same way as a wide
-  mix of customers (home users, office staff, admins, non-native writers); scored likewise.
+- wave15: bench/data/matcher-heldout-wave15.yaml, written in round seven by a fresh helper that
+  read only the symptom definitions, as paraphrased openings of public support-forum threads
+  (Apple, Microsoft, Reddit, ISP, web-host and Thunderbird forums); scored only against the
+  code of the round's start and the final code.
+- wave14: bench/data/matcher-heldout-wave14.yaml, written in round seven the same way as first
+  lines typed into a help-desk chat (short lines, typos, elderly customers, admins pasting
+  replies); scored likewise.
 - wave11: bench/data/matcher-heldout-wave11.yaml, written late in round five by a fresh helper
   the same way (home users, office staff and admins, paraphrased public threads); scored only
   against the code of the round's start and the final code.
@@ -31,7 +32,8 @@ Tuning sets (a tuner may read them, `--tuning`): the shared dev set, matcher-dev
 matcher-train, matcher-heldout-forums (a dev set since round four), waves 4-7 (held out in
 round four, read as dev sets in round five), matcher-dev-threads and matcher-dev-hard
 (written in round five by fresh helpers from the symptom definitions, as dev sets), and
-matcher-dev-fresh and matcher-dev-threads2 (written so in round six).
+matcher-dev-fresh and matcher-dev-threads2 (written so in round six), and waves 12 and 13
+(held out in round six, read as dev sets in round seven).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -70,8 +72,8 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
-    "matcher-heldout-wave13.yaml",
-    "matcher-heldout-wave12.yaml",
+    "matcher-heldout-wave15.yaml",
+    "matcher-heldout-wave14.yaml",
     "matcher-heldout-wave11.yaml",
     "matcher-heldout-wave10.yaml",
     "matcher-heldout-wave9.yaml",
@@ -246,7 +248,7 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
         "matcher-heldout-forums": load_examples(DATA / "matcher-heldout-forums.yaml"),
         **{
             f"wave{n} (dev)": load_examples(DATA / f"matcher-heldout-wave{n}.yaml")
-            for n in (4, 5, 6, 7)
+            for n in (4, 5, 6, 7, 12, 13)
         },
         "matcher-dev-threads": load_examples(DATA / "matcher-dev-threads.yaml"),
         "matcher-dev-hard": load_examples(DATA / "matcher-dev-hard.yaml"),
