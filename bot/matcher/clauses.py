@@ -256,7 +256,7 @@ def both_ways(content: Sequence[str]) -> bool:
             before, after = content[max(0, i - 1) : i], content[i + 1 : i + 3]
             if "press" in before or "button" in after[:1]:
                 continue  # the button: "I click Send/Receive and nothing comes in"
-            if {*before, *after} & {NEGATION, "both", "problem", "fail", "broken", "stop"}:
+            if {*before, *after} & {NEGATION, "both", "problem", "fail", "broken"}:
                 return True
     return False
 

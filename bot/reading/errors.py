@@ -47,7 +47,7 @@ _REPLY_MARK = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|0x[0-9a-f]{
                          r"\bErrno \d+|"  # Python's "[Errno 111] Connection refused"
                          r"\b(?:AUTHENTICATIONFAILED|AUTHORIZATIONFAILED|OVERQUOTA)\b")
 QUOTE_LENGTH = 32  # a match this long is an app's or server's sentence, not a description
-_OPENING_QUOTE = re.compile(r"[\"'“‘«]\s*$")  # a quote mark just before a match
+QUOTE_MARKS = "\"'“‘«"  # one of these just before a match: the customer quoted the app
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,9 @@ class ErrorCatalogue:
                 continue
             hit = entry.pattern.search(text)
             if hit is not None:
+                opened = text[max(0, hit.start() - 8) : hit.start()].rstrip()[-1:]
                 found.append(ErrorMatch(entry, _quote(text, hit), hit.end() - hit.start(),
-                                        _OPENING_QUOTE.search(text, 0, hit.start()) is not None))
+                                        bool(opened) and opened in QUOTE_MARKS))
         result = tuple(found)
         self._last = (whole, result)
         return result
