@@ -38,6 +38,28 @@ def test_both_sides_with_ports_in_host_notation_and_security_words() -> None:
     }
 
 
+@pytest.mark.parametrize("line", [
+    "my script send.sh fails with 535 5.7.8 authentication failed",
+    'File "/usr/lib/python3.11/smtplib.py", line 729: 535 authentication failed',
+    "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted')",
+    "webmail at https://mail.example.com works but outlook can't send",
+])
+def test_a_file_a_module_or_a_web_address_is_no_server(line: str) -> None:
+    """A login would be tested against the server a line names: a script, a Python module or
+    a web address never becomes one (send.sh is a file, though .sh is a country domain)."""
+    slots = extract(line).slots
+    assert "outgoing_server" not in slots and "incoming_server" not in slots
+
+
+def test_server_names_as_providers_give_them() -> None:
+    for line, slot, host in (("smtp-mail.outlook.com times out", "outgoing_server",
+                              "smtp-mail.outlook.com"),
+                             ("send.one.com rejects my login", "outgoing_server", "send.one.com"),
+                             ("imap-mail.outlook.com:993 refuses", "incoming_server",
+                              "imap-mail.outlook.com")):
+        assert extract(line).slots[slot] == host
+
+
 def test_two_ports_named_are_a_doubt_to_confirm_not_a_value() -> None:
     found = extract("the outgoing port is 25 or 26, I'm not sure", APPS)
     assert "outgoing_port" not in found.slots

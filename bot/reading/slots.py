@@ -34,7 +34,7 @@ _FAIL = re.compile(
     r"cannot|stuck|bounc\w*|reject\w*|refus\w*|broken|problems?|issues?|hangs?|keeps asking|"
     r"no longer|stopped|never)\b")
 _OK = re.compile(r"\b(fine|works?|working|ok|okay|no problems?|good|normal(ly)?|all right)\b")
-_HOST = re.compile(r"(?<![@\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})"
+_HOST = re.compile(r"(?<![@\w./\\-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})"
                    r"(?::(\d{1,5}))?(?![\w@-])")
 _PORT = re.compile(r"\bports?\s*(?:number\s*|is\s*|=\s*|:\s*)?(\d{1,5})"
                    r"(?:\s*(?:or|/|and|,)\s*(\d{1,5}))?")
@@ -50,8 +50,19 @@ _SECURITY = (  # longest first: "ssl/tls" must not also count as "tls"
 _PROTOCOLS = (("pop3", "pop3"), ("pop", "pop3"), ("imap", "imap"))
 _OUT_PORTS = frozenset({"25", "465", "587", "2525", "26"})
 _IN_PORTS = frozenset({"110", "995", "143", "993"})
-_OUT_PREFIX = ("smtp", "mail-out", "outgoing", "smtpout", "send", "submission")
-_IN_PREFIX = ("imap", "pop", "pop3", "mail-in", "incoming")
+# The first label of a server's name, as providers name them: a word, then digits or a
+# hyphenated rest ("smtp", "smtp2", "smtp-mail", "mail-out", "pop3", "mx1").
+_LABEL = re.compile(r"([a-z]+)(?:[0-9]*)(?:-([a-z0-9-]+))?")
+_OUT_WORDS = frozenset({"smtp", "smtps", "smtpout", "outgoing", "send", "submission", "relay"})
+_IN_WORDS = frozenset({"imap", "imaps", "pop", "pops", "incoming"})
+_MAIL_WORDS = _OUT_WORDS | _IN_WORDS | {"mail", "mx", "exchange"}
+# A dotted word ending so is a file ("send.sh", "smtplib.py"), not a server: these endings are
+# country domains too, but a two-label name under them is no mail server a customer types.
+_FILE_ENDINGS = frozenset({
+    "sh", "py", "pl", "rb", "js", "php", "exe", "bat", "cmd", "ps1", "log", "txt", "cfg",
+    "conf", "ini", "json", "yaml", "yml", "xml", "html", "htm", "pdf", "doc", "docx", "csv",
+    "zip", "jar", "dll", "msi", "pst", "ost", "eml", "md",
+})
 # Stated facts: fact id → phrasings customers use (regexes on the lower-cased line).
 FACTS: Mapping[str, re.Pattern[str]] = {
     "two_step_on": re.compile(
@@ -137,10 +148,10 @@ def extract(text: str, apps: Mapping[str, str] = {}) -> Extracted:
 
 def _side(clause: str, host: str | None = None, port: str | None = None) -> str | None:
     if host:
-        first = host.split(".", 1)[0]
-        if first.startswith(_OUT_PREFIX):
+        words = _label_words(host)
+        if words & _OUT_WORDS or "out" in words:
             return "outgoing"
-        if first.startswith(_IN_PREFIX):
+        if words & _IN_WORDS or "in" in words:
             return "incoming"
     out, inc = bool(_OUT.search(clause)), bool(_IN.search(clause))
     if out != inc:
@@ -176,10 +187,22 @@ def _read_clause(clause: str, out: Extracted, carried: str | None) -> str | None
     return side_of_clause
 
 
+def _label_words(host: str) -> frozenset[str]:
+    """The words of a server name's first label ("smtp-mail" → smtp, mail; "smtplib" → none
+    of the mail words: a word is the whole label but its digits and hyphenated rest)."""
+    label = _LABEL.fullmatch(host.split(".", 1)[0])
+    if label is None:
+        return frozenset()
+    return frozenset({label.group(1), *(label.group(2) or "").split("-")} - {""})
+
+
 def _looks_like_mail_host(clause: str, host: str) -> bool:
-    """A name the customer gives as their server, not a web address or their provider's."""
-    first = host.split(".", 1)[0]
-    mailish = first.startswith(_OUT_PREFIX + _IN_PREFIX + ("mail", "mx", "exchange"))
+    """A name the customer gives as their server, not a web address, a file ("send.sh",
+    "smtplib.py") or their provider's."""
+    labels = host.split(".")
+    if len(labels) == 2 and labels[-1] in _FILE_ENDINGS:
+        return False
+    mailish = bool(_label_words(host) & _MAIL_WORDS)
     return mailish or "server" in clause or "host" in clause
 
 
