@@ -28,9 +28,11 @@ MAX_ANSWERS_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 2000  # like a typed line (bot.engine.answers.MAX_LINE)
 
 
-# A terminal's control sequence pasted with a line (ECMA-48 CSI such as a colour, "\x1b[31m";
-# an OSC title or link ending in BEL or ST): none of it is the customer's words.
-TERMINAL_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+# A terminal's control sequence pasted with a line (ECMA-48: a CSI such as a colour,
+# "\x1b[31m"; an OSC title or link ending in BEL or ST; any other escape such as the
+# character-set choice "\x1b(B" that `tput sgr0` prints): none of it is the customer's words.
+TERMINAL_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                             r"|\x1b[ -/]*[0-~]")
 
 
 def clean_value(text: str) -> str:

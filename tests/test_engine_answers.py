@@ -73,3 +73,5 @@ def test_a_terminals_colour_codes_are_not_part_of_the_answer() -> None:
     line, _ = clean_line("\x1b[31mfoo@example.com\x1b[0m")
     assert parse_email(line) == "foo@example.com"
     assert clean_line("\x1b]0;title\x07my mail is stuck")[0] == "my mail is stuck"
+    # the character-set choice `tput sgr0` prints ("\x1b(B") is no letter of the address
+    assert parse_email(clean_line("\x1b(Buser@gmail.com")[0]) == "user@gmail.com"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -39,6 +40,20 @@ def test_an_argument_that_is_not_utf8_still_gives_a_valid_utf8_json_line() -> No
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout.decode("utf-8"))
     assert data["text"] == "mail \ufffd stuck in the outbox"
+    assert data["decision"] == "outbox_stuck"
+
+
+def test_an_ascii_only_output_and_a_terminals_control_sequences() -> None:
+    """Where stdout holds only ASCII the JSON escapes what it cannot hold (no traceback); a
+    control sequence pasted with a line ("\\x1b[K") is no word of it."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "match", "café: my mail won't\x1b[K send"],
+        capture_output=True, timeout=60, check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout.decode("ascii"))
+    assert data["text"] == "café: my mail won't send"
     assert data["decision"] == "outbox_stuck"
 
 

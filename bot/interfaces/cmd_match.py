@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.engine.answers import clean_line
 from bot.flows.bundled import flow_folders
 from bot.matcher import Matcher, MatchResult
 
@@ -42,22 +43,30 @@ def run(args: argparse.Namespace) -> int:
             return status
     if args.eval is not None:
         return _evaluate(matcher, args.eval)
+    # JSON escapes every non-ASCII character where the output cannot hold it (a C locale,
+    # PYTHONIOENCODING=ascii); the explanation's words read as "?" there
+    ascii_only = (sys.stdout.encoding or "").lower().replace("-", "") != "utf8"
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")
     if args.text:
         # bytes of an argument that are not UTF-8 read as U+FFFD, as on stdin: echoed back
         # raw, they would make the JSON line invalid UTF-8
         text = " ".join(args.text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        _emit(matcher.match(text), explain=args.explain)
+        _emit(matcher, text, explain=args.explain, ascii_only=ascii_only)
         return 0
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 read as U+FFFD
     for line in sys.stdin:
         if line.strip():
-            _emit(matcher.match(line.strip()), explain=args.explain)
+            _emit(matcher, line, explain=args.explain, ascii_only=ascii_only)
     return 0
 
 
-def _emit(result: MatchResult, *, explain: bool) -> None:
-    sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+def _emit(matcher: Matcher, line: str, *, explain: bool, ascii_only: bool) -> None:
+    """One line read as a typed line is (terminal control sequences and control characters
+    gone, bot.engine.answers.clean_line), classified and written as a JSON line."""
+    result = matcher.match(clean_line(line)[0])
+    sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=ascii_only) + "\n")
     if explain:
         sys.stdout.write("\n".join(_explain(result)) + "\n")
 
