@@ -128,6 +128,19 @@ def test_which_of_these_is_answered_in_the_customers_own_words(tmp_path: Path) -
         assert "Sorry, I didn't understand" not in done.stdout
 
 
+def test_a_server_name_answers_can_you_read_me_the_server(tmp_path: Path) -> None:
+    """Asked whether they can read the outgoing server, customers type it: that is a yes and
+    the server, not another problem ("the right settings to set up an account")."""
+    offline = tmp_path / "offline.toml"
+    offline.write_text('[dns]\nnameservers = ["127.0.0.1:9"]\n', encoding="utf-8")
+    done = chat("--config", str(offline),
+                stdin="my mail is stuck in the outbox\nme@gmail.com\nthunderbird\nsmtp.gmail.com\n")
+    assert done.returncode == 0, done.stderr
+    assert "read me its outgoing (SMTP) server?" in done.stdout
+    assert "It sounds like a different problem" not in done.stdout
+    assert "Which port does it use for outgoing mail" in done.stdout
+
+
 def test_not_an_email_problem_ends_abandoned(flows: Path, tmp_path: Path) -> None:
     transcript = tmp_path / "t.json"
     done = chat("--flows", str(flows), "--transcript", str(transcript),

@@ -37,6 +37,7 @@ from bot.slots import SECRET_SLOTS
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
+    from bot.flows.model import Node
     from bot.matcher import MatchResult
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Session(CustomerEvidence, FlowWalk):
         # Passwords written into a sentence ("my password is …"): in memory only, to scrub
         # them wherever they turn up again; never used for a login (no consent was asked).
         self._disclosed: set[str] = set()
+        self._stated: set[str] = set()  # the slots the last line filled (bot.engine.listen)
         self._out: list[BotMessage] = []
         self._lock = asyncio.Lock()
         self._observer: ProbeObserver | None = None
@@ -247,8 +249,10 @@ class Session(CustomerEvidence, FlowWalk):
 
     def _hear(self, text: str) -> None:
         asked = self.question if self.question is not None and self.phase is Phase.FLOW else None
+        before = set(self.slots)
         listen.hear(self.slots, text, self.engine.clients.aliases,
                     asked.slot if asked else None, asked is not None and asked.type == "choice")
+        self._stated = set(self.slots) - before
 
     async def _after_end(self, repair: str | None) -> None:
         if repair == "restart":
@@ -346,6 +350,11 @@ class Session(CustomerEvidence, FlowWalk):
             await self._take_unknown()
             return
         value = parse_answer(node.type, text, node.choices, self.engine.clients)
+        if value is None and (label := self._answered_ahead(node)) is not None:
+            # "smtp.gmail.com" to "can you read me its outgoing server?": the line answers
+            # the question that answer leads to; the walk skips it, its slot known now
+            await self._advance(label)
+            return
         if value is None:
             decision = self.engine.match(text).decision
             if decision in self.engine.flows and decision != self.flow_id:
@@ -355,6 +364,17 @@ class Session(CustomerEvidence, FlowWalk):
             return
         self._fill(node, value)
         await self._advance(self._ask_label(node, value))
+
+    def _answered_ahead(self, node: Node) -> str | None:
+        """The answer to this question whose next question the line has answered already (its
+        slot filled by what the line stated, bot.engine.listen), or None."""
+        assert self.current is not None
+        flow = self.engine.compiled(self.current)
+        for label, target in node.on.items():
+            ahead = flow.node(target)
+            if ahead.kind == "ask" and ahead.slot != node.slot and ahead.slot in self._stated:
+                return label
+        return None
 
     async def _on_switch(self, text: str, unknown: bool) -> None:
         answer = "no" if unknown else parse_yesno(text)

@@ -173,7 +173,7 @@ def _read_clause(clause: str, out: Extracted, carried: str | None) -> str | None
             continue
         out.slots.setdefault(f"{side}_server", host)
         side_of_clause = side_of_clause or side
-        if port:
+        if port and 0 < int(port) < 65536:  # "smtp.gmail.com:99999" names no port
             _put_port(out, side, (port,))
     for match in _PORT.finditer(clause):
         ports = tuple(p for p in match.groups() if p and 0 < int(p) < 65536)
