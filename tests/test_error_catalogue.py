@@ -171,6 +171,10 @@ def test_deskbot_match_routes_a_line_that_is_only_a_pasted_error() -> None:
         ("webmail login says AUTHENTICATIONFAILED", "imap_authenticationfailed"),
         ("the contact form logs: Error: read ECONNRESET", "socket_reset_or_unreachable"),
         ("[Errno 111] Connection refused", "android_connection_refused"),
+        ("[Errno -3] Temporary failure in name resolution", "android_unknown_host"),
+        ("[WinError 10060] A connection attempt failed", "windows_socket_10060"),
+        ("smtplib.SMTPServerDisconnected: Connection unexpectedly closed",
+         "python_smtp_disconnected"),
     ],
 )
 def test_app_error_constants_and_exceptions_are_quoted_errors(text: str, entry: str) -> None:

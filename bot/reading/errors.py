@@ -41,13 +41,14 @@ _REPLY_MARK = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|0x[0-9a-f]{
                          # WSAETIMEDOUT, SSLHandshakeException, Java's PKIX, Go's x509
                          r"\b[A-Z]{2,}(?:_[A-Z]+){2,}\b|\bWSAE[A-Z]+\b|(?i:socket error:? ?\d{5})|"
                          r"\b[A-Z][A-Za-z]*Exception\b|\bPKIX\b|\bx509:|"
+                         r"\bSMTP[A-Z][a-z][A-Za-z]+\b|"  # Python's smtplib errors
                          # POSIX errno names apps print (Node's ETIMEDOUT, ECONNREFUSED), and
                          # RFC 5530 response codes some apps show without their brackets
                          r"\bE(?:TIMEDOUT|CONNREFUSED|CONNRESET|CONNABORTED|HOSTUNREACH|NETUNREACH)\b|"
-                         r"\bErrno \d+|"  # Python's "[Errno 111] Connection refused"
+                         r"\bErrno -?\d+|\bWinError \d+|"  # Python's "[Errno 111] ..."
                          r"\b(?:AUTHENTICATIONFAILED|AUTHORIZATIONFAILED|OVERQUOTA)\b")
 QUOTE_LENGTH = 32  # a match this long is an app's or server's sentence, not a description
-QUOTE_MARKS = "\"'“‘«"  # one of these just before a match: the customer quoted the app
+QUOTE_MARKS = "\"'`“‘„‚«»"  # one of these just before a match: the customer quoted the app
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def _longest_literal(alternative: str) -> str:
 
 
 _CODE_BEFORE = re.compile(r"(?:\b\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3}[ -])?|\b\d\.\d{1,3}\.\d{1,3} |"
-                          r"-ERR |\b(?:NO|BAD) |\* |\[?Errno \d+\]? )$")
+                          r"-ERR |\b(?:NO|BAD) |\* |\[?(?:Errno -?|WinError )\d+\]? )$")
 _SENTENCE_END = re.compile(r"\.(?=\s+[A-Z0-9(\[])|[\n\r]|\s+(?:and|but) I\b")
 
 
