@@ -268,6 +268,11 @@ def test_mail_that_neither_goes_out_nor_comes_in_asks_which(matcher: Matcher) ->
     assert decide(matcher, "can't send or receive, it says the password is incorrect") == (
         "auth_failed"
     )
+    # told in other words, the menu still offers both directions
+    for line in ("neither sending nor receiving works here", "sending and receiving both fail"):
+        offered = {c.id for c in matcher.match(line).candidates}
+        assert {"outbox_stuck", "cannot_receive"} <= offered, line
+    assert decide(matcher, "Send/Receive doesn't download anything") == "cannot_receive"
     # Outlook's Send/Receive button, and "send and get an error", are one direction
     assert decide(matcher, "Send/Receive finishes but the inbox never gets new mail") == (
         "cannot_receive"

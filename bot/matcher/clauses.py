@@ -245,6 +245,7 @@ def caused(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
 
 
 SEND, RECEIVE, BOTH_WAYS = "send", "receive", "sendreceive"  # the vocabulary's canonical words
+FETCHES = frozenset({"download", "arrive", "receive", "get", "fetch", "load", "sync", "bring"})
 
 
 def both_ways(content: Sequence[str]) -> bool:
@@ -253,10 +254,12 @@ def both_ways(content: Sequence[str]) -> bool:
     Send/Receive button: "send/receive finishes without error")."""
     for i, token in enumerate(content):
         if token == BOTH_WAYS:
-            before, after = content[max(0, i - 1) : i], content[i + 1 : i + 3]
-            if "press" in before or "button" in after[:1]:
-                continue  # the button: "I click Send/Receive and nothing comes in"
-            if {*before, *after} & {NEGATION, "both", "problem", "fail", "broken"}:
+            before, after = content[max(0, i - 2) : i], content[i + 1 : i + 3]
+            if "press" in before or "button" in after[:1] or FETCHES.intersection(after):
+                # the button: "I click Send/Receive and nothing comes in", "Send/Receive
+                # doesn't download anything"
+                continue
+            if {*before, *after} & {NEGATION, "neither", "both", "problem", "fail", "broken"}:
                 return True
     return False
 

@@ -199,7 +199,7 @@ class Matcher:
             candidates, both = candidates[:MAX_CANDIDATES], None
         elif both is not None:
             decision, candidates = "clarify", both
-        elif decision not in ("none", "clarify") and self._both_ways(tokens, decision):
+        elif decision != "none" and self._both_ways(tokens, decision):
             # sending and receiving are two troubles told at once
             decision, candidates = "clarify", self._either_way(candidates, explained)
             both = tuple(c for c in candidates if c.id in (SENDING, RECEIVING))
@@ -254,24 +254,25 @@ class Matcher:
         question ("what are the send and receive settings") stands."""
         if self._asks(tokens) or not both_ways(self._content(tokens)):
             return False
-        return not {SENDING, RECEIVING} <= set(self.specs[decision].explains)
+        spec = self.specs.get(decision)  # None: "clarify", offering the usual suspects
+        return spec is None or not {SENDING, RECEIVING} <= set(spec.explains)
 
     def _either_way(
         self, candidates: tuple[Candidate, ...], explained: Mapping[str, Evidence]
     ) -> tuple[Candidate, ...]:
         """What "which one?" offers when mail neither goes out nor comes in: sending and
         receiving, and any candidate whose trouble stops both, best first."""
-        both = {SENDING, RECEIVING}
-        causes = {
+        both = (SENDING, RECEIVING)
+        causes = [
             c.id for c in candidates
-            if c.score >= OFFER_SCORE and both <= set(self.specs[c.id].explains)
-        }
+            if c.score >= OFFER_SCORE and set(both) <= set(self.specs[c.id].explains)
+        ][: MAX_CANDIDATES - len(both)]  # candidates come best first
         offered = [
             Candidate(f, score(explained[f]) if f in explained else 0.0)
-            for f in sorted((both | causes) & set(self.specs))
+            for f in (*both, *causes) if f in self.specs
         ]
         offered.sort(key=lambda c: (-c.score, c.id))
-        return tuple(offered[:MAX_CANDIDATES])
+        return tuple(offered)
 
     def _cause(
         self, each: set[str] | None, explained: Mapping[str, Evidence]
