@@ -299,6 +299,8 @@ def test_a_scanners_scan_to_email_is_mail_sent(matcher: Matcher) -> None:
         matcher, "the office copier stopped e-mailing scans after we changed the mail password"
     ) == "auth_failed"
     assert decide(matcher, "our scanner's log says 530 must issue a starttls command") != "none"
+    assert decide(matcher, "scan to email quit working on the office printer") == "outbox_stuck"
+    assert decide(matcher, 'the printer panel shows "SMTP server connection error"') != "none"
     assert decide(matcher, "since I switched on the out of office reply my mail won't send") == (
         "outbox_stuck"
     )
