@@ -10,6 +10,7 @@ import pytest
 
 from bot import Engine, Question, RecordedProbeRunner
 from bot.catalog.model import Provider
+from bot.diagnoses import CODES, as_code
 from bot.engine import Role
 from bot.probes.model import ProbeReport
 from bot.registry import PROBES
@@ -30,8 +31,10 @@ def answer(rng: random.Random, question: Question | None) -> str:
 
 
 def runner(rng: random.Random, provider: Provider | None) -> RecordedProbeRunner:
-    """Random outcomes, each carrying only what the diagnosis table guarantees for it."""
-    reports = [ProbeReport(name, "mail.example.com:587", outcome, (), (outcome,),
+    """Random outcomes, each carrying only what the diagnosis table guarantees for it (and,
+    as real reports do, only diagnosis codes: lookup_provider's `found` is none)."""
+    reports = [ProbeReport(name, "mail.example.com:587", outcome, (),
+                           (as_code(outcome),) if outcome in CODES else (),
                            {f: f"{f}-value" for f in info.guaranteed_facts(outcome)},
                            _provider_of(name, outcome, provider, rng))
                for name, info in sorted(PROBES.items())
