@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
@@ -13,7 +12,7 @@ import yaml
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.flows.model import ClientSteps
-from bot.slots import TERMINAL_ESCAPE
+from bot.slots import clean_value
 
 Repair = Literal["unknown", "back", "restart", "human"]
 MAX_LINE = 2000  # characters of a line we read; the rest of a pasted log is ignored
@@ -67,12 +66,10 @@ _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def clean_line(text: str) -> tuple[str, bool]:
-    """Printable text of at most MAX_LINE characters, without a terminal's control sequences
-    ("\x1b[31m"); True when it had to be shortened."""
-    cut = len(text) > MAX_LINE
-    text = TERMINAL_ESCAPE.sub("", text[:MAX_LINE])
-    out = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t" else " " for ch in text)
-    return " ".join(out.split()), cut
+    """Printable text of at most MAX_LINE characters, cleaned as a slot value is
+    (bot.slots.clean_value: no terminal control sequences, no control characters); True when
+    it had to be shortened."""
+    return clean_value(text[:MAX_LINE]), len(text) > MAX_LINE
 
 
 def words_of(text: str) -> str:

@@ -43,16 +43,18 @@ _SIDE_SLOTS = {"outgoing": ("outgoing_server", "outgoing_port", "outgoing_securi
 
 
 def hear(slots: MutableMapping[str, str], text: str, apps: Mapping[str, str],
-         asked: str | None = None, choosing: bool = False) -> None:
+         asked: str | None = None, choosing: bool = False) -> set[str]:
     """Fill `slots` from one customer line (never the slot being asked: its answer parser
-    reads it). `apps` maps lower-case app aliases to client keys. `choosing`: the line
-    answers a choice question, where an option's words ("relay denied") are a pick, not a
-    pasted reply; only a quoted code counts there."""
+    reads it) and return the slots it filled. `apps` maps lower-case app aliases to client
+    keys. `choosing`: the line answers a choice question, where an option's words ("relay
+    denied") are a pick, not a pasted reply; only a quoted code counts there."""
     found = extract(text, apps)
+    filled: set[str] = set()
     for slot, value in found.slots.items():
         if slot != asked and slot not in slots:
             slots[slot] = value
             slots.pop(DOUBT + slot, None)
+            filled.add(slot)
     for slot, values in found.doubtful.items():
         if slot != asked and slot not in slots:
             slots[DOUBT + slot] = " or ".join(values)
@@ -62,6 +64,7 @@ def hear(slots: MutableMapping[str, str], text: str, apps: Mapping[str, str],
     if evidence and PASTED not in slots:
         slots[PASTED] = evidence[0].entry.id
         slots[QUOTE] = evidence[0].quote
+    return filled
 
 
 def probe_params(slots: Mapping[str, str]) -> dict[str, str]:

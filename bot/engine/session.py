@@ -249,10 +249,9 @@ class Session(CustomerEvidence, FlowWalk):
 
     def _hear(self, text: str) -> None:
         asked = self.question if self.question is not None and self.phase is Phase.FLOW else None
-        before = set(self.slots)
-        listen.hear(self.slots, text, self.engine.clients.aliases,
-                    asked.slot if asked else None, asked is not None and asked.type == "choice")
-        self._stated = set(self.slots) - before
+        self._stated = listen.hear(
+            self.slots, text, self.engine.clients.aliases,
+            asked.slot if asked else None, asked is not None and asked.type == "choice")
 
     async def _after_end(self, repair: str | None) -> None:
         if repair == "restart":
