@@ -73,6 +73,23 @@ def asks_later(tokens: Sequence[str]) -> bool:
     )
 
 
+# "how do I ...", "can I ...", "is there a way to ...": how to do something, asked without a
+# word of trouble ("how do I make text bold in an email", "can I schedule an email") ...
+HOW_TO = (("how",), ("can", "i"), ("could", "i"), ("can", "you", "show"), ("is", "there", "a", "way"),
+          ("whats", "the", "best"), ("which", "is", "the", "best"))
+# ... unless it asks for help with the mail itself ("can you fix my email", "how do I fix it")
+HELP = frozenset({"help", "fix", "problem", "check", "stop", "solve", "repair", "support"})
+
+
+def asks_how_to(tokens: Sequence[str]) -> bool:
+    """The line asks how to use mail, and tells no trouble: "how do I attach a photo to an
+    email", "what's the best email client for Linux". A help desk's question about a mail
+    app's features is no fault to diagnose."""
+    words = [t for t in tokens if t != BREAK]
+    opens = any(tuple(words[: len(o)]) == o for o in HOW_TO)
+    return opens and not troubled(words) and not HELP.intersection(words) and "why" not in words
+
+
 def mark_contrast(content: list[str]) -> list[str]:
     """In "I can send but not receive" or "it's in webmail, not in the app", the clauses
     without a negation say what works: their words get the WORKS mark ("ok:send"), in the
@@ -246,6 +263,8 @@ def caused(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
 
 SEND, RECEIVE, BOTH_WAYS = "send", "receive", "sendreceive"  # the vocabulary's canonical words
 FETCHES = frozenset({"download", "arrive", "receive", "get", "fetch", "load", "sync", "bring"})
+PRESSES = frozenset({"press", "click", "hit", "tap", "run", "ran"})  # what one does to a button ...
+BUTTON = frozenset({"button", "finish", "runs", "succeeds", "successful", "done"})  # ... and what it does
 
 
 def both_ways(content: Sequence[str]) -> bool:
@@ -255,9 +274,9 @@ def both_ways(content: Sequence[str]) -> bool:
     for i, token in enumerate(content):
         if token == BOTH_WAYS:
             before, after = content[max(0, i - 2) : i], content[i + 1 : i + 3]
-            if "press" in before or "button" in after[:1] or FETCHES.intersection(after):
+            if PRESSES.intersection(before) or BUTTON.intersection(after[:1]) or FETCHES.intersection(after):
                 # the button: "I click Send/Receive and nothing comes in", "Send/Receive
-                # doesn't download anything"
+                # doesn't download anything", "Send/Receive finishes without errors"
                 continue
             if {*before, *after} & {NEGATION, "neither", "both", "problem", "fail", "broken"}:
                 return True

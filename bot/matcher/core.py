@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from bot.matcher.clauses import (
+    asks_how_to,
     NEGATION,
     asks_later,
     both_ways,
@@ -60,6 +61,8 @@ COMMON_LINES = 6  # ... nor a term made only of words each in this many
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
 NEGATED = f"{NEGATION} "  # "not mail" ("no mail for days") names something; "mail not" may not
 QUESTION = "(question)"  # the term of a line that opens with a question word
+DEVICES_TERM = "(devices)"  # the term of a line that names two devices ("on the phone, not the PC")
+DEVICES = frozenset({"phone", "computer", "tablet", "device", "imac"})  # canonical words
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
 SENDING, RECEIVING = "outbox_stuck", "cannot_receive"  # the flows of mail that won't go, won't come
@@ -361,6 +364,8 @@ class Matcher:
                 decision = "none"
         if background is not None:
             explained[BACKGROUND] = background
+        if decision == "clarify" and asks_how_to(tokens):
+            decision = "none"  # how to use a feature of mail: nothing to diagnose
         if decision == "clarify":
             candidates = self._offer(candidates, vague)
         return decision, candidates, explained, context
@@ -495,6 +500,8 @@ class Matcher:
         examples can teach that settings are asked for and symptoms are told."""
         stopwords = self.vocabulary.stopwords
         content = mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
+        if len(DEVICES.intersection(content)) >= 2:
+            content = [DEVICES_TERM, BREAK, *content]
         if self._asks(tokens):
             return [QUESTION, *content]
         return content
