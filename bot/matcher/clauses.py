@@ -81,6 +81,28 @@ HOW_TO = (("how",), ("can", "i"), ("could", "i"), ("can", "you", "show"), ("is",
 HELP = frozenset({"help", "fix", "problem", "check", "stop", "solve", "repair", "support"})
 
 
+RECIPIENT, SENDER = "recipient", "sender"  # the vocabulary's canonical words
+FROM_REACH = 3  # words between "from" and the people it names ("from our biggest client")
+
+
+def senders(tokens: Sequence[str]) -> list[str]:
+    """The tokens with the people mail comes from named as senders: the vocabulary reads
+    "customers", "clients", "colleagues" as the recipients of the customer's mail ("my clients
+    never get my emails"), but "invoices from our biggest client" and "mail from colleagues"
+    are mail the customer should receive."""
+    out = list(tokens)
+    for i, token in enumerate(tokens):
+        if token != RECIPIENT:
+            continue
+        for before in reversed(tokens[max(0, i - FROM_REACH) : i]):
+            if before in ("to", BREAK):
+                break
+            if before == "from":
+                out[i] = SENDER
+                break
+    return out
+
+
 def asks_how_to(tokens: Sequence[str]) -> bool:
     """The line asks how to use mail, and tells no trouble: "how do I attach a photo to an
     email", "what's the best email client for Linux". A help desk's question about a mail

@@ -22,6 +22,7 @@ from bot.matcher.clauses import (
     caused,
     joined,
     mark_contrast,
+    senders,
     told,
     told_apart,
     two_troubles,
@@ -174,7 +175,7 @@ class Matcher:
 
     def _canonical(self, tokens: Sequence[str]) -> list[str]:
         repaired = [w for token in tokens for w in self._speller.repair(token)]
-        return self.vocabulary.canonical(repaired)
+        return senders(self.vocabulary.canonical(repaired))
 
     def match(self, text: str) -> MatchResult:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
