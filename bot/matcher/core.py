@@ -27,6 +27,7 @@ from bot.matcher.clauses import (
     told_apart,
     two_troubles,
 )
+from bot.matcher.framing import unwrapped
 from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
@@ -180,7 +181,7 @@ class Matcher:
     def match(self, text: str) -> MatchResult:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
         nothing and must not cost seconds)."""
-        whole, text = text, text.strip()[:MAX_TEXT]
+        whole, text = text, unwrapped(text.strip()[:MAX_TEXT])
         tokens = self.normalize(text)
         context = self._topics.context(tokens)
         pasted = self._pasted_only(text) if self._pasted_only is not None else None

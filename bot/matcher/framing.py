@@ -1,0 +1,69 @@
+"""What a written ticket wraps around the trouble: a greeting, a sign-off, who is writing.
+
+"Hi support team, my inbox is full of duplicates. Thanks in advance, Maria" tells the same
+trouble as "my inbox is full of duplicates", and "Good morning. 0x800CCC0E Kind regards, John"
+is a pasted error. The words of the wrapping ("team", "office manager", "advance") name nothing
+of mail, but a matcher that learns from words reads them as evidence all the same
+(docs/flow-language.md, "Matching"). Only a short greeting at the start, a short sign-off at
+the end and a sentence that only says who is writing are taken away; the rest stays as typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A greeting that opens the text, up to its punctuation: "Hi support team,", "Dear IT -",
+# "Good morning.", "Hello there!" (at most a few words: "hi, my outbox ..." keeps its trouble).
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b"
+    r"(?:[^\S\n]+[\w@'&-]+){0,4}?[^\S\n]*[,.!:;\n\u2013\u2014-]+",
+    re.IGNORECASE,
+)
+# A sign-off that closes it, after a sentence or a comma: "Thanks in advance, Maria",
+# "Kind regards, John Smith", "Cheers!", "Thank you for your help."
+_SIGN_OFF = re.compile(
+    r"(?:^|(?<=[.!?,;\n])|(?<=\s))[^\S\n]*(?:many\s+thanks|thanks|thank\s+you|thx|cheers|"
+    r"(?:kind|best|warm|many)\s+(?:regards|wishes)|regards|best|sincerely|yours\s+truly)\b"
+    r"[,.!]*(?:[^\S\n]+[\w@'&-]+[,.!]*){0,6}\s*$",
+    re.IGNORECASE,
+)
+# A sentence that only says who is writing: "I'm the office manager at a small dental
+# practice.", "This is Maria from accounts."
+_WRITER = re.compile(
+    r"(?:^|(?<=[.!?]))\s*(?i:i'?m|i\s+am|this\s+is|we\s+are|we're)\s+"
+    r"(?:(?i:the|a|an)|[A-Z][a-z]+)\b[^.!?\n]{0,80}?\b(?i:at|for|of|from|in)\b[^.!?\n]{0,60}[.!?]",
+)
+# A clause that only tells what the customer already did about it: "I've already restarted the
+# computer twice", "we rebooted the router", "tried reinstalling Outlook" (its words, "twice",
+# "computer", are no evidence of duplicates or of another device) ...
+_TRIED = re.compile(
+    r"(?:(?:^|(?<=[.!?;,])|(?<=\band)|(?<=\bbut)|(?<=\bso))[^\S\n]*(?i:(?:i|we)(?:'ve|\s+have)?\s+)?"
+    r"|(?<=\s)(?i:(?:i|we)(?:'ve|\s+have)?\s+))"
+    r"(?i:(?:already|also|even|just)\s+)?"
+    r"(?i:restarted|rebooted|reinstalled|re-installed|power[- ]cycled|cleared|"
+    r"(?:turned|switched)\s+(?:\w+\s+){1,2}?off(?:\s+and\s+on(?:\s+again)?)?|"
+    r"tried\s+(?:restarting|rebooting|reinstalling|turning|switching|clearing|everything|all))\b"
+    r"[^.!?;,\n]{0,80}?(?=[.!?;,\n]|\s+(?i:but|and|yet|still)\b|$)",
+)
+# ... or how urgent it is: "This is urgent, we have a deadline today."
+_URGENT = re.compile(
+    r"(?:^|(?<=[.!?]))[^.!?\n]{0,60}\b(?i:urgent|urgently|asap|deadline|as\s+soon\s+as\s+possible)"
+    r"\b[^.!?\n]{0,60}(?:[.!?]|$)",
+)
+# Words that make a sentence more than an introduction: it tells the trouble too.
+_TROUBLE = re.compile(
+    r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
+    r"bounc\w*|reject\w*|full|slow|missing|gone|password|certificate|warning|"
+    r"mail\w*|e-?mails?|inbox|outbox|send\w*|receiv\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def unwrapped(text: str) -> str:
+    """The text without a greeting at its start, a sign-off at its end and sentences that
+    only introduce the writer; the text itself when nothing else would be left."""
+    inner = _GREETING.sub("", text, count=1)
+    inner = _SIGN_OFF.sub("", inner, count=1)
+    for framing in (_WRITER, _URGENT, _TRIED):
+        inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
+    return inner.strip() or text
