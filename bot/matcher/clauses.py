@@ -32,6 +32,8 @@ SHORT_SIDE = 4  # words of a clause that is a working side by itself ("in webmai
 ONLY = "only"  # "only works on mobile data": the other places fail
 NEGATION = "not"  # the vocabulary's canonical negation
 UNSURE = frozenset({"know", "sure", "understand", "remember", "idea", "think"})  # after "not"
+# ... or denies a trouble: "never had problems", "nothing has changed" (changed: "reset")
+DENIED = frozenset({"problem", "reset", "different"})
 WH_WORDS = frozenset({"what", "whats", "which", "how", "where"})  # open a question anywhere
 
 
@@ -57,10 +59,11 @@ def contrasts(tokens: Sequence[str]) -> bool:
 
 def fails(clause: Sequence[str]) -> bool:
     """The clause says something does not work: a negation that is not about what the
-    customer knows ("I don't know what that means", "not sure")."""
+    customer knows ("I don't know what that means", "not sure") nor denies a trouble ("never
+    had problems", "nothing has changed")."""
     negated = [
         right for left, right in itertools.pairwise((*clause, BREAK))
-        if left == NEGATION and right not in UNSURE
+        if left == NEGATION and right not in UNSURE and right not in DENIED
     ]
     return bool(negated) and len(set(clause)) > 1
 
