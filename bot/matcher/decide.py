@@ -117,7 +117,7 @@ def decide(
     # question about a device, while a setup question names the mail, a server or a port.
     # Another topic and only the words e-mail shares with chat apps ("my instagram messages
     # won't send"): no flow.
-    if about.penalty > 0 and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
+    if about.topic >= TOPIC_WEIGHT and about.anchors and set(about.anchors) <= SHARED_WITH_CHAT:
         return "none"
     # Another topic is the subject, however well its words fit a flow.
     if about.elsewhere:

@@ -50,6 +50,15 @@ _URGENT = re.compile(
     r"(?:^|(?<=[.!?]))[^.!?\n]{0,60}\b(?i:urgent|urgently|asap|deadline|as\s+soon\s+as\s+possible)"
     r"\b[^.!?\n]{0,60}(?:[.!?]|$)",
 )
+# ... or how to reach the writer: "Please call me on 555 0123.", "You can reach me at the office."
+_CONTACT = re.compile(
+    r"(?:^|(?<=[.!?]))[^.!?\n]{0,40}\b(?i:call|ring|phone|text|contact|reach)\s+(?i:me|us)\b"
+    r"[^.!?\n]{0,60}(?:[.!?]|$)",
+)
+_PLEASE_CONTACT = re.compile(  # ... asked at the end of a run-on line: "... Please call me back"
+    r"(?<=\s)(?i:please)\s+(?i:can\s+you\s+|could\s+you\s+)?(?i:call|ring|phone|text|contact)"
+    r"\s+(?i:me|us)\b[^.!?\n]{0,60}(?:[.!?]|$)",
+)
 # Words that make a sentence more than an introduction: it tells the trouble too.
 _TROUBLE = re.compile(
     r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
@@ -64,6 +73,6 @@ def unwrapped(text: str) -> str:
     only introduce the writer; the text itself when nothing else would be left."""
     inner = _GREETING.sub("", text, count=1)
     inner = _SIGN_OFF.sub("", inner, count=1)
-    for framing in (_WRITER, _URGENT, _TRIED):
+    for framing in (_WRITER, _URGENT, _PLEASE_CONTACT, _CONTACT, _TRIED):
         inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
     return inner.strip() or text
