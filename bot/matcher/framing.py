@@ -59,6 +59,13 @@ _PLEASE_CONTACT = re.compile(  # ... asked at the end of a run-on line: "... Ple
     r"(?<=\s)(?i:please)\s+(?i:can\s+you\s+|could\s+you\s+)?(?i:call|ring|phone|text|contact)"
     r"\s+(?i:me|us)\b[^.!?\n]{0,60}(?:[.!?]|$)",
 )
+# The version of a product, an operating system or a device: "Outlook 2016", "Windows 10",
+# "iOS 17.2", "Thunderbird 115.12.2", "iPhone 13", "Galaxy S22" (the name stays).
+_VERSION = re.compile(
+    r"(?i:\b(?:outlook|thunderbird|betterbird|windows|win|macos|ios|ipados|android|ubuntu|fedora|"
+    r"iphone|ipad|pixel|galaxy|office|exchange|k-9|k9|evolution|mailspring|em\s+client))"
+    r"[^\S\n]+(?i:v(?:ersion)?\s*)?(?:[0-9]{2,}(?:\.[0-9]+)*|[0-9]+(?:\.[0-9]+)+|(?i:[a-z][0-9]+[a-z]*))\b",
+)
 # Words that make a sentence more than an introduction: it tells the trouble too.
 _TROUBLE = re.compile(
     r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
@@ -72,6 +79,7 @@ def unwrapped(text: str) -> str:
     """The text without a greeting at its start, a sign-off at its end and sentences that
     only introduce the writer; the text itself when nothing else would be left."""
     inner = _GREETING.sub("", text, count=1)
+    inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
     inner = _SIGN_OFF.sub("", inner, count=1)
     for framing in (_WRITER, _URGENT, _PLEASE_CONTACT, _CONTACT, _TRIED):
         inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
