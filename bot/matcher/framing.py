@@ -19,6 +19,15 @@ _GREETING = re.compile(
     r"(?:[^\S\n]+[\w@'&-]+){0,4}?[^\S\n]*[,.!:;\n\u2013\u2014-]+",
     re.IGNORECASE,
 )
+# A ticket's subject line ("Subject: Email problem", "Re: Fwd: ...") before its text: its label
+# goes; a subject that names nothing of its own goes with it.
+_SUBJECT = re.compile(r"^\s*(?:(?i:subject|re|fwd?|aw)\s*:\s*)+([^\n]*)(\n|$)")
+_VAGUE_SUBJECT = frozenset({
+    "email", "e-mail", "mail", "emails", "problem", "problems", "issue", "issues", "help",
+    "question", "urgent", "account", "support", "request", "query", "trouble", "not", "working",
+    "my", "with", "the", "a", "an", "please", "needed", "assistance", "ticket", "fault", "error",
+    "errors", "outlook", "thunderbird", "again", "our", "of", "for", "and", "-", "!", "?",
+})
 # A sign-off that closes it, after a sentence or a comma: "Thanks in advance, Maria",
 # "Kind regards, John Smith", "Cheers!", "Thank you for your help."
 _SIGN_OFF = re.compile(
@@ -66,6 +75,34 @@ _VERSION = re.compile(
     r"iphone|ipad|pixel|galaxy|office|exchange|k-9|k9|evolution|mailspring|em\s+client))"
     r"[^\S\n]+(?i:v(?:ersion)?\s*)?(?:[0-9]{2,}(?:\.[0-9]+)*|[0-9]+(?:\.[0-9]+)+|(?i:[a-z][0-9]+[a-z]*))\b",
 )
+# A sentence that only says all was well before: "I've had this account for 10 years and
+# never had problems.", "It has always worked fine until now."
+_HISTORY = re.compile(
+    r"(?i:never\s+(?:had|have\s+had|had\s+any|been)\s+(?:a\s+|any\s+)?(?:problems?|issues?|trouble)"
+    r"|(?:with\s+)?no\s+(?:problems?|issues?|trouble)\b"
+    r"|(?:always|has|have|had)\s+(?:always\s+)?worked(?:\s+(?:fine|well|perfectly|ok|great))?"
+    r"|worked\s+(?:fine|well|perfectly|ok|great)"
+    r"|nothing\s+(?:has\s+|was\s+|had\s+)?(?:been\s+)?changed(?:\s+(?:on|at)\s+(?:my|our)\s+(?:end|side))?"
+    r"|(?:i|we)\s+(?:haven'?t|didn'?t|have\s+not|did\s+not)\s+changed?\s+anything)",
+)
+# ... or who set it up: "My grandson set up my computer at Christmas."
+_SETTER = re.compile(
+    r"(?i:\b(?:husband|wife|son|daughter|grandson|granddaughter|grandchildren|grandkids|kids|"
+    r"nephew|niece|friend|neighbou?r|technician|it\s+guy|it\s+department|someone|he|she|they)\b"
+    r"[^.!?\n]{0,20}?\b(?:set\s+(?:\w+\s+){0,3}?up|installed|configured)\b)"
+)
+# ... or nothing at all: "Quick question.", "Any ideas?", "Please advise.", "It started yesterday."
+_FILLER = re.compile(
+    r"\s*(?i:(?:a\s+)?quick\s+question|question|any\s+ideas|any\s+help(?:\s+is)?(?:\s+(?:much\s+)?appreciated)?"
+    r"|please\s+advise|please\s+help(?:\s+me)?|help(?:\s+me)?|can\s+(?:you|someone|anyone)\s+help(?:\s+me)?"
+    r"(?:\s+please)?|(?:this|it)\s+(?:all\s+)?(?:started|began|happened)(?:\s+(?:on\s+\w+|yesterday|today|"
+    r"this\s+\w+|last\s+\w+|(?:a\s+few|a\s+couple\s+of|\w+)\s+(?:hours|days|weeks)\s+ago))?)[\s.!?:]*"
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+_NEGATIVE = re.compile(
+    r"(?i:\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
+    r"bounc\w*|reject\w*|full|slow|missing|gone|but|now|since|until|till|how|what|need)\b|\?)"
+)
 # Words that make a sentence more than an introduction: it tells the trouble too.
 _TROUBLE = re.compile(
     r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
@@ -78,9 +115,30 @@ _TROUBLE = re.compile(
 def unwrapped(text: str) -> str:
     """The text without a greeting at its start, a sign-off at its end and sentences that
     only introduce the writer; the text itself when nothing else would be left."""
-    inner = _GREETING.sub("", text, count=1)
+    inner = _SUBJECT.sub(_subject, text, count=1)
+    inner = _GREETING.sub("", inner, count=1)
     inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
     inner = _SIGN_OFF.sub("", inner, count=1)
     for framing in (_WRITER, _URGENT, _PLEASE_CONTACT, _CONTACT, _TRIED):
         inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
+    inner = _SENTENCE.sub(_untroubled_history, inner)
     return inner.strip() or text
+
+
+def _subject(match: re.Match[str]) -> str:
+    """A subject line without its label, or nothing when it names nothing and a text follows."""
+    line, body = match.group(1), match.group(2)
+    words = re.findall(r"[\w-]+|[!?]", line.lower())
+    return "" if body and _VAGUE_SUBJECT.issuperset(words) else f"{line}{body}"
+
+
+def _untroubled_history(match: re.Match[str]) -> str:
+    """A sentence, or nothing when it says nothing, or only that all was well before or who
+    set it up."""
+    sentence = match.group(0)
+    if _FILLER.fullmatch(sentence):
+        return " "
+    rest = _SETTER.sub(" ", _HISTORY.sub(" ", sentence))
+    if rest == sentence or _NEGATIVE.search(rest):
+        return sentence
+    return " "
