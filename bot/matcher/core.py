@@ -65,6 +65,7 @@ NEGATED = f"{NEGATION} "  # "not mail" ("no mail for days") names something; "ma
 QUESTION = "(question)"  # the term of a line that opens with a question word
 DEVICES_TERM = "(devices)"  # the term of a line that names two devices ("on the phone, not the PC")
 DEVICES = frozenset({"phone", "computer", "tablet", "device", "imac"})  # canonical words
+ALIKE = frozenset({"also", "either", "neither", "nor", "too", "both"})
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
 SENDING, RECEIVING = "outbox_stuck", "cannot_receive"  # the flows of mail that won't go, won't come
@@ -502,7 +503,9 @@ class Matcher:
         examples can teach that settings are asked for and symptoms are told."""
         stopwords = self.vocabulary.stopwords
         content = mark_contrast([t for t in tokens if t == BREAK or t not in stopwords])
-        if len(DEVICES.intersection(content)) >= 2:
+        # two devices, one against the other ("on the laptop, not on the phone"); not the
+        # same trouble on both ("not on my phone, also not on my laptop")
+        if len(DEVICES.intersection(content)) >= 2 and not ALIKE.intersection(tokens):
             content = [DEVICES_TERM, BREAK, *content]
         if self._asks(tokens):
             return [QUESTION, *content]
