@@ -78,8 +78,10 @@ def asks_later(tokens: Sequence[str]) -> bool:
 
 # "how do I ...", "can I ...", "is there a way to ...": how to do something, asked without a
 # word of trouble ("how do I make text bold in an email", "can I schedule an email") ...
-HOW_TO = (("how",), ("can", "i"), ("could", "i"), ("can", "you", "show"), ("is", "there", "a", "way"),
-          ("whats", "the", "best"), ("which", "is", "the", "best"))
+HOW_TO = (
+    ("how",), ("can", "i"), ("could", "i"), ("can", "you", "show"), ("is", "there", "a", "way"),
+    ("whats", "the", "best"), ("which", "is", "the", "best"),
+)
 # ... unless it asks for help with the mail itself ("can you fix my email", "how do I fix it")
 HELP = frozenset({"help", "fix", "problem", "check", "stop", "solve", "repair", "support"})
 
@@ -288,8 +290,9 @@ def caused(tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
 
 SEND, RECEIVE, BOTH_WAYS = "send", "receive", "sendreceive"  # the vocabulary's canonical words
 FETCHES = frozenset({"download", "arrive", "receive", "get", "fetch", "load", "sync", "bring"})
-PRESSES = frozenset({"press", "click", "hit", "tap", "run", "ran"})  # what one does to a button ...
-BUTTON = frozenset({"button", "finish", "runs", "succeeds", "successful", "done"})  # ... and what it does
+# what one does to Outlook's Send/Receive button, and what the button does
+PRESSES = frozenset({"press", "click", "hit", "tap", "run", "ran"})
+BUTTON = frozenset({"button", "finish", "runs", "succeeds", "successful", "done"})
 
 
 def both_ways(content: Sequence[str]) -> bool:
@@ -299,7 +302,8 @@ def both_ways(content: Sequence[str]) -> bool:
     for i, token in enumerate(content):
         if token == BOTH_WAYS:
             before, after = content[max(0, i - 2) : i], content[i + 1 : i + 3]
-            if PRESSES.intersection(before) or BUTTON.intersection(after[:1]) or FETCHES.intersection(after):
+            button = PRESSES.intersection(before) or BUTTON.intersection(after[:1])
+            if button or FETCHES.intersection(after):
                 # the button: "I click Send/Receive and nothing comes in", "Send/Receive
                 # doesn't download anything", "Send/Receive finishes without errors"
                 continue

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from bot.matcher.clauses import (
-    asks_how_to,
     NEGATION,
+    asks_how_to,
     asks_later,
     both_ways,
     caused,
@@ -27,7 +27,6 @@ from bot.matcher.clauses import (
     told_apart,
     two_troubles,
 )
-from bot.matcher.framing import unwrapped
 from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
@@ -42,6 +41,7 @@ from bot.matcher.decide import (
     rank,
     score,
 )
+from bot.matcher.framing import unwrapped
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
 from bot.matcher.spec import MatchSpec
 from bot.matcher.terms import TermWeights, fit, terms

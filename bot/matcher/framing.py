@@ -1,26 +1,32 @@
-"""What a written ticket wraps around the trouble: a greeting, a sign-off, who is writing.
+"""What a written ticket wraps around the trouble: greetings, who is writing, what was tried.
 
 "Hi support team, my inbox is full of duplicates. Thanks in advance, Maria" tells the same
 trouble as "my inbox is full of duplicates", and "Good morning. 0x800CCC0E Kind regards, John"
-is a pasted error. The words of the wrapping ("team", "office manager", "advance") name nothing
-of mail, but a matcher that learns from words reads them as evidence all the same
-(docs/flow-language.md, "Matching"). Only a short greeting at the start, a short sign-off at
-the end and a sentence that only says who is writing are taken away; the rest stays as typed.
+is a pasted error. The words of the wrapping ("team", "office manager", "restarted the computer
+twice", "never had problems") name nothing of the trouble, but a matcher that learns from words
+reads them as evidence all the same: "twice" for duplicates, "computer" for another device, a
+negation for the failing side of a contrast (docs/flow-language.md, "Matching").
+
+`unwrapped` takes the wrapping away and leaves the rest as typed:
+- at the start: a subject line that names nothing, a greeting, a "Problem:" label, a hedge
+  ("not sure this is the right place to ask, but");
+- at the end: a sign-off;
+- anywhere: product versions ("Outlook 2016": the name stays), asides about the writer ("sorry
+  for my English"), what the customer already tried ("I've restarted the computer twice");
+- whole sentences that only introduce the writer, say how urgent it is, how to call back,
+  announce a trouble without telling it, say all was well before or who set it up, or nothing
+  at all ("Any ideas?").
+A part that names a trouble itself stays ("I'm the email admin at a school and nothing sends").
 """
 
 from __future__ import annotations
 
 import re
 
-# A greeting that opens the text, up to its punctuation: "Hi support team,", "Dear IT -",
-# "Good morning.", "Hello there!" (at most a few words: "hi, my outbox ..." keeps its trouble).
-_GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b"
-    r"(?:[^\S\n]+[\w@'&-]+){0,4}?[^\S\n]*[,.!:;\n\u2013\u2014-]+",
-    re.IGNORECASE,
-)
+# --- at the start and at the end ---------------------------------------------------------
+
 # A ticket's subject line ("Subject: Email problem", "Re: Fwd: ...") before its text: its label
-# goes; a subject that names nothing of its own goes with it.
+# goes; a subject that names nothing of its own goes with it (_subject).
 _SUBJECT = re.compile(r"^\s*(?:(?i:subject|re|fwd?|aw)\s*:\s*)+([^\n]*)(\n|$)")
 _VAGUE_SUBJECT = frozenset({
     "email", "e-mail", "mail", "emails", "problem", "problems", "issue", "issues", "help",
@@ -28,82 +34,91 @@ _VAGUE_SUBJECT = frozenset({
     "my", "with", "the", "a", "an", "please", "needed", "assistance", "ticket", "fault", "error",
     "errors", "outlook", "thunderbird", "again", "our", "of", "for", "and", "-", "!", "?",
 })
-# A sign-off that closes it, after a sentence or a comma: "Thanks in advance, Maria",
-# "Kind regards, John Smith", "Cheers!", "Thank you for your help."
+# A greeting, up to its punctuation: "Hi support team,", "Dear IT -", "Good morning.", "Hello
+# there!" (a few words at most: "hi my outbox is stuck" keeps its trouble).
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b"
+    r"(?:[^\S\n]+[\w@'&-]+){0,4}?[^\S\n]*[,.!:;\n\u2013\u2014-]+",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^\s*(?:my\s+|the\s+)?(?:problem|issue|question)(?:\s+is)?\s*:\s*", re.I)
+_HEDGE = re.compile(  # "I'm not sure if this is the right place to ask, but ..."
+    r"^\s*(?:(?:i'?m\s+|i\s+am\s+)?not\s+sure\s+if\s+this\s+is\s+the\s+right\s+\w+"
+    r"(?:\s+to\s+(?:ask|post))?|sorry\s+if\s+this\s+(?:has\s+been|was|is)\s+(?:asked|posted)\s+before)"
+    r"\s*[,.!]?\s*(?:but\s+)?",
+    re.IGNORECASE,
+)
+# A sign-off after a sentence or a comma: "Thanks in advance, Maria", "Kind regards, John
+# Smith", "Cheers!", "Thank you for your help."
 _SIGN_OFF = re.compile(
     r"(?:^|(?<=[.!?,;\n])|(?<=\s))[^\S\n]*(?:many\s+thanks|thanks|thank\s+you|thx|cheers|"
     r"(?:kind|best|warm|many)\s+(?:regards|wishes)|regards|best|sincerely|yours\s+truly)\b"
     r"[,.!]*(?:[^\S\n]+[\w@'&-]+[,.!]*){0,6}\s*$",
     re.IGNORECASE,
 )
-# A sentence that only says who is writing: "I'm the office manager at a small dental
-# practice.", "This is Maria from accounts."
+
+# --- anywhere ----------------------------------------------------------------------------
+
+# The version of a product, a system or a device: "Outlook 2016", "Windows 10", "iOS 17.2",
+# "Thunderbird 115.12.2", "Galaxy S22" (the name stays; "outlook 2 emails stuck" is a count).
+_VERSION = re.compile(
+    r"\b(?:outlook|thunderbird|betterbird|windows|win|macos|ios|ipados|android|ubuntu|fedora|"
+    r"iphone|ipad|pixel|galaxy|office|exchange|k-?9|evolution|mailspring|em\s+client)"
+    r"[^\S\n]+(?:v(?:ersion)?\s*)?(?:[0-9]{2,}(?:\.[0-9]+)*|[0-9]+(?:\.[0-9]+)+|[a-z][0-9]+[a-z]*)\b",
+    re.IGNORECASE,
+)
+# An aside about the writer: "sorry for my English", "I'm not very good with computers" (its
+# "not" and "computers" are no failing device).
+_ASIDE = re.compile(
+    r"(?:(?:and|but|,)\s+)?(?:sorry\s+for\s+my\s+(?:bad\s+|poor\s+)?english"
+    r"|english\s+is\s+not\s+my\s+first\s+language|(?:i'?m|i\s+am)\s+new\s+(?:here|to\s+this)"
+    r"|(?:i'?m|i\s+am)\s+(?:not\s+(?:very\s+|too\s+|so\s+)?good|hopeless|terrible|useless|bad)"
+    r"\s+with\s+(?:computers|technology|tech|these\s+things|this\s+stuff))[\s.!,]*",
+    re.IGNORECASE,
+)
+# What the customer already did about it, as a clause, and what came of it: "I've already
+# restarted the computer twice", "we rebooted the router", "I searched online but found nothing".
+_TRIED = re.compile(
+    r"(?:(?:^|(?<=[.!?;,])|(?<=\band)|(?<=\bbut)|(?<=\bso))[^\S\n]*(?:(?:i|we)(?:'ve|\s+have)?\s+)?"
+    r"|(?<=\s)(?:i|we)(?:'ve|\s+have)?\s+)"
+    r"(?:(?:already|also|even|just)\s+)?"
+    r"(?:restarted|rebooted|reinstalled|re-installed|power[- ]cycled|cleared|searched|googled|"
+    r"(?:turned|switched)\s+(?:\w+\s+){1,2}?off(?:\s+and\s+on(?:\s+again)?)?|"
+    r"tried\s+(?:restarting|rebooting|reinstalling|turning|switching|clearing|everything|all)|"
+    r"looked\s+(?:online|everywhere|around|it\s+up)|read\s+(?:the\s+)?forums?)\b"
+    r"[^.!?;,\n]{0,80}?(?=[.!?;,\n]|\s+(?:but|and|yet|still)\b|$)"
+    r"(?:[^\S\n]*,?[^\S\n]*(?:but|and)?[^\S\n]*(?:found\s+nothing|nothing\s+(?:helped|worked)|"
+    r"no\s+luck|(?:it\s+)?didn'?t\s+help|couldn'?t\s+find\s+(?:anything|a\s+solution|an\s+answer)))?",
+    re.IGNORECASE,
+)
+
+# --- whole sentences ----------------------------------------------------------------------
+
+# Who is writing: "I'm the office manager at a small dental practice.", "This is Maria from
+# accounts." (a name is capitalised: the only part read with case).
 _WRITER = re.compile(
     r"(?:^|(?<=[.!?]))\s*(?i:i'?m|i\s+am|this\s+is|we\s+are|we're)\s+"
     r"(?:(?i:the|a|an)|[A-Z][a-z]+)\b[^.!?\n]{0,80}?\b(?i:at|for|of|from|in)\b[^.!?\n]{0,60}[.!?]",
 )
-# A clause that only tells what the customer already did about it: "I've already restarted the
-# computer twice", "we rebooted the router", "tried reinstalling Outlook" (its words, "twice",
-# "computer", are no evidence of duplicates or of another device) ...
-_TRIED = re.compile(
-    r"(?:(?:^|(?<=[.!?;,])|(?<=\band)|(?<=\bbut)|(?<=\bso))[^\S\n]*(?i:(?:i|we)(?:'ve|\s+have)?\s+)?"
-    r"|(?<=\s)(?i:(?:i|we)(?:'ve|\s+have)?\s+))"
-    r"(?i:(?:already|also|even|just)\s+)?"
-    r"(?i:restarted|rebooted|reinstalled|re-installed|power[- ]cycled|cleared|"
-    r"(?:turned|switched)\s+(?:\w+\s+){1,2}?off(?:\s+and\s+on(?:\s+again)?)?|"
-    r"tried\s+(?:restarting|rebooting|reinstalling|turning|switching|clearing|everything|all))\b"
-    r"[^.!?;,\n]{0,80}?(?=[.!?;,\n]|\s+(?i:but|and|yet|still)\b|$)",
-)
-# ... or how urgent it is: "This is urgent, we have a deadline today."
+# How urgent it is: "This is urgent, we have a deadline today."
 _URGENT = re.compile(
-    r"(?:^|(?<=[.!?]))[^.!?\n]{0,60}\b(?i:urgent|urgently|asap|deadline|as\s+soon\s+as\s+possible)"
+    r"(?:^|(?<=[.!?]))[^.!?\n]{0,60}\b(?:urgent|urgently|asap|deadline|as\s+soon\s+as\s+possible)"
     r"\b[^.!?\n]{0,60}(?:[.!?]|$)",
+    re.IGNORECASE,
 )
-# ... or how to reach the writer: "Please call me on 555 0123.", "You can reach me at the office."
-_CONTACT = re.compile(
-    r"(?:^|(?<=[.!?]))[^.!?\n]{0,40}\b(?i:call|ring|phone|text|contact|reach)\s+(?i:me|us)\b"
+# How to reach the writer: "Please call me on 555 0123.", "You can reach me at the office.",
+# first at the end of a line typed without a full stop ("... please call me back").
+_PLEASE_CONTACT = re.compile(
+    r"(?<=\s)please\s+(?:can\s+you\s+|could\s+you\s+)?(?:call|ring|phone|text|contact)\s+(?:me|us)\b"
     r"[^.!?\n]{0,60}(?:[.!?]|$)",
+    re.IGNORECASE,
 )
-_PLEASE_CONTACT = re.compile(  # ... asked at the end of a run-on line: "... Please call me back"
-    r"(?<=\s)(?i:please)\s+(?i:can\s+you\s+|could\s+you\s+)?(?i:call|ring|phone|text|contact)"
-    r"\s+(?i:me|us)\b[^.!?\n]{0,60}(?:[.!?]|$)",
+_CONTACT = re.compile(
+    r"(?:^|(?<=[.!?]))[^.!?\n]{0,40}\b(?:call|ring|phone|text|contact|reach)\s+(?:me|us)\b"
+    r"[^.!?\n]{0,60}(?:[.!?]|$)",
+    re.IGNORECASE,
 )
-# The version of a product, an operating system or a device: "Outlook 2016", "Windows 10",
-# "iOS 17.2", "Thunderbird 115.12.2", "iPhone 13", "Galaxy S22" (the name stays).
-_VERSION = re.compile(
-    r"(?i:\b(?:outlook|thunderbird|betterbird|windows|win|macos|ios|ipados|android|ubuntu|fedora|"
-    r"iphone|ipad|pixel|galaxy|office|exchange|k-9|k9|evolution|mailspring|em\s+client))"
-    r"[^\S\n]+(?i:v(?:ersion)?\s*)?(?:[0-9]{2,}(?:\.[0-9]+)*|[0-9]+(?:\.[0-9]+)+|(?i:[a-z][0-9]+[a-z]*))\b",
-)
-# A sentence that only says all was well before: "I've had this account for 10 years and
-# never had problems.", "It has always worked fine until now."
-_HISTORY = re.compile(
-    r"(?i:never\s+(?:had|have\s+had|had\s+any|been)\s+(?:a\s+|any\s+)?(?:problems?|issues?|trouble)"
-    r"|(?:with\s+)?no\s+(?:problems?|issues?|trouble)\b"
-    r"|(?:always|has|have|had)\s+(?:always\s+)?worked(?:\s+(?:fine|well|perfectly|ok|great))?"
-    r"|worked\s+(?:fine|well|perfectly|ok|great)"
-    r"|nothing\s+(?:has\s+|was\s+|had\s+)?(?:been\s+)?changed(?:\s+(?:on|at)\s+(?:my|our)\s+(?:end|side))?"
-    r"|(?:i|we)\s+(?:haven'?t|didn'?t|have\s+not|did\s+not)\s+changed?\s+anything)",
-)
-# ... or who set it up: "My grandson set up my computer at Christmas."
-_SETTER = re.compile(
-    r"(?i:\b(?:husband|wife|son|daughter|grandson|granddaughter|grandchildren|grandkids|kids|"
-    r"nephew|niece|friend|neighbou?r|technician|it\s+guy|it\s+department|someone|he|she|they)\b"
-    r"[^.!?\n]{0,20}?\b(?:set\s+(?:\w+\s+){0,3}?up|installed|configured)\b)"
-)
-# ... or nothing at all: "Quick question.", "Any ideas?", "Please advise.", "It started yesterday."
-_FILLER = re.compile(
-    r"\s*(?i:(?:a\s+)?quick\s+question|question|any\s+ideas|any\s+help(?:\s+is)?(?:\s+(?:much\s+)?appreciated)?"
-    r"|please\s+advise|please\s+help(?:\s+me)?|help(?:\s+me)?|can\s+(?:you|someone|anyone)\s+help(?:\s+me)?"
-    r"(?:\s+please)?|(?:this|it)\s+(?:all\s+)?(?:started|began|happened)(?:\s+(?:on\s+\w+|yesterday|today|"
-    r"this\s+\w+|last\s+\w+|(?:a\s+few|a\s+couple\s+of|\w+)\s+(?:hours|days|weeks)\s+ago))?)[\s.!?:]*"
-)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
-_NEGATIVE = re.compile(
-    r"(?i:\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
-    r"bounc\w*|reject\w*|full|slow|missing|gone|but|now|since|until|till|how|what|need)\b|\?)"
-)
-# Words that make a sentence more than an introduction: it tells the trouble too.
+# Words that make a sentence or clause more than its framing: it tells the trouble too.
 _TROUBLE = re.compile(
     r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
     r"bounc\w*|reject\w*|full|slow|missing|gone|password|certificate|warning|"
@@ -111,17 +126,73 @@ _TROUBLE = re.compile(
     re.IGNORECASE,
 )
 
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+# A sentence that says nothing: "Quick question.", "Any ideas?", "Please advise.", "It started
+# yesterday.", "What should I do?", "Is this a known issue?"
+_FILLER = re.compile(
+    r"\s*(?:(?:a\s+)?quick\s+question|question|any\s+ideas|please\s+advise|help(?:\s+me)?"
+    r"|any\s+help(?:\s+is)?(?:\s+(?:much\s+)?appreciated)?|please\s+help(?:\s+me)?"
+    r"|can\s+(?:you|someone|anyone)\s+help(?:\s+me)?(?:\s+please)?"
+    r"|(?:this|it)\s+(?:all\s+)?(?:started|began|happened)(?:\s+(?:on\s+\w+|yesterday|today|"
+    r"this\s+\w+|last\s+\w+|(?:a\s+few|a\s+couple\s+of|\w+)\s+(?:hours|days|weeks)\s+ago))?"
+    r"|what\s+(?:should|can|do|shall)\s+(?:i|we)\s+do(?:\s+now)?"
+    r"|is\s+(?:this|it|there)\s+a\s+known\s+(?:issue|problem|bug)"
+    r"|is\s+there\s+a\s+(?:fix|solution)(?:\s+for\s+this)?|any\s+(?:suggestions|advice|tips|thoughts)"
+    r"|how\s+(?:do|can)\s+(?:i|we)\s+fix\s+(?:this|it)|nothing\s+(?:helped|works?|worked)|no\s+luck)"
+    r"[\s.!?:]*",
+    re.IGNORECASE,
+)
+# A trouble announced before it is told: "I have a problem with my email.", "We're having an
+# issue with Outlook:" (only when nothing of the trouble is in it: _SYMPTOM).
+_ANNOUNCE = re.compile(
+    r"\s*(?:(?:i|we)\s+(?:have|'ve\s+got|got|am\s+having|are\s+having|seem\s+to\s+have|need\s+help\s+with)"
+    r"|i'?m\s+having|we'?re\s+having|there\s+is|there'?s)\s+(?:a|an|some|a\s+little|a\s+strange|a\s+weird)?"
+    r"\s*(?:problems?|issues?|trouble|question)(?:\s+(?:with|about|regarding)\s+[^.!?:\n]{0,40})?[\s.!:]*",
+    re.IGNORECASE,
+)
+_SYMPTOM = re.compile(
+    r"send|receiv|password|login|log\s+in|sign|certificat|outbox|inbox|spam|junk|bounc|duplicat|"
+    r"sync|slow|full|quota|connect|server|setting|port|delet|disappear|missing|stuck|error",
+    re.IGNORECASE,
+)
+# All was well before: "I've had this account for 10 years and never had problems.", "It has
+# always worked fine.", "Nothing has changed on my end." ...
+_HISTORY = re.compile(
+    r"never\s+(?:had|have\s+had|had\s+any|been)\s+(?:a\s+|any\s+)?(?:problems?|issues?|trouble)"
+    r"|(?:with\s+)?no\s+(?:problems?|issues?|trouble)\b"
+    r"|(?:always|has|have|had)\s+(?:always\s+)?worked(?:\s+(?:fine|well|perfectly|ok|great))?"
+    r"|worked\s+(?:fine|well|perfectly|ok|great)"
+    r"|nothing\s+(?:has\s+|was\s+|had\s+)?(?:been\s+)?changed(?:\s+(?:on|at)\s+(?:my|our)\s+(?:end|side))?"
+    r"|(?:i|we)\s+(?:haven'?t|didn'?t|have\s+not|did\s+not)\s+changed?\s+anything",
+    re.IGNORECASE,
+)
+# ... or who set it up: "My grandson set up my computer at Christmas."
+_SETTER = re.compile(
+    r"\b(?:husband|wife|son|daughter|grandson|granddaughter|grandchildren|grandkids|kids|"
+    r"nephew|niece|friend|neighbou?r|technician|it\s+guy|it\s+department|someone|he|she|they)\b"
+    r"[^.!?\n]{0,20}?\b(?:set\s+(?:\w+\s+){0,3}?up|installed|configured)\b",
+    re.IGNORECASE,
+)
+# ... unless the rest of the sentence tells a trouble, a change or a question
+_NEGATIVE = re.compile(
+    r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
+    r"bounc\w*|reject\w*|full|slow|missing|gone|but|now|since|until|till|how|what|need)\b|\?",
+    re.IGNORECASE,
+)
+
 
 def unwrapped(text: str) -> str:
-    """The text without a greeting at its start, a sign-off at its end and sentences that
-    only introduce the writer; the text itself when nothing else would be left."""
+    """The text without its wrapping (see the module's docstring); the text itself when
+    nothing else would be left. Linear in the text's length (bounded repetitions only)."""
     inner = _SUBJECT.sub(_subject, text, count=1)
     inner = _GREETING.sub("", inner, count=1)
-    inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
+    inner = _HEDGE.sub("", _LABEL.sub("", inner, count=1), count=1)
     inner = _SIGN_OFF.sub("", inner, count=1)
+    inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
+    inner = _ASIDE.sub(" ", inner)
     for framing in (_WRITER, _URGENT, _PLEASE_CONTACT, _CONTACT, _TRIED):
         inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
-    inner = _SENTENCE.sub(_untroubled_history, inner)
+    inner = _SENTENCE.sub(_sentence, inner)
     return inner.strip() or text
 
 
@@ -132,11 +203,13 @@ def _subject(match: re.Match[str]) -> str:
     return "" if body and _VAGUE_SUBJECT.issuperset(words) else f"{line}{body}"
 
 
-def _untroubled_history(match: re.Match[str]) -> str:
-    """A sentence, or nothing when it says nothing, or only that all was well before or who
-    set it up."""
+def _sentence(match: re.Match[str]) -> str:
+    """A sentence, or a space when it says nothing, announces a trouble without telling it,
+    or only says that all was well before or who set it up."""
     sentence = match.group(0)
     if _FILLER.fullmatch(sentence):
+        return " "
+    if _ANNOUNCE.fullmatch(sentence) and not _SYMPTOM.search(sentence):
         return " "
     rest = _SETTER.sub(" ", _HISTORY.sub(" ", sentence))
     if rest == sentence or _NEGATIVE.search(rest):
