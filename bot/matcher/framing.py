@@ -42,6 +42,13 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^\s*(?:my\s+|the\s+)?(?:problem|issue|question)(?:\s+is)?\s*:\s*", re.I)
+# Words that only open the line: "ok so", "so basically", "as the title says," ("ok" is no
+# working side)
+_OPENER = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|well|right|um+|uh+|hm+|basically|anyway|alright|as\s+the\s+title\s+says"
+    r"|like\s+the\s+title\s+says|as\s+i\s+said)\b[\s,.!:-]*)+",
+    re.IGNORECASE,
+)
 _HEDGE = re.compile(  # "I'm not sure if this is the right place to ask, but ..."
     r"^\s*(?:(?:i'?m\s+|i\s+am\s+)?not\s+sure\s+if\s+this\s+is\s+the\s+right\s+\w+"
     r"(?:\s+to\s+(?:ask|post))?|sorry\s+if\s+this\s+(?:has\s+been|was|is)\s+(?:asked|posted)\s+before)"
@@ -138,7 +145,10 @@ _FILLER = re.compile(
     r"|what\s+(?:should|can|do|shall)\s+(?:i|we)\s+do(?:\s+now)?"
     r"|is\s+(?:this|it|there)\s+a\s+known\s+(?:issue|problem|bug)"
     r"|is\s+there\s+a\s+(?:fix|solution)(?:\s+for\s+this)?|any\s+(?:suggestions|advice|tips|thoughts)"
-    r"|how\s+(?:do|can)\s+(?:i|we)\s+fix\s+(?:this|it)|nothing\s+(?:helped|works?|worked)|no\s+luck)"
+    r"|how\s+(?:do|can)\s+(?:i|we)\s+fix\s+(?:this|it)|nothing\s+(?:helped|works?|worked)|no\s+luck"
+    r"|(?:i\s+)?hope\s+(?:you|someone)\s+can\s+help(?:\s+me)?|lol|haha|smh|ugh"
+    r"|(?:edit|update)\s*:\s*(?:still\s+(?:happening|the\s+same|broken|not\s+fixed))"
+    r"|(?:it'?s|this\s+is)\s+(?:driving\s+me\s+(?:crazy|mad|nuts)|(?:so\s+|really\s+|very\s+)?(?:frustrating|annoying)))"
     r"[\s.!?:]*",
     re.IGNORECASE,
 )
@@ -186,7 +196,7 @@ def unwrapped(text: str) -> str:
     nothing else would be left. Linear in the text's length (bounded repetitions only)."""
     inner = _SUBJECT.sub(_subject, text, count=1)
     inner = _GREETING.sub("", inner, count=1)
-    inner = _HEDGE.sub("", _LABEL.sub("", inner, count=1), count=1)
+    inner = _HEDGE.sub("", _LABEL.sub("", _OPENER.sub("", inner, count=1), count=1), count=1)
     inner = _SIGN_OFF.sub("", inner, count=1)
     inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
     inner = _ASIDE.sub(" ", inner)
