@@ -7,13 +7,16 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
-- wave15: bench/data/matcher-heldout-wave15.yaml, written in round seven by a fresh helper that
-  read only the symptom definitions, as paraphrased openings of public support-forum threads
-  (Apple, Microsoft, Reddit, ISP, web-host and Thunderbird forums); scored only against the
-  code of the round's start and the final code.
-- wave14: bench/data/matcher-heldout-wave14.yaml, written in round seven the same way as first
-  lines typed into a help-desk chat (short lines, typos, elderly customers, admins pasting
-  replies); scored likewise.
+- wave18: bench/data/matcher-heldout-wave18.yaml, written late in round eight by a fresh helper
+  that read only the symptom definitions, as paraphrased openings of public forum posts
+  (greetings, app and system versions, what was tried, pasted errors); written after the round's
+  changes, scored once against the code of the round's start and once against the final code.
+- wave17: bench/data/matcher-heldout-wave17.yaml, written in round eight by a fresh helper that
+  read only the symptom definitions, as the opening sentences of help-desk tickets (office
+  staff, elderly home users, admins of their own servers, people after a change); scored only
+  against the code of the round's start and the final code.
+- wave16: bench/data/matcher-heldout-wave16.yaml, written in round eight the same way as first
+  lines typed into a chat on a phone (short, lowercase, typos, pasted errors); scored likewise.
 - wave11: bench/data/matcher-heldout-wave11.yaml, written late in round five by a fresh helper
   the same way (home users, office staff and admins, paraphrased public threads); scored only
   against the code of the round's start and the final code.
@@ -32,8 +35,10 @@ Tuning sets (a tuner may read them, `--tuning`): the shared dev set, matcher-dev
 matcher-train, matcher-heldout-forums (a dev set since round four), waves 4-7 (held out in
 round four, read as dev sets in round five), matcher-dev-threads and matcher-dev-hard
 (written in round five by fresh helpers from the symptom definitions, as dev sets), and
-matcher-dev-fresh and matcher-dev-threads2 (written so in round six), and waves 12 and 13
-(held out in round six, read as dev sets in round seven).
+matcher-dev-fresh and matcher-dev-threads2 (written so in round six), waves 12 and 13 (held
+out in round six, read as dev sets in round seven), waves 14 and 15 (held out in round seven:
+a fresh helper's help-desk chat lines and paraphrased forum-thread openings; dev sets in round
+eight) and matcher-dev-integrator8 (the integrator's own lines of round eight).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -72,8 +77,9 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
-    "matcher-heldout-wave15.yaml",
-    "matcher-heldout-wave14.yaml",
+    "matcher-heldout-wave18.yaml",
+    "matcher-heldout-wave17.yaml",
+    "matcher-heldout-wave16.yaml",
     "matcher-heldout-wave11.yaml",
     "matcher-heldout-wave10.yaml",
     "matcher-heldout-wave9.yaml",
@@ -248,8 +254,9 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
         "matcher-heldout-forums": load_examples(DATA / "matcher-heldout-forums.yaml"),
         **{
             f"wave{n} (dev)": load_examples(DATA / f"matcher-heldout-wave{n}.yaml")
-            for n in (4, 5, 6, 7, 12, 13)
+            for n in (4, 5, 6, 7, 12, 13, 14, 15)
         },
+        "matcher-dev-integrator8": load_examples(DATA / "matcher-dev-integrator8.yaml"),
         "matcher-dev-threads": load_examples(DATA / "matcher-dev-threads.yaml"),
         "matcher-dev-hard": load_examples(DATA / "matcher-dev-hard.yaml"),
         "matcher-dev-fresh": load_examples(DATA / "matcher-dev-fresh.yaml"),

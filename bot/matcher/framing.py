@@ -193,17 +193,43 @@ _NEGATIVE = re.compile(
 
 def unwrapped(text: str) -> str:
     """The text without its wrapping (see the module's docstring); the text itself when
-    nothing else would be left. Linear in the text's length (bounded repetitions only)."""
+    nothing else would be left. Linear in the text's length (bounded repetitions only); a rule
+    runs only where its cue word is (most lines have none: a few microseconds)."""
     inner = _SUBJECT.sub(_subject, text, count=1)
     inner = _GREETING.sub("", inner, count=1)
     inner = _HEDGE.sub("", _LABEL.sub("", _OPENER.sub("", inner, count=1), count=1), count=1)
-    inner = _SIGN_OFF.sub("", inner, count=1)
-    inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
-    inner = _ASIDE.sub(" ", inner)
-    for framing in (_WRITER, _URGENT, _PLEASE_CONTACT, _CONTACT, _TRIED):
-        inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
-    inner = _SENTENCE.sub(_sentence, inner)
+    if _CUES["sign-off"].search(inner):
+        inner = _SIGN_OFF.sub("", inner, count=1)
+    if _CUES["version"].search(inner):
+        inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
+    if _CUES["aside"].search(inner):
+        inner = _ASIDE.sub(" ", inner)
+    for cue, framing in _FRAMINGS:
+        if _CUES[cue].search(inner):
+            inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
+    if _CUES["sentences"].search(inner.strip()):  # one sentence alone is the whole text
+        inner = _SENTENCE.sub(_sentence, inner)
     return inner.strip() or text
+
+
+# The words without which a rule cannot match: cheap to look for, unlike the rules.
+_CUES = {
+    name: re.compile(cue, re.IGNORECASE)
+    for name, cue in {
+        "sign-off": r"thank|thx|cheers|regards|best|wishes|sincerely|yours",
+        "version": r"[0-9]",
+        "aside": r"english|new\s+(?:here|to)|with\s+(?:comp|tech|these|this)",
+        "writer": r"i'?m|i\s+am|this\s+is|we\s+are|we're",
+        "urgent": r"urgent|asap|deadline|possible",
+        "contact": r"call|ring|phone|text|contact|reach",
+        "tried": r"restart|reboot|install|power|clear|search|googl|turn|switch|tried|look|read",
+        "sentences": r"[.!?\n]\s*\S",
+    }.items()
+}
+_FRAMINGS = (
+    ("writer", _WRITER), ("urgent", _URGENT), ("contact", _PLEASE_CONTACT),
+    ("contact", _CONTACT), ("tried", _TRIED),
+)
 
 
 def _subject(match: re.Match[str]) -> str:
