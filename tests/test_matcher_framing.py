@@ -113,3 +113,40 @@ def test_one_device_taking_the_mail_from_another(matcher: Matcher) -> None:
         matcher.match("when my laptop is switched on my phone never gets any of the new mail")
         .decision == "missing_on_other_devices"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a greeting without its comma greets nobody: the words after it are the trouble
+        ("hi emails not sending. windows 10 laptop", "outbox_stuck"),
+        ("hey my inbox is full. iphone 12", "large_mailbox"),
+        ("Hi I can't send, any ideas?", "outbox_stuck"),
+        # "best" and "regards" inside a sentence are no sign-off
+        ("My best customer never receives my invoices", "outgoing_rejected"),
+        ("I have a question with regards to the outbox being stuck", "outbox_stuck"),
+        # a sentence that introduces, is urgent or says who set it up, and tells the trouble too
+        ("I'm a freelancer in Berlin and my Thunderbird shows every message twice. "
+         "I use Windows 11.", "duplicate_messages"),
+        ("I use Outlook. My son set up Outlook and every email comes in twice.",
+         "duplicate_messages"),
+        ("I use an iPhone. My husband installed Thunderbird and it shows a certificate warning.",
+         "certificate_warning"),
+        ("I have a problem with my mailbox storage. I use Outlook on Windows 10.",
+         "large_mailbox"),
+        # a reply code after a product's name is no version
+        ("Exchange 550 5.7.1 relay denied", "outgoing_rejected"),
+    ],
+)
+def test_the_wrapping_rules_leave_the_trouble_alone(
+    matcher: Matcher, text: str, expected: str
+) -> None:
+    assert matcher.match(text).decision == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how do I get my emails back", "how do I get outlook to send", "how can I send emails again"],
+)
+def test_how_to_get_mail_working_again_is_a_trouble(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).decision != "none"

@@ -82,8 +82,13 @@ HOW_TO = (
     ("how",), ("can", "i"), ("could", "i"), ("can", "you", "show"), ("is", "there", "a", "way"),
     ("whats", "the", "best"), ("which", "is", "the", "best"),
 )
-# ... unless it asks for help with the mail itself ("can you fix my email", "how do I fix it")
-HELP = frozenset({"help", "fix", "problem", "check", "stop", "solve", "repair", "support"})
+# ... unless it asks for help with the mail itself ("can you fix my email", "how do I get my
+# emails back", "how do I get outlook to send", "how do I get rid of the security warning")
+HELP = frozenset({
+    "help", "fix", "problem", "check", "stop", "solve", "repair", "support", "back", "rid",
+    "recover", "restore", "again", "work", "access", "open", "send", "receive", "download",
+    "sync", "login", "connect", "password", "warning", "certificate",
+})
 
 
 RECIPIENT, SENDER = "recipient", "sender"  # the vocabulary's canonical words

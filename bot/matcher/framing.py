@@ -22,6 +22,7 @@ A part that names a trouble itself stays ("I'm the email admin at a school and n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # --- at the start and at the end ---------------------------------------------------------
 
@@ -35,11 +36,12 @@ _VAGUE_SUBJECT = frozenset({
     "errors", "outlook", "thunderbird", "again", "our", "of", "for", "and", "-", "!", "?",
 })
 # A greeting, up to its punctuation: "Hi support team,", "Dear IT -", "Good morning.", "Hello
-# there!" (a few words at most: "hi my outbox is stuck" keeps its trouble).
+# there!", "Hi Maria," (only whom it greets: "hi emails not sending." keeps its trouble).
 _GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b"
-    r"(?:[^\S\n]+[\w@'&-]+){0,4}?[^\S\n]*[,.!:;\n\u2013\u2014-]+",
-    re.IGNORECASE,
+    r"^\s*(?i:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b"
+    r"(?:[^\S\n]+(?:(?i:team|all|everyone|everybody|there|guys|folks|friends|support|it|sir|madam|"
+    r"or|help\s*desk|service\s*desk|admin|mr|mrs|ms|dr)|[A-Z][a-z]+)){0,4}"
+    r"[^\S\n]*[,.!:;\n\u2013\u2014-]+",
 )
 _LABEL = re.compile(r"^\s*(?:my\s+|the\s+)?(?:problem|issue|question)(?:\s+is)?\s*:\s*", re.I)
 # Words that only open the line: "ok so", "so basically", "as the title says," ("ok" is no
@@ -55,14 +57,17 @@ _HEDGE = re.compile(  # "I'm not sure if this is the right place to ask, but ...
     r"\s*[,.!]?\s*(?:but\s+)?",
     re.IGNORECASE,
 )
-# A sign-off after a sentence or a comma: "Thanks in advance, Maria", "Kind regards, John
-# Smith", "Cheers!", "Thank you for your help."
+# A sign-off after a sentence, a comma or a line: "Thanks in advance, Maria", "Kind regards,
+# John Smith", "Cheers!", "Thank you for your help." ("thanks", "kind regards" also after a
+# space, as a chat line ends; "best" and "regards" alone only after punctuation: "my best
+# customer", "with regards to the outbox"). What it takes away names no trouble (_TROUBLE).
 _SIGN_OFF = re.compile(
-    r"(?:^|(?<=[.!?,;\n])|(?<=\s))[^\S\n]*(?:many\s+thanks|thanks|thank\s+you|thx|cheers|"
-    r"(?:kind|best|warm|many)\s+(?:regards|wishes)|regards|best|sincerely|yours\s+truly)\b"
-    r"[,.!]*(?:[^\S\n]+[\w@'&-]+[,.!]*){0,6}\s*$",
+    r"(?:(?:^|(?<=[.!?,;\n]))[^\S\n]*(?:regards|best|sincerely|yours\s+truly)"
+    r"|(?:^|(?<=[.!?,;\n])|(?<=\s))[^\S\n]*(?:many\s+thanks|thanks|thank\s+you|thx|cheers|"
+    r"(?:kind|best|warm|many)\s+(?:regards|wishes)))\b[,.!]*(?:[^\S\n]+[\w@'&-]+[,.!]*){0,6}\s*$",
     re.IGNORECASE,
 )
+
 
 # --- anywhere ----------------------------------------------------------------------------
 
@@ -71,7 +76,8 @@ _SIGN_OFF = re.compile(
 _VERSION = re.compile(
     r"\b(?:outlook|thunderbird|betterbird|windows|win|macos|ios|ipados|android|ubuntu|fedora|"
     r"iphone|ipad|pixel|galaxy|office|exchange|k-?9|evolution|mailspring|em\s+client)"
-    r"[^\S\n]+(?:v(?:ersion)?\s*)?(?:[0-9]{2,}(?:\.[0-9]+)*|[0-9]+(?:\.[0-9]+)+|[a-z][0-9]+[a-z]*)\b",
+    r"[^\S\n]+(?:v(?:ersion)?\s*)?(?![245][0-9][0-9]\b)"  # "Exchange 550 5.7.1": a reply code
+    r"(?:[0-9]{2,}(?:\.[0-9]+)*|[0-9]+(?:\.[0-9]+)+|[a-z][0-9]+[a-z]*)\b",
     re.IGNORECASE,
 )
 # An aside about the writer: "sorry for my English", "I'm not very good with computers" (its
@@ -125,13 +131,24 @@ _CONTACT = re.compile(
     r"[^.!?\n]{0,60}(?:[.!?]|$)",
     re.IGNORECASE,
 )
-# Words that make a sentence or clause more than its framing: it tells the trouble too.
-_TROUBLE = re.compile(
-    r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
-    r"bounc\w*|reject\w*|full|slow|missing|gone|password|certificate|warning|"
-    r"mail\w*|e-?mails?|inbox|outbox|send\w*|receiv\w*)\b",
-    re.IGNORECASE,
+# Words that name a trouble, and the mail itself: a part holding one is more than its framing.
+_TROUBLE_WORDS = (
+    r"send\w*|sent|receiv\w*|password|login|log\s+in|sign\w*\s+in|authenticat\w*|certificat\w*|"
+    r"warning|outbox|inbox|mailbox|message\w*|spam|junk|bounc\w*|reject\w*|refus\w*|block\w*|"
+    r"duplicat\w*|sync\w*|download\w*|slow|full|quota|storage|space|connect\w*|"
+    r"server|setting\w*|port|smtp|imap|pop3?|delet\w*|disappear\w*|vanish\w*|missing|gone|lost|"
+    r"stuck|error\w*|fail\w*|freez\w*|crash\w*|hang\w*|time[sd]?\s*out|arriv\w*"
 )
+_COUNTS = r"twice|times|again"  # "every message twice"; but "I restarted it twice" is an attempt
+_MAIL_WORDS = r"e-?mails?|mail\w*|outlook|thunderbird"
+_NEGATIONS = r"not|no|never|nothing|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|didn'?t"
+_TROUBLE = re.compile(
+    rf"\b(?:{_NEGATIONS}|{_TROUBLE_WORDS}|{_COUNTS}|{_MAIL_WORDS})\b", re.IGNORECASE
+)
+# ... in what was tried ("I reinstalled Outlook twice, no luck": no trouble of its own) ...
+_TRIED_TROUBLE = re.compile(rf"\b(?:{_TROUBLE_WORDS})\b", re.IGNORECASE)
+# ... and without the mail itself ("I have a problem with my email." tells nothing yet)
+_NAMED = rf"\b(?:{_TROUBLE_WORDS}|{_COUNTS})\b"
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 # A sentence that says nothing: "Quick question.", "Any ideas?", "Please advise.", "It started
@@ -153,16 +170,11 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 # A trouble announced before it is told: "I have a problem with my email.", "We're having an
-# issue with Outlook:" (only when nothing of the trouble is in it: _SYMPTOM).
+# issue with Outlook:" (only when nothing of the trouble is in it: _NAMED).
 _ANNOUNCE = re.compile(
     r"\s*(?:(?:i|we)\s+(?:have|'ve\s+got|got|am\s+having|are\s+having|seem\s+to\s+have|need\s+help\s+with)"
     r"|i'?m\s+having|we'?re\s+having|there\s+is|there'?s)\s+(?:a|an|some|a\s+little|a\s+strange|a\s+weird)?"
     r"\s*(?:problems?|issues?|trouble|question)(?:\s+(?:with|about|regarding)\s+[^.!?:\n]{0,40})?[\s.!:]*",
-    re.IGNORECASE,
-)
-_SYMPTOM = re.compile(
-    r"send|receiv|password|login|log\s+in|sign|certificat|outbox|inbox|spam|junk|bounc|duplicat|"
-    r"sync|slow|full|quota|connect|server|setting|port|delet|disappear|missing|stuck|error",
     re.IGNORECASE,
 )
 # All was well before: "I've had this account for 10 years and never had problems.", "It has
@@ -185,8 +197,7 @@ _SETTER = re.compile(
 )
 # ... unless the rest of the sentence tells a trouble, a change or a question
 _NEGATIVE = re.compile(
-    r"\b(?:not|no|never|can'?t|cannot|won'?t|don'?t|doesn'?t|isn'?t|error|fail\w*|stuck|"
-    r"bounc\w*|reject\w*|full|slow|missing|gone|but|now|since|until|till|how|what|need)\b|\?",
+    rf"\b(?:{_NEGATIONS}|but|now|today|since|until|till|how|what|need)\b|\?|{_NAMED}",
     re.IGNORECASE,
 )
 
@@ -199,14 +210,14 @@ def unwrapped(text: str) -> str:
     inner = _GREETING.sub("", inner, count=1)
     inner = _HEDGE.sub("", _LABEL.sub("", _OPENER.sub("", inner, count=1), count=1), count=1)
     if _CUES["sign-off"].search(inner):
-        inner = _SIGN_OFF.sub("", inner, count=1)
+        inner = _SIGN_OFF.sub(_unless(_TROUBLE, ""), inner)
     if _CUES["version"].search(inner):
         inner = _VERSION.sub(lambda m: m.group(0).split()[0], inner)
     if _CUES["aside"].search(inner):
         inner = _ASIDE.sub(" ", inner)
-    for cue, framing in _FRAMINGS:
+    for cue, framing, keep in _FRAMINGS:
         if _CUES[cue].search(inner):
-            inner = framing.sub(lambda m: m.group(0) if _TROUBLE.search(m.group(0)) else " ", inner)
+            inner = framing.sub(_unless(keep), inner)
     if _CUES["sentences"].search(inner.strip()):  # one sentence alone is the whole text
         inner = _SENTENCE.sub(_sentence, inner)
     return inner.strip() or text
@@ -226,10 +237,16 @@ _CUES = {
         "sentences": r"[.!?\n]\s*\S",
     }.items()
 }
-_FRAMINGS = (
-    ("writer", _WRITER), ("urgent", _URGENT), ("contact", _PLEASE_CONTACT),
-    ("contact", _CONTACT), ("tried", _TRIED),
+_FRAMINGS = (  # (cue, rule, what makes a part of it more than framing)
+    ("writer", _WRITER, _TROUBLE), ("urgent", _URGENT, _TROUBLE),
+    ("contact", _PLEASE_CONTACT, _TROUBLE), ("contact", _CONTACT, _TROUBLE),
+    ("tried", _TRIED, _TRIED_TROUBLE),
 )
+
+
+def _unless(trouble: re.Pattern[str], instead: str = " ") -> Callable[[re.Match[str]], str]:
+    """A replacement that takes a part of the text away unless `trouble` is found in it."""
+    return lambda match: match.group(0) if trouble.search(match.group(0)) else instead
 
 
 def _subject(match: re.Match[str]) -> str:
@@ -245,7 +262,7 @@ def _sentence(match: re.Match[str]) -> str:
     sentence = match.group(0)
     if _FILLER.fullmatch(sentence):
         return " "
-    if _ANNOUNCE.fullmatch(sentence) and not _SYMPTOM.search(sentence):
+    if _ANNOUNCE.fullmatch(sentence) and not re.search(_NAMED, sentence, re.IGNORECASE):
         return " "
     rest = _SETTER.sub(" ", _HISTORY.sub(" ", sentence))
     if rest == sentence or _NEGATIVE.search(rest):
