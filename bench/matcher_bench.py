@@ -17,17 +17,6 @@ off-topic routed 0). Only their scores are printed, never their lines:
   against the code of the round's start and the final code.
 - wave16: bench/data/matcher-heldout-wave16.yaml, written in round eight the same way as first
   lines typed into a chat on a phone (short, lowercase, typos, pasted errors); scored likewise.
-- wave11: bench/data/matcher-heldout-wave11.yaml, written late in round five by a fresh helper
-  the same way (home users, office staff and admins, paraphrased public threads); scored only
-  against the code of the round's start and the final code.
-- wave10: bench/data/matcher-heldout-wave10.yaml, written in round five by a fresh helper that
-  read only the symptom definitions (half imagined customers, half paraphrased public threads);
-  scored at the start of round five, after its tuning and after the last attack's fixes only
-  (the cleanest).
-- wave9: bench/data/matcher-heldout-wave9.yaml, the same way from public support threads (mail
-  apps' and servers' issue trackers, vendors' forums); scored at the start, middle and end.
-- wave8: bench/data/matcher-heldout-wave8.yaml, the same way as a week's mix of customers;
-  scored at the start, middle and end of round five.
 - untuned, integrator: bench/data/matcher-untuned.yaml and matcher-heldout-integrator.yaml,
   written apart in earlier rounds (untuned's confusions were printed once, in round three).
 - heldout1-3: bench/data/matcher-heldout*.yaml, the previous matcher's held-out sets.
@@ -38,7 +27,9 @@ round four, read as dev sets in round five), matcher-dev-threads and matcher-dev
 matcher-dev-fresh and matcher-dev-threads2 (written so in round six), waves 12 and 13 (held
 out in round six, read as dev sets in round seven), waves 14 and 15 (held out in round seven:
 a fresh helper's help-desk chat lines and paraphrased forum-thread openings; dev sets in round
-eight) and matcher-dev-integrator8 (the integrator's own lines of round eight).
+eight), waves 8-11 (held out in round five; their lines were read in later rounds' comparisons,
+so they are dev sets since round eight) and matcher-dev-integrator8 (the integrator's own lines
+of round eight).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -80,10 +71,6 @@ HELD_OUT = (
     "matcher-heldout-wave18.yaml",
     "matcher-heldout-wave17.yaml",
     "matcher-heldout-wave16.yaml",
-    "matcher-heldout-wave11.yaml",
-    "matcher-heldout-wave10.yaml",
-    "matcher-heldout-wave9.yaml",
-    "matcher-heldout-wave8.yaml",
     "matcher-untuned.yaml",
     "matcher-heldout-integrator.yaml",
     "matcher-heldout.yaml",
@@ -254,7 +241,7 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
         "matcher-heldout-forums": load_examples(DATA / "matcher-heldout-forums.yaml"),
         **{
             f"wave{n} (dev)": load_examples(DATA / f"matcher-heldout-wave{n}.yaml")
-            for n in (4, 5, 6, 7, 12, 13, 14, 15)
+            for n in (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         },
         "matcher-dev-integrator8": load_examples(DATA / "matcher-dev-integrator8.yaml"),
         "matcher-dev-threads": load_examples(DATA / "matcher-dev-threads.yaml"),
