@@ -148,7 +148,7 @@ _TROUBLE = re.compile(
 # ... in what was tried ("I reinstalled Outlook twice, no luck": no trouble of its own) ...
 _TRIED_TROUBLE = re.compile(rf"\b(?:{_TROUBLE_WORDS})\b", re.IGNORECASE)
 # ... and without the mail itself ("I have a problem with my email." tells nothing yet)
-_NAMED = rf"\b(?:{_TROUBLE_WORDS}|{_COUNTS})\b"
+_NAMED = re.compile(rf"\b(?:{_TROUBLE_WORDS}|{_COUNTS})\b", re.IGNORECASE)
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 # A sentence that says nothing: "Quick question.", "Any ideas?", "Please advise.", "It started
@@ -197,7 +197,7 @@ _SETTER = re.compile(
 )
 # ... unless the rest of the sentence tells a trouble, a change or a question
 _NEGATIVE = re.compile(
-    rf"\b(?:{_NEGATIONS}|but|now|today|since|until|till|how|what|need)\b|\?|{_NAMED}",
+    rf"\b(?:{_NEGATIONS}|but|now|today|since|until|till|how|what|need)\b|\?|{_NAMED.pattern}",
     re.IGNORECASE,
 )
 
@@ -262,7 +262,7 @@ def _sentence(match: re.Match[str]) -> str:
     sentence = match.group(0)
     if _FILLER.fullmatch(sentence):
         return " "
-    if _ANNOUNCE.fullmatch(sentence) and not re.search(_NAMED, sentence, re.IGNORECASE):
+    if _ANNOUNCE.fullmatch(sentence) and not _NAMED.search(sentence):
         return " "
     rest = _SETTER.sub(" ", _HISTORY.sub(" ", sentence))
     if rest == sentence or _NEGATIVE.search(rest):
