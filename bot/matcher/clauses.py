@@ -64,8 +64,16 @@ def fails(clause: Sequence[str]) -> bool:
     negated = [
         right for left, right in itertools.pairwise((*clause, BREAK))
         if left == NEGATION and right not in UNSURE and right not in DENIED
+        and not _denies_sign(clause, right)
     ]
     return bool(negated) and len(set(clause)) > 1
+
+
+def _denies_sign(clause: Sequence[str], right: str) -> bool:
+    """The negation only says a sign is absent ("no warning", "doesn't show any error")."""
+    return right.startswith(DENIES) or (
+        right in SEEN and any(t.startswith(DENIES) for t in clause)
+    )
 
 
 def asks_later(tokens: Sequence[str]) -> bool:
@@ -89,6 +97,37 @@ HELP = frozenset({
     "recover", "restore", "again", "work", "access", "open", "send", "receive", "download",
     "sync", "login", "connect", "password", "warning", "certificate",
 })
+
+
+# What the customer does NOT see: "there's no warning", "it doesn't show any error or password
+# box", "without any complaint". A sign denied is no sign of its flow: its words get the
+# DENIES mark ("no:warning"), in the examples and in the text alike.
+DENIES = "no:"
+SIGNS = frozenset({
+    "error", "warning", "ask", "password", "login", "box", "certificate", "complains",
+    "notification", "bounce", "undeliverable", "exclamation", "code",
+})
+SIGN_LIST = frozenset({"or", "and", "nor", "any", "a", "an"})  # "no error or password box"
+SEEN = frozenset({"any", "a", "an", "see", "get", "got", "there", "single", "kind", "of"})
+DENIERS = frozenset({NEGATION, "without", "zero"})
+SEEN_REACH = 3  # words between "not" and the sign ("doesn't show any kind of error")
+
+
+def denied(tokens: Sequence[str]) -> list[str]:
+    """The canonical tokens with each sign the customer says is absent marked with DENIES:
+    "no error or warning at all" → "not no:error or no:warning at all"."""
+    out = list(tokens)
+    for i, token in enumerate(tokens):
+        if token not in DENIERS:
+            continue
+        j = i + 1
+        while j < len(tokens) and j - i <= SEEN_REACH and tokens[j] in SEEN:
+            j += 1
+        while j < len(tokens) and (tokens[j] in SIGNS or tokens[j] in SIGN_LIST):
+            if tokens[j] in SIGNS:
+                out[j] = DENIES + tokens[j]
+            j += 1
+    return out
 
 
 RECIPIENT, SENDER = "recipient", "sender"  # the vocabulary's canonical words
@@ -136,8 +175,9 @@ def mark_contrast(content: list[str]) -> list[str]:
     # don't know what that means".
     failing = [fails(c) for c in clauses]
     # "my mailbox is full, I can't receive": a clause naming a trouble is its cause, not
-    # the side that works.
-    works = [not f and not TROUBLE.intersection(c) for f, c in zip(failing, clauses, strict=True)]
+    # the side that works; nor is one telling what keeps happening ("the same batch arrives
+    # again and again, we deleted them").
+    works = [not f and not troubled(c) for f, c in zip(failing, clauses, strict=True)]
     # a longer clause says that it works: "cannot deliver, send or even log in from
     # Thunderbird to my server" lists more of what fails
     works = [w and (len(c) <= SHORT_SIDE or bool((WORKING | PRESENT).intersection(c)))
@@ -145,8 +185,8 @@ def mark_contrast(content: list[str]) -> list[str]:
     if not any(failing):
         # No negation, but a clause says it works ("Outbox (3) for two days, inbox is fine")
         # or has the mail, beside one naming a trouble ("inbox empty, webmail shows 20").
-        troubled = any(TROUBLE.intersection(c) for c in clauses)
-        present = WORKING | PRESENT if troubled else WORKING
+        trouble_told = any(TROUBLE.intersection(c) for c in clauses)
+        present = WORKING | PRESENT if trouble_told else WORKING
         works = [w and bool(present.intersection(c)) for w, c in zip(works, clauses, strict=True)]
     # the sides said ("is 587 right?" ends with an empty clause: no side)
     said = [w for w, c in zip(works, clauses, strict=True) if c]

@@ -20,6 +20,7 @@ from bot.matcher.clauses import (
     asks_later,
     both_ways,
     caused,
+    denied,
     joined,
     mark_contrast,
     senders,
@@ -177,7 +178,7 @@ class Matcher:
 
     def _canonical(self, tokens: Sequence[str]) -> list[str]:
         repaired = [w for token in tokens for w in self._speller.repair(token)]
-        return senders(self.vocabulary.canonical(repaired))
+        return denied(senders(self.vocabulary.canonical(repaired)))
 
     def match(self, text: str) -> MatchResult:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds

@@ -89,7 +89,7 @@ def like_background(background: Evidence, flow: Evidence, plain: bool = False) -
     # and the flow's terms outweighing the line's let the complaint stand
     if plain and background.total < flow.total * NEAR_EVIDENCE:
         return False
-    if near >= EXACT_LINE and near > flow.phrase_similarity:
+    if near >= EXACT_LINE and near >= flow.phrase_similarity:
         return True  # nearly word for word a vague or other-topic line ("phone storage is full")
     return near >= NEAR_LINE and near >= flow.phrase_similarity + NEAR_MARGIN
 
