@@ -68,6 +68,7 @@ DEVICES_TERM = "(devices)"  # the term of a line that names two devices ("on the
 DEVICES = frozenset({"phone", "computer", "tablet", "device", "imac"})  # canonical words
 ALIKE = frozenset({"also", "either", "neither", "nor", "too", "both"})
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
+CAUSE_SHARE = 0.4  # a cause's evidence, as a share of its effect's, for the line to be the cause's
 JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
 SENDING, RECEIVING = "outbox_stuck", "cannot_receive"  # the flows of mail that won't go, won't come
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
@@ -289,7 +290,11 @@ class Matcher:
         if each is None or len(each) != 2 or not each <= set(explained):
             return None
         for cause in sorted(each & set(self.specs)):
-            if each - {cause} <= set(self.specs[cause].explains):
+            (effect,) = each - {cause}
+            # the whole line must speak for the cause too: "webmail has the new ones" read
+            # alone is a mail taken elsewhere, but not beside "I'm not getting any emails"
+            weak = explained[cause].total < explained[effect].total * CAUSE_SHARE
+            if effect in self.specs[cause].explains and not weak:
                 return (Candidate(cause, max(score(explained[f]) for f in each)),)
         return None
 
