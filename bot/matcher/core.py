@@ -69,6 +69,7 @@ DEVICES = frozenset({"phone", "computer", "tablet", "device", "imac"})  # canoni
 ALIKE = frozenset({"also", "either", "neither", "nor", "too", "both"})
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 CAUSE_SHARE = 0.4  # a cause's evidence, as a share of its effect's, for the line to be the cause's
+TROUBLES_MARGIN = 0.3  # two troubles this far apart in score: the first is the line's
 JOINED_SCORE = 0.55  # each side of a plain "and" scoring this for its own flow: two troubles
 SENDING, RECEIVING = "outbox_stuck", "cannot_receive"  # the flows of mail that won't go, won't come
 OFFER_SCORE = 0.15  # weaker candidates are not offered when asking the user to choose
@@ -205,6 +206,8 @@ class Matcher:
             decision = both[0].id
             candidates = (both[0], *(c for c in candidates if c.id != decision))
             candidates, both = candidates[:MAX_CANDIDATES], None
+        elif both is not None and both[0].score - both[1].score >= TROUBLES_MARGIN:
+            both = None  # the second trouble is a faint reading beside the first: the first
         elif both is not None:
             decision, candidates = "clarify", both
         elif decision != "none" and self._both_ways(tokens, decision):
