@@ -141,6 +141,12 @@ def test_vocabulary_repairs_spelling_but_leaves_real_words_alone() -> None:
     assert "certificate" in matcher.normalize("certifcate")
     assert "send" not in matcher.normalize("how much did I spend")
     assert "relay" not in matcher.normalize("a related question")
+    # a real English word is no typo of a mail word, however close ("collection" is not
+    # "connection", "reputation" not "repetition", "useless" not "use less") ...
+    for word in ("collection", "reputation", "recreating", "stack", "court", "useless"):
+        assert matcher.normalize(f"the {word}") == ["the", word], word
+    # ... though it may be another form of one ("queue" read as "queued")
+    assert matcher.normalize("in the queue") == matcher.normalize("in the queued")
     # accents are folded, letters NFKD keeps whole too: one token each, not two halves
     assert tokenize("não wysłać ständig Straße") == ["nao", "wyslac", "standig", "strasse"]
 

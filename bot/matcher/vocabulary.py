@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -287,9 +287,12 @@ class Speller:
         if stem is not None:
             return (stem,)
         split = self._split(token)
-        if split is not None:
-            return split
-        return (self._fuzzy(token) or token,)
+        fixed = None if split is not None else self._fuzzy(token)
+        if (split or fixed) and english_word(token):
+            # a real word is no typo ("collection" is not "connection", nor "useless" two
+            # words), but may be another form of a known one ("queue" of "queued")
+            return (fixed,) if fixed is not None and _same_word(token, fixed) else (token,)
+        return split or (fixed or token,)
 
     def _strip_inflection(self, token: str) -> str | None:
         for suffix in _SUFFIXES:
@@ -324,6 +327,40 @@ class Speller:
             score_cutoff=limit,
         )
         return None if found is None else str(found[0])
+
+
+@cache
+def _english() -> frozenset[str]:
+    """The words of English: GCIDE's headwords, lower case, through the english-words package
+    (MIT). Read on the first repair that needs them (about 50 ms), not at start-up."""
+    from english_words import get_english_words_set  # type: ignore[import-untyped]
+
+    return frozenset(get_english_words_set(["gcide"], alpha=True, lower=True))
+
+
+_ENDINGS = (*_SUFFIXES, "d", "y")  # "queue(d)", "glitch(y)"
+
+
+def _same_word(word: str, other: str) -> bool:
+    """Two forms of one word: "queue" and "queued", "tries" and "tried" (not "copier" and
+    "copies", "stack" and "stuck")."""
+    def stems(w: str) -> set[str]:
+        return {w} | {w[: -len(e)] for e in _ENDINGS if w.endswith(e) and len(w) - len(e) >= 3}
+    return bool(stems(word) & stems(other))
+
+
+def english_word(token: str) -> bool:
+    """The token is an English word, or one inflected ("processing", "fixes", "flags")."""
+    words = _english()
+    if token in words:
+        return True
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            base = token[: -len(suffix)]
+            doubled = base[:-1] if base[-1:] == base[-2:-1] else ""
+            if any(c and c in words for c in (base, base + "e", doubled)):
+                return True
+    return False
 
 
 def _mapping(raw: Mapping[str, object], key: str) -> Mapping[str, object]:

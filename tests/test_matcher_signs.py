@@ -1,0 +1,54 @@
+"""What a long message tells beside its trouble: signs it says are absent, what keeps
+happening, what works, and a cause the line does not speak for."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.flows.bundled import default_flows_dir
+from bot.matcher import Matcher
+from bot.matcher.clauses import denied
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_flows_dir(default_flows_dir())
+
+
+def test_a_sign_said_to_be_absent_is_marked() -> None:
+    tokens = ["it", "not", "see", "any", "error", "or", "password", "box"]
+    assert denied(tokens) == ["it", "not", "see", "any", "no:error", "or", "no:password", "no:box"]
+    # what is not done to the sign ("doesn't accept my password") denies nothing
+    assert denied(["not", "accept", "my", "password"]) == ["not", "accept", "my", "password"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "no warning", "no error or password prompt": no certificate or login trouble told
+        ("My inbox on the laptop seems frozen: the newest email is from a week ago, and there's "
+         "no warning at all.", "cannot_receive"),
+        ("Incoming mail just stopped; outgoing works and there is no error or password prompt",
+         "cannot_receive"),
+        # a clause of what keeps happening is no working side
+        ("We see the same batch of messages arrive again and again at reception, and we've "
+         "deleted them several times.", "duplicate_messages"),
+        ("Windows keeps showing a credentials prompt for the mailbox, and it loops no matter "
+         "what I enter.", "auth_failed"),
+        # copies, plural, are duplicates; a count of them is no full mailbox
+        ("my phone now has 300 copies of one newsletter", "duplicate_messages"),
+        ("Outlook keeps downloading the same 200 emails every time I press Send/Receive. The "
+         "inbox is full of copies.", "duplicate_messages"),
+        # what works, told in a sentence of its own, is no second trouble
+        ("Since this morning everything I send just sits in the Outbox in italics and never "
+         "moves to Sent Items. Incoming mail still arrives fine.", "outbox_stuck"),
+        # webmail having the mail is no mail taken elsewhere when the line says none arrives
+        ("I'm not getting any emails in Windows Mail since the last update. The inbox only "
+         "shows old stuff while webmail has the new ones. No errors shown anywhere.",
+         "cannot_receive"),
+    ],
+)
+def test_long_messages_route_to_the_trouble_they_tell(
+    matcher: Matcher, text: str, expected: str
+) -> None:
+    assert matcher.match(text).decision == expected
