@@ -333,7 +333,7 @@ class Speller:
 def _english() -> frozenset[str]:
     """The words of English: GCIDE's headwords, lower case, through the english-words package
     (MIT). Read on the first repair that needs them (about 50 ms), not at start-up."""
-    from english_words import get_english_words_set  # type: ignore[import-untyped]
+    from english_words import get_english_words_set
 
     return frozenset(get_english_words_set(["gcide"], alpha=True, lower=True))
 
