@@ -52,3 +52,9 @@ def test_long_messages_route_to_the_trouble_they_tell(
     matcher: Matcher, text: str, expected: str
 ) -> None:
     assert matcher.match(text).decision == expected
+
+
+def test_an_example_typed_as_written_starts_its_flow(matcher: Matcher) -> None:
+    # no e-mail word in it, yet the help desk wrote it as an example of a full mailbox
+    assert "my account is out of space" in matcher.specs["large_mailbox"].examples
+    assert matcher.match("My account is out of space!").decision == "large_mailbox"

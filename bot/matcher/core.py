@@ -32,6 +32,7 @@ from bot.matcher.decide import (
     LONE_CONTEXT,
     MAX_CANDIDATES,
     NEAR_LINE,
+    ROUTE_RATIO,
     Candidate,
     Context,
     Evidence,
@@ -59,6 +60,7 @@ PASTED_SCORE = 0.9  # the score of the flow a line that is only a pasted error b
 SYMPTOM_TERM = 1.0  # a flow is started on a term at least this specific to it ...
 SYMPTOM_PHRASE = 0.7  # ... or an example at least this close to the text
 SAME_PHRASE = 0.9  # ... (this close, even when its words name nothing alone)
+AS_WRITTEN = 0.99  # ... and an example this close is the text as a help desk wrote it
 GENERIC_LINES = 3  # a term in this many vague lines names no symptom by itself
 COMMON_LINES = 6  # ... nor a term made only of words each in this many
 SHORTLIST = 8  # flows compared example by example (by most term evidence)
@@ -356,6 +358,9 @@ class Matcher:
         decision = decide(
             candidates, context, self._describes(tokens), self._asks(tokens)
         )
+        # a help desk's example, typed as written, starts its flow
+        if decision in ("clarify", "none") and self._as_written(candidates, explained, context):
+            decision = candidates[0].id
         flow = explained.get(decision)
         # A little evidence from several common words ("my mail app is weird today") names
         # no symptom: which one is it?
@@ -381,6 +386,18 @@ class Matcher:
         if decision == "clarify":
             candidates = self._offer(candidates, vague)
         return decision, candidates, explained, context
+
+    def _as_written(
+        self, candidates: Sequence[Candidate], explained: Mapping[str, Evidence], context: Context
+    ) -> bool:
+        """The best flow has an example word for word the text (AS_WRITTEN), and no
+        other flow comes near it: "my account is out of space" is an example of a full
+        mailbox, whatever its lack of e-mail words."""
+        if not candidates or context.elsewhere:
+            return False
+        best = explained[candidates[0].id]
+        second = explained[candidates[1].id].total if len(candidates) > 1 else 0.0
+        return best.phrase_similarity >= AS_WRITTEN and second <= best.total * ROUTE_RATIO
 
     def _names_symptom(self, flow: Evidence) -> bool:
         """A term that vague lines do not use, nor only their most common words, speaks
