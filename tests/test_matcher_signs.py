@@ -42,6 +42,10 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
         # what works, told in a sentence of its own, is no second trouble
         ("Since this morning everything I send just sits in the Outbox in italics and never "
          "moves to Sent Items. Incoming mail still arrives fine.", "outbox_stuck"),
+        # the people a mail of the customer's does not reach are its recipients
+        ("my sister says she never gets my emails", "outgoing_rejected"),
+        ("people tell me they never get my emails, sending looks fine", "outgoing_rejected"),
+        ("I don't get my emails anymore", "cannot_receive"),
         # webmail having the mail is no mail taken elsewhere when the line says none arrives
         ("I'm not getting any emails in Windows Mail since the last update. The inbox only "
          "shows old stuff while webmail has the new ones. No errors shown anywhere.",

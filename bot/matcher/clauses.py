@@ -152,6 +152,39 @@ def senders(tokens: Sequence[str]) -> list[str]:
     return out
 
 
+# Who else may be the one a mail of the customer's does not reach ("my sister never gets my
+# emails", "people don't receive my messages"): the recipients.
+OTHERS = frozenset({
+    "people", "friends", "friend", "family", "members", "contacts", "contact", "they", "he",
+    "she", "anyone", "everyone", "someone", "somebody", "wife", "husband", "partner", "boss",
+    "sister", "brother", "mother", "mum", "mom", "father", "dad", "son", "daughter", "kids",
+    "children", "parents", "granddaughter", "grandson", "relatives", "team", "staff",
+})
+RECEIVES = frozenset({"get", "receive", "see"})
+MINE = frozenset({"my", "our"})
+OUTBOX = "outbox"  # the vocabulary's canonical word
+
+
+def recipients(tokens: Sequence[str]) -> list[str]:
+    """The tokens with the people a mail of the customer's does not reach named as recipients:
+    in "my sister says she never got my email" she is, in "I don't get my emails" nobody is.
+    Only a clause whose object is the customer's own mail ("my emails", "our replies"), and
+    not when the mail is still in the outbox: it never left ("he never got my emails, they're
+    still in the outbox")."""
+    out = list(tokens)
+    if OUTBOX in tokens:
+        return out
+    for i, token in enumerate(tokens):
+        if token not in RECEIVES or not MINE.intersection(tokens[i + 1 : i + 2]):
+            continue
+        subject = i - 1
+        while subject >= 0 and tokens[subject] == NEGATION:
+            subject -= 1
+        if subject >= 0 and tokens[subject] in OTHERS:
+            out[subject] = RECIPIENT
+    return out
+
+
 def asks_how_to(tokens: Sequence[str]) -> bool:
     """The line asks how to use mail, and tells no trouble: "how do I attach a photo to an
     email", "what's the best email client for Linux". A help desk's question about a mail

@@ -23,6 +23,7 @@ from bot.matcher.clauses import (
     denied,
     joined,
     mark_contrast,
+    recipients,
     senders,
     told,
     told_apart,
@@ -182,7 +183,7 @@ class Matcher:
 
     def _canonical(self, tokens: Sequence[str]) -> list[str]:
         repaired = [w for token in tokens for w in self._speller.repair(token)]
-        return denied(senders(self.vocabulary.canonical(repaired)))
+        return denied(recipients(senders(self.vocabulary.canonical(repaired))))
 
     def match(self, text: str) -> MatchResult:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
