@@ -42,6 +42,8 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
         # what works, told in a sentence of its own, is no second trouble
         ("Since this morning everything I send just sits in the Outbox in italics and never "
          "moves to Sent Items. Incoming mail still arrives fine.", "outbox_stuck"),
+        # where it happens names no symptom: which trouble is it?
+        ("Outlook is causing problems on three of our office computers.", "clarify"),
         # the people a mail of the customer's does not reach are its recipients
         ("my sister says she never gets my emails", "outgoing_rejected"),
         ("people tell me they never get my emails, sending looks fine", "outgoing_rejected"),

@@ -69,6 +69,8 @@ NEGATED = f"{NEGATION} "  # "not mail" ("no mail for days") names something; "ma
 QUESTION = "(question)"  # the term of a line that opens with a question word
 DEVICES_TERM = "(devices)"  # the term of a line that names two devices ("on the phone, not the PC")
 DEVICES = frozenset({"phone", "computer", "tablet", "device", "imac"})  # canonical words
+# where and since when it happens: the setting names no symptom ("problems on two office computers")
+SETTING = DEVICES | {"update", "upgrade", "office", "home", "windows", "mac"}
 ALIKE = frozenset({"also", "either", "neither", "nor", "too", "both"})
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 CAUSE_SHARE = 0.4  # a cause's evidence, as a share of its effect's, for the line to be the cause's
@@ -411,6 +413,7 @@ class Matcher:
         naming = [
             w for t, w in flow.keywords
             if t not in generic and (t.startswith(NEGATED) or not common.issuperset(t.split(" ")))
+            and not SETTING.issuperset(t.split(" "))
         ]
         near = flow.phrase_similarity
         if near >= SAME_PHRASE or (near >= SYMPTOM_PHRASE and naming):
