@@ -44,6 +44,8 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
          "moves to Sent Items. Incoming mail still arrives fine.", "outbox_stuck"),
         # where it happens names no symptom: which trouble is it?
         ("Outlook is causing problems on three of our office computers.", "clarify"),
+        # "please call" at the end asks for a person, and is no other topic
+        ("the email on the front desk computer is not right, please call", "clarify"),
         # the people a mail of the customer's does not reach are its recipients
         ("my sister says she never gets my emails", "outgoing_rejected"),
         ("people tell me they never get my emails, sending looks fine", "outgoing_rejected"),

@@ -122,8 +122,8 @@ _URGENT = re.compile(
 # How to reach the writer: "Please call me on 555 0123.", "You can reach me at the office.",
 # first at the end of a line typed without a full stop ("... please call me back").
 _PLEASE_CONTACT = re.compile(
-    r"(?<=\s)please\s+(?:can\s+you\s+|could\s+you\s+)?(?:call|ring|phone|text|contact)\s+(?:me|us)\b"
-    r"[^.!?\n]{0,60}(?:[.!?]|$)",
+    r"(?<=\s)please\s+(?:can\s+you\s+|could\s+you\s+)?(?:call|ring|phone|text|contact)"
+    r"(?:\s+(?:me|us)\b[^.!?\n]{0,60}(?:[.!?]|$)|\s*(?:back\s*)?[.!?]*\s*$)",
     re.IGNORECASE,
 )
 _CONTACT = re.compile(
