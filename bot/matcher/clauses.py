@@ -420,8 +420,10 @@ def _clause(tokens: Sequence[str]) -> list[str]:
 
 
 def troubled(clause: Sequence[str]) -> bool:
-    """The words tell something wrong: a negation, a trouble word, or what keeps happening."""
-    return bool(TROUBLE.intersection(clause) or AGAIN.intersection(clause))
+    """The words tell something wrong: a negation that denies no sign ("doesn't show any
+    error" tells nothing wrong), a trouble word, or what keeps happening."""
+    named = TROUBLE.intersection(clause) - {NEGATION}
+    return bool(named or AGAIN.intersection(clause) or fails(clause))
 
 
 def _both(first: Sequence[str], second: Sequence[str]) -> tuple[list[str], list[str]] | None:
