@@ -70,7 +70,7 @@ QUESTION = "(question)"  # the term of a line that opens with a question word
 DEVICES_TERM = "(devices)"  # the term of a line that names two devices ("on the phone, not the PC")
 DEVICES = frozenset({"phone", "computer", "tablet", "device", "imac"})  # canonical words
 # where and since when it happens: the setting names no symptom ("problems on two office computers")
-SETTING = DEVICES | {"update", "upgrade", "office", "home", "windows", "mac"}
+SETTING = DEVICES | {"update", "upgrade", "office", "windows", "mac"}
 ALIKE = frozenset({"also", "either", "neither", "nor", "too", "both"})
 BACKGROUND = "(vague or other topic)"  # the vocabulary's background lines, in explanations
 CAUSE_SHARE = 0.4  # a cause's evidence, as a share of its effect's, for the line to be the cause's
