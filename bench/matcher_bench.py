@@ -7,16 +7,12 @@
 
 Held-out sets (never tuned on; the goal on them: >= 95 % overall, every label >= 85 %,
 off-topic routed 0). Only their scores are printed, never their lines:
-- wave18: bench/data/matcher-heldout-wave18.yaml, written late in round eight by a fresh helper
-  that read only the symptom definitions, as paraphrased openings of public forum posts
-  (greetings, app and system versions, what was tried, pasted errors); written after the round's
-  changes, scored once against the code of the round's start and once against the final code.
-- wave17: bench/data/matcher-heldout-wave17.yaml, written in round eight by a fresh helper that
-  read only the symptom definitions, as the opening sentences of help-desk tickets (office
-  staff, elderly home users, admins of their own servers, people after a change); scored only
-  against the code of the round's start and the final code.
-- wave16: bench/data/matcher-heldout-wave16.yaml, written in round eight the same way as first
-  lines typed into a chat on a phone (short, lowercase, typos, pasted errors); scored likewise.
+- wave19, wave20, wave21: bench/data/matcher-heldout-wave19.yaml ... wave21.yaml, written at the
+  start of round nine by three fresh helpers that read only the symptom definitions: the first
+  message typed into an ISP's chat widget (short, typos, pasted errors), a message to a
+  tech-savvy friend or relative, and the first sentences of requests from people in different
+  roles (office staff to their IT, domain owners to their host, home users to their ISP).
+  Scored once against the code of the round's start and once against the final code.
 - untuned, integrator: bench/data/matcher-untuned.yaml and matcher-heldout-integrator.yaml,
   written apart in earlier rounds (untuned's confusions were printed once, in round three).
 - heldout1-3: bench/data/matcher-heldout*.yaml, the previous matcher's held-out sets.
@@ -28,8 +24,9 @@ matcher-dev-fresh and matcher-dev-threads2 (written so in round six), waves 12 a
 out in round six, read as dev sets in round seven), waves 14 and 15 (held out in round seven:
 a fresh helper's help-desk chat lines and paraphrased forum-thread openings; dev sets in round
 eight), waves 8-11 (held out in round five; their lines were read in later rounds' comparisons,
-so they are dev sets since round eight) and matcher-dev-integrator8 (the integrator's own lines
-of round eight).
+so they are dev sets since round eight), matcher-dev-integrator8 (the integrator's own lines
+of round eight) and waves 16-18 (held out in round eight: phone chat lines, help-desk ticket
+openings, paraphrased forum posts; dev sets in round nine).
 - dev: <shared>/eval/utterances-dev.yaml; two thirds of it are flow examples, the third
   (every third line, "dev-held") is not.
 - clinc150: <shared>/eval/clinc150/offtopic.json, val + oos_val (goal: <= 0.5 % routed).
@@ -68,9 +65,9 @@ from bot.reading import error_symptom, pasted_symptom  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 HELD_OUT = (
-    "matcher-heldout-wave18.yaml",
-    "matcher-heldout-wave17.yaml",
-    "matcher-heldout-wave16.yaml",
+    "matcher-heldout-wave21.yaml",
+    "matcher-heldout-wave20.yaml",
+    "matcher-heldout-wave19.yaml",
     "matcher-untuned.yaml",
     "matcher-heldout-integrator.yaml",
     "matcher-heldout.yaml",
@@ -241,7 +238,7 @@ def tuning(matcher: Matcher, shared: Path, quick: bool, confusions: bool) -> Non
         "matcher-heldout-forums": load_examples(DATA / "matcher-heldout-forums.yaml"),
         **{
             f"wave{n} (dev)": load_examples(DATA / f"matcher-heldout-wave{n}.yaml")
-            for n in (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+            for n in (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
         },
         "matcher-dev-integrator8": load_examples(DATA / "matcher-dev-integrator8.yaml"),
         "matcher-dev-threads": load_examples(DATA / "matcher-dev-threads.yaml"),
