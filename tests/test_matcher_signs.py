@@ -39,6 +39,10 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
         ("my phone now has 300 copies of one newsletter", "duplicate_messages"),
         ("Outlook keeps downloading the same 200 emails every time I press Send/Receive. The "
          "inbox is full of copies.", "duplicate_messages"),
+        ("the mail app keeps fetching everything again and the inbox now has thousands of "
+         "duplicates", "duplicate_messages"),
+        # a recipient's quarantine is where rejected mail goes
+        ("my clients say my invoices end up in quarantine", "outgoing_rejected"),
         # what works, told in a sentence of its own, is no second trouble
         ("Since this morning everything I send just sits in the Outbox in italics and never "
          "moves to Sent Items. Incoming mail still arrives fine.", "outbox_stuck"),

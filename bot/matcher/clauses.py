@@ -152,6 +152,28 @@ def senders(tokens: Sequence[str]) -> list[str]:
     return out
 
 
+# "thousands of duplicates", "400 copies": a count of the copies, no large mailbox
+AMOUNTS = frozenset({
+    "thousands", "hundreds", "full", "multiple", "dozens", "dozen", "three", "four", "five",
+    "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty", "fifty",
+})
+COUNTED = frozenset({"duplicate", "same"})  # the vocabulary's canonical words
+OF = frozenset({"of", "with", "the"})  # "full of copies", "filling up with the same letters"
+
+
+def counted(tokens: Sequence[str]) -> list[str]:
+    """The tokens with an amount of duplicates read as "multiple": "the inbox has thousands of
+    duplicates" or "is filling up with the same letters" tells duplicates, not a mailbox grown
+    large."""
+    out = list(tokens)
+    for i, token in enumerate(tokens):
+        if token in AMOUNTS or token.isdigit():
+            after = [t for t in tokens[i + 1 : i + 4] if t not in OF][:1]
+            if COUNTED.intersection(after):
+                out[i] = "multiple"
+    return out
+
+
 # Who else may be the one a mail of the customer's does not reach ("my sister never gets my
 # emails", "people don't receive my messages"): the recipients.
 OTHERS = frozenset({

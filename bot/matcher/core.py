@@ -20,6 +20,7 @@ from bot.matcher.clauses import (
     asks_later,
     both_ways,
     caused,
+    counted,
     denied,
     joined,
     mark_contrast,
@@ -185,7 +186,7 @@ class Matcher:
 
     def _canonical(self, tokens: Sequence[str]) -> list[str]:
         repaired = [w for token in tokens for w in self._speller.repair(token)]
-        return denied(recipients(senders(self.vocabulary.canonical(repaired))))
+        return counted(denied(recipients(senders(self.vocabulary.canonical(repaired)))))
 
     def match(self, text: str) -> MatchResult:
         """Classify one utterance (its first MAX_TEXT characters: a pasted log's tail adds
