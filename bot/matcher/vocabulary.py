@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -295,13 +295,7 @@ class Speller:
         return split or (fixed or token,)
 
     def _strip_inflection(self, token: str) -> str | None:
-        for suffix in _SUFFIXES:
-            if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-                base = token[: -len(suffix)]
-                for candidate in (base, base + "e", base[:-1] if base[-1:] == base[-2:-1] else ""):
-                    if candidate and candidate in self.words:
-                        return candidate
-        return None
+        return next((base for base in _bases(token) if base in self.words), None)
 
     def _split(self, token: str) -> tuple[str, str] | None:
         # Run-together words ("cantsend", "mailserver"): both halves domain words, so
@@ -349,18 +343,22 @@ def _same_word(word: str, other: str) -> bool:
     return bool(stems(word) & stems(other))
 
 
-def english_word(token: str) -> bool:
-    """The token is an English word, or one inflected ("processing", "fixes", "flags")."""
-    words = _english()
-    if token in words:
-        return True
+def _bases(token: str) -> Iterator[str]:
+    """What an inflected token may be a form of, likeliest first: "bouncing" → "bounc",
+    "bounce"; "stopped" → "stopp", "stoppe", "stop"."""
     for suffix in _SUFFIXES:
         if token.endswith(suffix) and len(token) - len(suffix) >= 3:
             base = token[: -len(suffix)]
-            doubled = base[:-1] if base[-1:] == base[-2:-1] else ""
-            if any(c and c in words for c in (base, base + "e", doubled)):
-                return True
-    return False
+            yield base
+            yield base + "e"
+            if base[-1:] == base[-2:-1]:
+                yield base[:-1]
+
+
+def english_word(token: str) -> bool:
+    """The token is an English word, or one inflected ("processing", "fixes", "flags")."""
+    words = _english()
+    return token in words or any(base in words for base in _bases(token))
 
 
 def _mapping(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
