@@ -59,6 +59,14 @@ def assert_nowhere(root: Path) -> None:
     ("the password I use is Tr0ub4dor", "Tr0ub4dor"),
     ('my email password is "correct horse battery"', "correct horse battery"),
     ("Password is Tr0ub4dor&3.", "Tr0ub4dor&3"),
+    # a word about it before the value, and looser shapes where the value looks like one
+    ("Outlook rejects it, my password is now Zebra7-fakepw", "Zebra7-fakepw"),
+    ("my password is still Zebra5-fakepw and it fails", "Zebra5-fakepw"),
+    ("my password Zebra7-fakepw doesn't work", "Zebra7-fakepw"),
+    ("I typed Zebra7-fakepw as my password", "Zebra7-fakepw"),
+    ("re-entered the password (Zebra7-fakepw, twice)", "Zebra7-fakepw"),
+    ("login: bob@example.com / Zebra7-fakepw", "Zebra7-fakepw"),
+    ("my pw's Zebra7-fakepw", "Zebra7-fakepw"),
 ])
 def test_password_disclosing_phrasing_is_found_and_redacted(line: str, value: str) -> None:
     found = disclosed(line)
@@ -70,7 +78,9 @@ def test_password_disclosing_phrasing_is_found_and_redacted(line: str, value: st
     "my password is wrong", "my password is definitely correct", "password: not accepted",
     "my password is 12 characters long", "it keeps asking for my password",
     "I changed my password yesterday", "my password was reset last week",
-    "password-reset did not help",
+    "password-reset did not help", "my password is still wrong",
+    "password error 0x800CCC92 on smtp.gmail.com", "password for smtp.gmail.com keeps failing",
+    "my password expired, error 5.7.139", "I typed my password as usual",
 ])
 def test_talk_about_a_password_is_not_a_password(line: str) -> None:
     assert disclosed(line) is None

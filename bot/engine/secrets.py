@@ -30,9 +30,25 @@ _DISCLOSING = re.compile(
     r"\b(?:pass ?words?|passwd|passcode|pwd|pw|pass)"
     r"(?:\s+(?:i|we)\s+(?:use|used|typed|entered|have|set|chose|put in))?"
     r"(?:\s+(?:for|of|on)\s+(?:it|this|that|the|my)(?:\s+(?:e-?mail|mail|account|app))?)?"
-    r"\s*(?:(?:is|was|=|:|-|is now|was set to|should be|would be)\s*)+"
+    r"\s*(?:(?:is now|was set to|should be|would be|is|was|['’]s|=|:|-)\s*)+"
+    # "is now X", "is still X", "is definitely X": the value after a word about it
+    r"(?:(?:now|still|definitely|really|actually|just|certainly|surely|currently|also)\s+)*"
     r"(?P<value>\"[^\"]{1,128}\"|'[^'\s][^']{0,127}'|“[^”]{1,128}”|[^\s\"“]{1,128})",
     re.IGNORECASE)
+# Looser shapes, where only a value that looks like a password counts: "my password
+# Zebra7-x doesn't work", "re-entered the password (Zebra7-x)", "I typed Zebra7-x as my
+# password", "login: bob@example.com / Zebra7-x".
+_TOKEN = r"(?P<value>[^\s,;()\"“”]{6,128})"
+_LOOSE = (
+    re.compile(r"\b(?:pass ?words?|passwd|passcode|pwd|pw)\s+(?:\(\s*)?" + _TOKEN, re.I),
+    re.compile(_TOKEN + r"\s+as\s+(?:my|the|a|our)\s+(?:new\s+)?(?:e-?mail\s+)?"
+               r"(?:pass ?word|passwd|pw)\b", re.I),
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*[/:,|]\s*" + _TOKEN),
+)
+# What looks like a password: letters with a digit or a sign, and no host, address or code.
+_HOST_OR_CODE = re.compile(
+    r"^(?:[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}|[\w.+-]+@\S+|0x[0-9a-f]+|\d+(?:\.\d+)+|"
+    r"[A-Z0-9]+(?:_[A-Z0-9]+)+|https?:\S*)$", re.I)
 # Words that follow "password is" in talk about a password, not in a password itself.
 _TALK_WORDS = """
 a an the my your his her our their this that it not no never definitely certainly surely
@@ -74,10 +90,27 @@ def disclosed(line: str) -> Disclosure | None:
         if REDACTED in value:
             continue  # a replayed line, already clean
         found += [value, bare] if bare != value else [value]
+    for pattern in _LOOSE:
+        for hit in pattern.finditer(line):
+            value = hit.group("value").rstrip(".,;:)!?")
+            if _looks_secret(value):
+                seen = True
+                found.append(value)
     if not seen:
         return None
     values = tuple(dict.fromkeys(found))
     return Disclosure(_redact(line, values) if values else line, values)
+
+
+def _looks_secret(value: str) -> bool:
+    """Letters and a digit or a sign, six characters or more, and not a host name, an address,
+    an error code or a word about the password ("Zebra7-x" is; "smtp.gmail.com", "0x800CCC0E",
+    "535", "wrong" are not)."""
+    if len(value) < 6 or value.lower() in _NOT_A_VALUE or REDACTED in value:
+        return False
+    if not re.search(r"[A-Za-z]", value) or not re.search(r"[^A-Za-z]", value):
+        return False
+    return _HOST_OR_CODE.match(value) is None
 
 
 def only_disclosure(line: str) -> bool:
