@@ -107,7 +107,9 @@ SIGNS = frozenset({
     "error", "warning", "ask", "password", "login", "box", "certificate", "complains",
     "notification", "bounce", "undeliverable", "exclamation", "code",
 })
-SIGN_LIST = frozenset({"or", "and", "nor", "any", "a", "an"})  # "no error or password box"
+# "no error or password box", "doesn't ask for my password", "no security warning"
+SIGN_LIST = frozenset({"or", "and", "nor", "any", "a", "an", "for", "my", "the", "security",
+                       "ssl", "tls"})
 SEEN = frozenset({"any", "a", "an", "see", "get", "got", "there", "single", "kind", "of"})
 DENIERS = frozenset({NEGATION, "without", "zero"})
 SEEN_REACH = 3  # words between "not" and the sign ("doesn't show any kind of error")
@@ -189,22 +191,42 @@ OUTBOX = "outbox"  # the vocabulary's canonical word
 
 def recipients(tokens: Sequence[str]) -> list[str]:
     """The tokens with the people a mail of the customer's does not reach named as recipients:
-    in "my sister says she never got my email" she is, in "I don't get my emails" nobody is.
-    Only a clause whose object is the customer's own mail ("my emails", "our replies"), and
-    not when the mail is still in the outbox: it never left ("he never got my emails, they're
-    still in the outbox")."""
+    in "my sister says she never got my email", "he doesn't receive anything from me", "my
+    emails don't reach my sister" and "emails I send to my son" they are; in "I don't get my
+    emails" nobody is. Not when the mail is still in the outbox: it never left ("he never got
+    my emails, they're still in the outbox")."""
     out = list(tokens)
     if OUTBOX in tokens:
         return out
     for i, token in enumerate(tokens):
-        if token not in RECEIVES or not MINE.intersection(tokens[i + 1 : i + 2]):
-            continue
-        subject = i - 1
-        while subject >= 0 and tokens[subject] == NEGATION:
-            subject -= 1
-        if subject >= 0 and tokens[subject] in OTHERS:
-            out[subject] = RECIPIENT
+        later = tokens[i + 1 : i + 5]
+        if token in RECEIVES and (
+            MINE.intersection(later[:1]) or _from_me(later)
+        ):
+            subject = i - 1
+            while subject >= 0 and tokens[subject] == NEGATION:
+                subject -= 1
+            if subject >= 0 and tokens[subject] in OTHERS | {RECIPIENT}:
+                out[subject] = RECIPIENT
+                if token != "see":  # what they get is mail delivered, not mail the customer gets
+                    out[i] = DELIVERED
+        elif token in REACHES or (token in SENDS and later[:1] == ["to"]):
+            # "don't reach my sister", "emails I send to my son": whom the mail is for
+            start = i + 1 + (later[:1] == ["to"])
+            reached = [t for t in tokens[start : start + 2] if t not in MINE][:1]
+            if reached and reached[0] in OTHERS:
+                out[tokens.index(reached[0], start)] = RECIPIENT
     return out
+
+
+REACHES = frozenset({"reach", "reaches", "reached"})
+DELIVERED = "delivered"
+SENDS = frozenset({"send", "sent"})
+
+
+def _from_me(words: Sequence[str]) -> bool:
+    """The words say the mail comes from the customer ("anything from me")."""
+    return any(a == "from" and b in ("me", "us") for a, b in itertools.pairwise(words))
 
 
 def asks_how_to(tokens: Sequence[str]) -> bool:
