@@ -54,6 +54,18 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
         ("my sister says she never gets my emails", "outgoing_rejected"),
         ("people tell me they never get my emails, sending looks fine", "outgoing_rejected"),
         ("I don't get my emails anymore", "cannot_receive"),
+        # ... however it is said (the fresh attack's lines)
+        ("my boss says he doesn't receive anything from me", "outgoing_rejected"),
+        ("customers tell me my emails never arrive", "outgoing_rejected"),
+        ("my emails don't reach my sister", "outgoing_rejected"),
+        ("nobody gets my emails", "outgoing_rejected"),
+        ("my sister's emails never reach me", "cannot_receive"),
+        # a denied sign keeps its topic, and its qualifier goes with it
+        ("it doesn't prompt for a password and nothing arrives", "cannot_receive"),
+        ("without any security warning it stopped receiving mail", "cannot_receive"),
+        # receiving calls or paper mail is no e-mail
+        ("I can't receive phone calls", "none"),
+        ("I haven't received my paper mail in a week", "none"),
         # webmail having the mail is no mail taken elsewhere when the line says none arrives
         ("I'm not getting any emails in Windows Mail since the last update. The inbox only "
          "shows old stuff while webmail has the new ones. No errors shown anywhere.",
@@ -70,3 +82,8 @@ def test_an_example_typed_as_written_starts_its_flow(matcher: Matcher) -> None:
     # no e-mail word in it, yet the help desk wrote it as an example of a full mailbox
     assert "my account is out of space" in matcher.specs["large_mailbox"].examples
     assert matcher.match("My account is out of space!").decision == "large_mailbox"
+
+
+def test_copies_of_sent_mail_are_no_duplicates(matcher: Matcher) -> None:
+    assert matcher.match("my sent copies are missing").decision != "duplicate_messages"
+    assert matcher.match("cc copies don't arrive").decision != "duplicate_messages"

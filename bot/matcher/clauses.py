@@ -184,44 +184,49 @@ OTHERS = frozenset({
     "sister", "brother", "mother", "mum", "mom", "father", "dad", "son", "daughter", "kids",
     "children", "parents", "granddaughter", "grandson", "relatives", "team", "staff",
 })
-RECEIVES = frozenset({"get", "receive", "see"})
+RECEIVES = frozenset({"get", "receive", "see"})  # ... what they do not do with it
+ARRIVES = frozenset({"arrive", "reach", "receive", "get"})  # ... what it does not do
+REACHES = frozenset({"reach", "reaches", "reached"})  # "doesn't reach my sister"
+SENDS = frozenset({"send", "sent"})  # "emails I send to my son"
+TELLS = frozenset({"tell", "tells", "told", "say", "says", "said", "report", "reports"})
 MINE = frozenset({"my", "our"})
-OUTBOX = "outbox"  # the vocabulary's canonical word
+OUTBOX, MAIL = "outbox", "mail"  # the vocabulary's canonical words
+DELIVERED = "delivered"  # what a recipient gets: mail delivered, not mail the customer gets
 
 
 def recipients(tokens: Sequence[str]) -> list[str]:
-    """The tokens with the people a mail of the customer's does not reach named as recipients:
-    in "my sister says she never got my email", "he doesn't receive anything from me", "my
-    emails don't reach my sister" and "emails I send to my son" they are; in "I don't get my
-    emails" nobody is. Not when the mail is still in the outbox: it never left ("he never got
-    my emails, they're still in the outbox")."""
+    """The tokens with the people a mail of the customer's does not reach named as recipients,
+    and what they do not get as mail not `delivered`: "my sister says she never got my email",
+    "he doesn't receive anything from me", "customers tell me my emails never arrive"; and
+    whom it is for: "my emails don't reach my sister", "emails I send to my son". In "I don't
+    get my emails" nobody is. Not when the mail is still in the outbox: it never left ("he
+    never got my emails, they're still in the outbox")."""
     out = list(tokens)
     if OUTBOX in tokens:
         return out
+    others = OTHERS | {RECIPIENT}
+    teller = next((i - 1 for i, t in enumerate(tokens) if t in TELLS and i and tokens[i - 1]
+                   in others), None)
     for i, token in enumerate(tokens):
         later = tokens[i + 1 : i + 5]
-        if token in RECEIVES and (
-            MINE.intersection(later[:1]) or _from_me(later)
+        if teller is not None and i > teller and token in ARRIVES and (
+            tokens[i - 2 : i] == [MAIL, NEGATION]
         ):
+            out[teller], out[i] = RECIPIENT, DELIVERED  # "... tell me my emails never arrive"
+        elif token in RECEIVES and (MINE.intersection(later[:1]) or _from_me(later)):
             subject = i - 1
             while subject >= 0 and tokens[subject] == NEGATION:
                 subject -= 1
-            if subject >= 0 and tokens[subject] in OTHERS | {RECIPIENT}:
+            if subject >= 0 and tokens[subject] in others:
                 out[subject] = RECIPIENT
-                if token != "see":  # what they get is mail delivered, not mail the customer gets
+                if token != "see":
                     out[i] = DELIVERED
         elif token in REACHES or (token in SENDS and later[:1] == ["to"]):
-            # "don't reach my sister", "emails I send to my son": whom the mail is for
             start = i + 1 + (later[:1] == ["to"])
             reached = [t for t in tokens[start : start + 2] if t not in MINE][:1]
             if reached and reached[0] in OTHERS:
                 out[tokens.index(reached[0], start)] = RECIPIENT
     return out
-
-
-REACHES = frozenset({"reach", "reaches", "reached"})
-DELIVERED = "delivered"
-SENDS = frozenset({"send", "sent"})
 
 
 def _from_me(words: Sequence[str]) -> bool:

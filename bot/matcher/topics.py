@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Collection, Sequence, Set
 from dataclasses import dataclass
 
-from bot.matcher.clauses import contrasts
+from bot.matcher.clauses import DENIES, contrasts
 from bot.matcher.decide import Context
 from bot.matcher.patterns import Pattern, PatternIndex
 from bot.matcher.vocabulary import Vocabulary
@@ -75,7 +75,9 @@ class Topics:
         )
 
     def context(self, tokens: Sequence[str]) -> Context:
-        """The context of a line's canonical tokens."""
+        """The context of a line's canonical tokens (a sign said to be absent is still a word of
+        its topic: "it doesn't prompt for a password" is about a mail login)."""
+        tokens = [t.removeprefix(DENIES) for t in tokens]
         anchors = self.anchors.found(tokens)
         offtopic = self.offtopic.found(tokens)
         anchored = sum(w for _, w in anchors)
