@@ -167,3 +167,31 @@ def test_up_arrow_recall_never_brings_a_written_password_back() -> None:
     history.append_string("my password is Hunter2!x")
     history.append_string("my password is wrong")
     assert list(history.get_strings()) == ["my password is [redacted]", "my password is wrong"]
+
+
+async def test_a_session_restored_from_the_store_still_keeps_its_passwords_out(
+    tmp_path: Path,
+) -> None:
+    """With no live cache (`cache_sessions = 0`) every message restores the session from the
+    store, which holds no password; a password typed again later, alone or in a sentence,
+    and one typed after the conversation ended, must still never be stored or shown."""
+    config = _config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + "cache_sessions = 0\n",
+                      encoding="utf-8")
+    app = create_app(Config.load(config, serve_mode=True))
+    shown: list[str] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://deskbot", timeout=60) as http:
+        res = await http.post("/v1/sessions", json={"context": {}})
+        sid = res.json()["id"]
+        lines = ["my mail is stuck in the outbox", f"my pw is {PASSWORD}", PASSWORD,
+                 f"I also tried {PASSWORD} on webmail", "talk to a person",
+                 f"after all that, {PASSWORD} works on my phone"]
+        for line in lines:
+            res = await http.post(f"/v1/sessions/{sid}/messages", json={"text": line})
+            assert res.status_code == 200, res.text
+            shown.append(res.text)
+        shown.append((await http.get(f"/v1/sessions/{sid}")).text)
+        shown.append((await http.get(f"/v1/sessions/{sid}/transcript")).text)
+    assert PASSWORD not in "".join(shown)
+    assert_nowhere(tmp_path)

@@ -114,6 +114,32 @@ class LiveSessions:
         return len(self._items)
 
 
+MAX_HELD = 10_000  # sessions whose passwords this worker remembers (in memory, never written)
+
+
+class HeldSecrets:
+    """The passwords each session has learnt, in this worker's memory only, never written.
+
+    A session restored from the store (its live object dropped when it ended, or never cached:
+    `cache_sessions = 0`) no longer knows them, yet a later line may type one again ("I also
+    tried … on webmail"); whatever is saved or shown is scrubbed of these too.
+    """
+
+    def __init__(self, size: int = MAX_HELD) -> None:
+        self.size = size
+        self._items: OrderedDict[str, frozenset[str]] = OrderedDict()
+
+    def known(self, session_id: str, session: SessionLike) -> list[str]:
+        """Every password known for the session: the live object's and those held."""
+        values = self._items.get(session_id, frozenset()) | set(session_secrets(session))
+        if values:
+            self._items[session_id] = frozenset(values)
+            self._items.move_to_end(session_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return sorted(values)
+
+
 class ChatService:
     """Starts, continues and reads conversations; one message at a time per session."""
 
@@ -121,6 +147,7 @@ class ChatService:
         self.engine = engine
         self.store = store
         self.live = LiveSessions(cache_size)
+        self.held = HeldSecrets()
 
     async def start(self, context: Mapping[str, str], *, client: str = "-") -> Turn:
         """A new conversation with the ticket's context slots; returns the greeting.
@@ -131,7 +158,8 @@ class ChatService:
         call = call_of(session_id, client)
         reply = await session.open(call=call)
         await self._save(session_id, 1, session)
-        return Turn(session_id, _shown(reply, session), _seconds(call))
+        return Turn(session_id, _shown(reply, self.held.known(session_id, session)),
+                    _seconds(call))
 
     async def send(
         self, session_id: str, text: str, observer: ProbeObserver | None = None,
@@ -152,7 +180,7 @@ class ChatService:
             done = stored.state.get(LAST_MESSAGE)
             session = self._session(session_id, stored)
             if message_id is not None and isinstance(done, dict) and done.get("id") == message_id:
-                if not _same_line(done.get("text"), text, session):
+                if not _same_line(done.get("text"), text, self.held.known(session_id, session)):
                     raise MessageIdReused(
                         f"message_id {message_id!r} was already used for another message; "
                         "send the new message with a new message_id")
@@ -160,8 +188,9 @@ class ChatService:
             call = call_of(session_id, client)
             try:
                 reply = await session.send(text, observer, call=call)
-                body = _shown(reply, session)
-                last = ({"id": message_id, "text": _said(text, session), "reply": body}
+                known = self.held.known(session_id, session)
+                body = _shown(reply, known)
+                last = ({"id": message_id, "text": scrub_text(text, known), "reply": body}
                         if message_id is not None else None)
                 await self._save(session_id, stored.rev + 1, session, last)
             except BaseException:
@@ -197,7 +226,7 @@ class ChatService:
         # every form of a password the session knows (typed, or echoed by a server quoted or
         # base64-encoded) is scrubbed before the state leaves memory
         raw = session.to_dict()
-        state = scrub(raw, session_secrets(session))
+        state = scrub(raw, self.held.known(session_id, session))
         saved = {**state, LAST_MESSAGE: last} if last is not None else state
         await self.store.save(session_id, StoredSession(rev=rev, state=saved))
         # a secret learnt late was in an earlier version (scrubbed now, or a misplaced line
@@ -210,9 +239,9 @@ class ChatService:
             self.live.drop(session_id)
 
 
-def _shown(reply: ReplyLike, session: SessionLike) -> dict[str, Any]:
+def _shown(reply: ReplyLike, known: Sequence[str]) -> dict[str, Any]:
     """The reply as JSON, without any form of a password the session knows."""
-    body: dict[str, Any] = scrub(reply_json(reply), session_secrets(session))
+    body: dict[str, Any] = scrub(reply_json(reply), known)
     return body
 
 
@@ -221,14 +250,10 @@ def _engine_state(stored: StoredSession) -> dict[str, Any]:
     return {k: v for k, v in stored.state.items() if k != LAST_MESSAGE}
 
 
-def _said(text: str, session: SessionLike) -> str:
-    """The line as the store may keep it: scrubbed of every password the session knows, as the
-    turn itself is."""
-    return scrub_text(text, session_secrets(session))
-
-
-def _same_line(kept: object, text: str, session: SessionLike) -> bool:
-    """Whether a retry carries the line its `message_id` first named. A line kept with a
-    password redacted cannot be compared without keeping the password (a session restored
-    from the store no longer knows it), so such a retry is taken as the same line."""
-    return isinstance(kept, str) and (REDACTED in kept or kept == _said(text, session))
+def _same_line(kept: object, text: str, known: Sequence[str]) -> bool:
+    """Whether a retry carries the line its `message_id` first named (the line as stored:
+    scrubbed of every password the session knows). A worker that knows none of them (another
+    worker took the first try) cannot compare a redacted line, and takes it as the same."""
+    if not isinstance(kept, str):
+        return False
+    return kept == scrub_text(text, known) or (REDACTED in kept and not known)
