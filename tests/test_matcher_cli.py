@@ -243,3 +243,10 @@ def test_bytes_that_are_not_utf8_on_stdin_give_valid_utf8_json() -> None:
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout.decode("utf-8"))
     assert data["text"] == "mail \ufffd send"
+
+
+def test_a_password_written_into_the_line_is_not_printed() -> None:
+    run = deskbot("--explain", "my password is Km01-fakepw and outlook rejects it")
+    assert run.returncode == 0, run.stderr
+    assert "Km01-fakepw" not in run.stdout
+    assert json.loads(run.stdout.splitlines()[0])["decision"] == "auth_failed"

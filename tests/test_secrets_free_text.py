@@ -67,6 +67,16 @@ def assert_nowhere(root: Path) -> None:
     ("re-entered the password (Zebra7-fakepw, twice)", "Zebra7-fakepw"),
     ("login: bob@example.com / Zebra7-fakepw", "Zebra7-fakepw"),
     ("my pw's Zebra7-fakepw", "Zebra7-fakepw"),
+    # the second attack's phrasings: any password-like word of a line about a login
+    ("Kq04-fakepw is my password but it fails", "Kq04-fakepw"),
+    ("I tried Kq05-fakepw and Kq05b-fakepw", "Kq05b-fakepw"),
+    ("user bob@example.com pass Kq06-fakepw", "Kq06-fakepw"),
+    ("my old password was Kq18a-fakepw and the new one is Kq18b-fakepw", "Kq18b-fakepw"),
+    ("I reset it to Kq25-fakepw", "Kq25-fakepw"),
+    ("Passwort ist Kq31-fakepw", "Kq31-fakepw"),
+    ("creds: bob / Kq68-fakepw", "Kq68-fakepw"),
+    ("pw hunterfakeyy rejected", "hunterfakeyy"),  # right after "pw", a made-up word
+    ("Gmail app password: kqzz wxyv tuqr spon", "kqzz wxyv tuqr spon"),  # Google's shape
 ])
 def test_password_disclosing_phrasing_is_found_and_redacted(line: str, value: str) -> None:
     found = disclosed(line)
@@ -81,6 +91,15 @@ def test_password_disclosing_phrasing_is_found_and_redacted(line: str, value: st
     "password-reset did not help", "my password is still wrong",
     "password error 0x800CCC92 on smtp.gmail.com", "password for smtp.gmail.com keeps failing",
     "my password expired, error 5.7.139", "I typed my password as usual",
+    # an app's words, codes and products are no password
+    "Outlook says: Password: Outlook could not connect", "outlook pass-word prompt loops",
+    "my password is right!", "password: 535-5.7.8 Username and Password not accepted",
+    "password [AUTHENTICATIONFAILED] Invalid credentials", "pw - I forgot it, I think",
+    "my password is out of date", "password: ********", "the password is case-sensitive",
+    "I tried logging in on Outlook2016 and iPhone15 with SSL/TLS on port 993",
+    "I tried smtp.gmail.com:587 with STARTTLS, login fails with 535 5.7.8",
+    "since I turned on 2-step verification Outlook won't accept my password",
+    "The IMAP server says my username or password isn't right",
 ])
 def test_talk_about_a_password_is_not_a_password(line: str) -> None:
     assert disclosed(line) is None

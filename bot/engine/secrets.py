@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.engine.state import Waypoint
 from bot.engine.transcript import Role, Turn
+from bot.matcher.vocabulary import english_word
 from bot.scrub import REDACTED, scrub_text
 
 # "my (e-mail) password is X", "the password I use is X", "pw: X", "password = X", "pass - X".
@@ -30,7 +31,7 @@ _DISCLOSING = re.compile(
     r"\b(?:pass ?words?|passwd|passcode|pwd|pw|pass)"
     r"(?:\s+(?:i|we)\s+(?:use|used|typed|entered|have|set|chose|put in))?"
     r"(?:\s+(?:for|of|on)\s+(?:it|this|that|the|my)(?:\s+(?:e-?mail|mail|account|app))?)?"
-    r"\s*(?:(?:is now|was set to|should be|would be|is|was|['’]s|=|:|-)\s*)+"
+    r"\s*(?:(?:(?:is now|was set to|should be|would be|is|was|['’]s)\b|=|:|-)\s*)+"
     # "is now X", "is still X", "is definitely X": the value after a word about it
     r"(?:(?:now|still|definitely|really|actually|just|certainly|surely|currently|also)\s+)*"
     r"(?P<value>\"[^\"]{1,128}\"|'[^'\s][^']{0,127}'|“[^”]{1,128}”|[^\s\"“]{1,128})",
@@ -39,16 +40,26 @@ _DISCLOSING = re.compile(
 # Zebra7-x doesn't work", "re-entered the password (Zebra7-x)", "I typed Zebra7-x as my
 # password", "login: bob@example.com / Zebra7-x".
 _TOKEN = r"(?P<value>[^\s,;()\"“”]{6,128})"
-_LOOSE = (
-    re.compile(r"\b(?:pass ?words?|passwd|passcode|pwd|pw)\s+(?:\(\s*)?" + _TOKEN, re.I),
-    re.compile(_TOKEN + r"\s+as\s+(?:my|the|a|our)\s+(?:new\s+)?(?:e-?mail\s+)?"
-               r"(?:pass ?word|passwd|pw)\b", re.I),
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*[/:,|]\s*" + _TOKEN),
-)
-# What looks like a password: letters with a digit or a sign, and no host, address or code.
+_RIGHT_AFTER = re.compile(
+    r"\b(?:pass ?words?|passwd|passcode|passphrase|passwort|pwd|pw|pin)\s+(?:\(\s*)?" + _TOKEN,
+    re.I)
+# Google's app passwords: four groups of four letters ("abcd efgh ijkl mnop").
+_APP_PASSWORD = re.compile(r"\bapp[ -]?pass ?words?\W{0,3}(?P<value>[a-z]{4}(?:[ -][a-z]{4}){3})\b",
+                           re.I)
+# A line about a password or a login: any token in it that looks like one is one ("I tried
+# Kq05-x and Kq05b-x", "user bob@example.com pass Kq06-x", "creds: bob / Kq68-x").
+_LOGIN_TALK = re.compile(
+    r"\b(?:pass(?: ?words?)?|passwd|passcode|passphrase|passwort|pwd|pw|pin|creds|credentials|"
+    r"user(?: ?name)?|log(?:ging)? ?in|sign(?:ing)? ?in|tried|typed|entered|used?|reset|"
+    r"changed)\b", re.I)
+_WORD = re.compile(r"[^\s,;()\"“”'‘’<>]+")
+# What looks like a password: letters with a digit or a sign, and no host, address, code or
+# product with its version ("Outlook2016", "iPhone15", "macOS14.5", "TLS1.2").
 _HOST_OR_CODE = re.compile(
-    r"^(?:[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}|[\w.+-]+@\S+|0x[0-9a-f]+|\d+(?:\.\d+)+|"
-    r"[A-Z0-9]+(?:_[A-Z0-9]+)+|https?:\S*)$", re.I)
+    r"^(?:(?:\*\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?::\d+)?|[\w-]+:\d+|[\w.+-]*@\S*|0x[0-9a-f]+|"
+    r"\d+(?:\.\d+)+|[A-Z0-9]+(?:_[A-Z0-9]+)+|https?:\S*|[a-z]+[- ]?\d{1,4}(?:\.\d+)*|"
+    r"\d+[- ]?[a-z]+|[a-z0-9]{1,6}(?:/[a-z0-9]{1,6})+)$", re.I)
+_SIGN = re.compile(r"[!@#$%^&*+=?~]")
 # Words that follow "password is" in talk about a password, not in a password itself.
 _TALK_WORDS = """
 a an the my your his her our their this that it not no never definitely certainly surely
@@ -58,7 +69,15 @@ correctly still also too now being always just only really very actually probabl
 definitely case sensitive longer shorter short long strong weak secure required needed
 asked missing empty blank unknown forgotten lost there here in on for from with by to of
 and or but so because since definately 100% deffo sure true false yes none nothing
+i out up what exactly identical outdated updated protected through word words forgot
+case-sensitive anymore doesnt dont isnt wont cant didnt wasnt aint works work
+outlook thunderbird gmail yahoo hotmail icloud apple iphone ipad android windows mac office
+exchange imap pop pop3 smtp webmail server app account login prompt box field dialog window
 """
+# A value that is an app's reply or a placeholder, not a password: "535-5.7.8", "0x800CCC92",
+# "[AUTHENTICATIONFAILED]", "-ERR", "AUTH=PLAIN", "********", "<none>".
+_REPLY_VALUE = re.compile(
+    r"^(?:\d{3}(?:\b|[-\s])|[245]\.\d{1,3}\.\d{1,3}|0x[0-9a-f]+|\[|-ERR|AUTH=|\*+$|<)", re.I)
 _NOT_A_VALUE = frozenset(_TALK_WORDS.split())
 
 
@@ -82,17 +101,28 @@ def disclosed(line: str) -> Disclosure | None:
     found: list[str] = []
     seen = False
     for hit in _DISCLOSING.finditer(line):
-        value = hit.group("value").strip("\"'“”")
-        bare = value.rstrip(".,;:)")
-        if not bare or bare.lower() in _NOT_A_VALUE or _counts_chars(line, hit.end()):
-            continue  # talk about a password: "is wrong", "is 12 characters long"
+        value = hit.group("value").strip("\"'“”‘’")
+        bare = value.rstrip(".,;:)!?").strip("\"'“”‘’")
+        if (not bare or bare.lower() in _NOT_A_VALUE or _REPLY_VALUE.match(bare)
+                or _counts_chars(line, hit.end())):
+            continue  # talk about a password: "is wrong", "is 12 characters long", "535 ..."
         seen = True
         if REDACTED in value:
             continue  # a replayed line, already clean
         found += [value, bare] if bare != value else [value]
-    for pattern in _LOOSE:
-        for hit in pattern.finditer(line):
-            value = hit.group("value").rstrip(".,;:)!?")
+    for hit in _APP_PASSWORD.finditer(line):
+        seen = True
+        found.append(hit.group("value"))
+    for hit in _RIGHT_AFTER.finditer(line):
+        value = hit.group("value").rstrip(".,;:)!?")
+        # right after "pw", any made-up word is one ("pw hunterfakeyy rejected")
+        if _looks_secret(value) or (value.isalpha() and value.lower() not in _NOT_A_VALUE
+                                    and not english_word(value.lower())):
+            seen = True
+            found.append(value)
+    if _LOGIN_TALK.search(line):
+        for word in _WORD.findall(line):
+            value = word.rstrip(".,;:)!?").lstrip("(")
             if _looks_secret(value):
                 seen = True
                 found.append(value)
@@ -108,9 +138,9 @@ def _looks_secret(value: str) -> bool:
     "535", "wrong" are not)."""
     if len(value) < 6 or value.lower() in _NOT_A_VALUE or REDACTED in value:
         return False
-    if not re.search(r"[A-Za-z]", value) or not re.search(r"[^A-Za-z]", value):
+    if not re.search(r"[A-Za-z]", value) or not (re.search(r"\d", value) or _SIGN.search(value)):
         return False
-    return _HOST_OR_CODE.match(value) is None
+    return _HOST_OR_CODE.match(value) is None and _REPLY_VALUE.match(value) is None
 
 
 def only_disclosure(line: str) -> bool:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from bot.engine.answers import clean_line
+from bot.engine.secrets import disclosed
 from bot.flows.bundled import flow_folders
 from bot.matcher import Matcher, MatchResult
 
@@ -64,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _emit(matcher: Matcher, line: str, *, explain: bool, ascii_only: bool) -> None:
     """One line read as a typed line is (terminal control sequences and control characters
-    gone, bot.engine.answers.clean_line), classified and written as a JSON line."""
-    result = matcher.match(clean_line(line)[0])
+    gone, bot.engine.answers.clean_line; a password written into it redacted, as the chat
+    keeps it), classified and written as a JSON line."""
+    text = clean_line(line)[0]
+    found = disclosed(text)
+    result = matcher.match(found.line if found is not None else text)
     sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=ascii_only) + "\n")
     if explain:
         sys.stdout.write("\n".join(_explain(result)) + "\n")
