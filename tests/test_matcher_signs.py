@@ -63,6 +63,14 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
         # a denied sign keeps its topic, and its qualifier goes with it
         ("it doesn't prompt for a password and nothing arrives", "cannot_receive"),
         ("without any security warning it stopped receiving mail", "cannot_receive"),
+        # a network told as what has the trouble is the subject; told as where, the setting
+        ("the VPN says certificate error", "none"),
+        ("vpn connection times out", "none"),
+        ("the router login page says wrong password", "none"),
+        ("imap server not responding on airport wifi", "connection_timeout"),
+        ("my emails won't send when I'm on the vpn", "outbox_stuck"),
+        # texts, chat apps and phone calls have outboxes and inboxes too
+        ("my phone's sms outbox is stuck", "none"),
         # receiving calls or paper mail is no e-mail
         ("I can't receive phone calls", "none"),
         ("I haven't received my paper mail in a week", "none"),

@@ -39,6 +39,23 @@ def smtp_reply(tokens: Sequence[str]) -> bool:
     )
 
 
+# Words that make a place or network the setting of a trouble: "on hotel wifi", "from my
+# phone's hotspot", "over the vpn", "at the office network".
+SETTING_WORDS = frozenset({
+    "on", "over", "from", "at", "in", "via", "through", "behind", "using", "with", "to", "into",
+    "off", "without", "when", "while", "outside",
+})
+SETTING_REACH = 3  # words between the setting word and the place ("on the airport wifi")
+
+
+def _as_setting(tokens: Sequence[str], place: Pattern) -> bool:
+    """The place is told where the trouble happens: a setting word shortly before it."""
+    for i in range(len(tokens) - len(place) + 1):
+        if tuple(tokens[i : i + len(place)]) == place:
+            return bool(SETTING_WORDS.intersection(tokens[max(0, i - SETTING_REACH) : i]))
+    return True  # found in another spelling: the setting, as before
+
+
 @dataclass(frozen=True)
 class Topics:
     """The canonical anchors and other-topic words, and which of those are a setting."""
@@ -93,13 +110,18 @@ class Topics:
         # Only a word that is e-mail by itself ("mail", "inbox", "outlook") does that:
         # "message" and "send" are what chat apps do too ("my instagram messages won't send").
         plain = any(w >= PLAIN_WEIGHT for _, w in anchors) or smtp_reply(tokens)
-        subject = [(p, w) for p, w in offtopic if p not in self.circumstances]
+        waived = any(" ".join(p) in self.medium for p, _ in anchors) or contrast
+        # a place or network told as what has the trouble ("my vpn won't let me log in", "the
+        # router says connection timed out"), not where ("on the hotel wifi"), is the subject
+        subject = [
+            (p, w) for p, w in offtopic
+            if p not in self.circumstances or not (waived or plain or _as_setting(tokens, p))
+        ]
         # ... unless two words of other topics, or one weighing SUBJECT_WEIGHT ("calendar",
         # "signature"), make another topic the subject ("contacts I change on the phone never
         # show in the webmail address book"): they count in full.
         named = len(subject) >= SUBJECT_WORDS or any(w >= SUBJECT_WEIGHT for _, w in subject)
         factor = 0.5 if plain and not named else 1.0
-        waived = any(" ".join(p) in self.medium for p, _ in anchors) or contrast
         topic = sum(w for _, w in subject)
         penalty = sum(
             0.0 if waived and p in self.circumstances else w * factor for p, w in offtopic
