@@ -69,6 +69,9 @@ def test_a_sign_said_to_be_absent_is_marked() -> None:
         ("the router login page says wrong password", "none"),
         ("imap server not responding on airport wifi", "connection_timeout"),
         ("my emails won't send when I'm on the vpn", "outbox_stuck"),
+        # a mail asking to confirm a password is phishing, not a rejected login
+        ("I got an email from my bank asking me to confirm my password", "none"),
+        ("Outlook keeps asking me to confirm my password", "auth_failed"),
         # texts, chat apps and phone calls have outboxes and inboxes too
         ("my phone's sms outbox is stuck", "none"),
         # receiving calls or paper mail is no e-mail
