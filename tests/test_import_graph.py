@@ -18,7 +18,7 @@ import bot
 PACKAGE = Path(bot.__file__).parent
 # The bottom layer: plain values, ids, errors and settings every layer may use.
 BASE = frozenset({"errors", "config", "ids", "slots", "diagnoses", "registry", "data", "files",
-                  "yamlguard", "scrub", "addresses"})
+                  "yamlguard", "scrub", "addresses", "english"})
 # unit → the units it may import (besides BASE, which every unit may import).
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
@@ -32,6 +32,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "yamlguard": frozenset(),
     "scrub": frozenset(),
     "addresses": frozenset(),
+    "english": frozenset(),
     "catalog": frozenset(),
     "matcher": frozenset(),
     "flows": frozenset(),

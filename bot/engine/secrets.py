@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.engine.state import Waypoint
 from bot.engine.transcript import Role, Turn
-from bot.matcher.vocabulary import english_word
+from bot.english import english_word
 from bot.scrub import REDACTED, scrub_text
 
 # "my (e-mail) password is X", "the password I use is X", "pw: X", "password = X", "pass - X".

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bot.english import SUFFIXES, bases, english_word
 from bot.matcher.language import script_language, unquoted, word_language
 from bot.matcher.patterns import BREAK
 from bot.yamlguard import listed_twice
@@ -43,7 +44,6 @@ _COUNT = re.compile(r"(?<![\w.,])(?<!error )(?<!error: )(?<!code )(?<!code: )"
                     r"(?:[0-9]{1,3}(?:[,.][0-9]{3})+|[0-9]{5,})(?![\w.,]?[0-9a-z])")
 # A size or a share glued to its number ("2GB", "103%"): the unit is a word of its own.
 _UNIT = re.compile(r"(?<=[0-9])(?=(?:gb|mb|tb|kb)\b)|%")
-_SUFFIXES = ("ing", "ed", "es", "s", "ly")
 _MIN_FUZZY = 5  # shorter words are too easily one edit away from another real word
 
 
@@ -295,7 +295,7 @@ class Speller:
         return split or (fixed or token,)
 
     def _strip_inflection(self, token: str) -> str | None:
-        return next((base for base in _bases(token) if base in self.words), None)
+        return next((base for base in bases(token) if base in self.words), None)
 
     def _split(self, token: str) -> tuple[str, str] | None:
         # Run-together words ("cantsend", "mailserver"): both halves domain words, so
@@ -323,16 +323,7 @@ class Speller:
         return None if found is None else str(found[0])
 
 
-@cache
-def _english() -> frozenset[str]:
-    """The words of English: GCIDE's headwords, lower case, through the english-words package
-    (MIT). Read on the first repair that needs them (about 50 ms), not at start-up."""
-    from english_words import get_english_words_set
-
-    return frozenset(get_english_words_set(["gcide"], alpha=True, lower=True))
-
-
-_ENDINGS = (*_SUFFIXES, "d", "y")  # "queue(d)", "glitch(y)"
+_ENDINGS = (*SUFFIXES, "d", "y")  # "queue(d)", "glitch(y)"
 
 
 def _same_word(word: str, other: str) -> bool:
@@ -341,24 +332,6 @@ def _same_word(word: str, other: str) -> bool:
     def stems(w: str) -> set[str]:
         return {w} | {w[: -len(e)] for e in _ENDINGS if w.endswith(e) and len(w) - len(e) >= 3}
     return bool(stems(word) & stems(other))
-
-
-def _bases(token: str) -> Iterator[str]:
-    """What an inflected token may be a form of, likeliest first: "bouncing" → "bounc",
-    "bounce"; "stopped" → "stopp", "stoppe", "stop"."""
-    for suffix in _SUFFIXES:
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-            base = token[: -len(suffix)]
-            yield base
-            yield base + "e"
-            if base[-1:] == base[-2:-1]:
-                yield base[:-1]
-
-
-def english_word(token: str) -> bool:
-    """The token is an English word, or one inflected ("processing", "fixes", "flags")."""
-    words = _english()
-    return token in words or any(base in words for base in _bases(token))
 
 
 def _mapping(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
