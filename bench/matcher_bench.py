@@ -12,7 +12,8 @@ off-topic routed 0). Only their scores are printed, never their lines:
   message typed into an ISP's chat widget (short, typos, pasted errors), a message to a
   tech-savvy friend or relative, and the first sentences of requests from people in different
   roles (office staff to their IT, domain owners to their host, home users to their ISP).
-  Scored once against the code of the round's start and once against the final code.
+  Scored three times, numbers only: at the round's start, after the main work, and on the
+  final code.
 - untuned, integrator: bench/data/matcher-untuned.yaml and matcher-heldout-integrator.yaml,
   written apart in earlier rounds (untuned's confusions were printed once, in round three).
 - heldout1-3: bench/data/matcher-heldout*.yaml, the previous matcher's held-out sets.

@@ -20,12 +20,9 @@ from bot.matcher.clauses import (
     asks_later,
     both_ways,
     caused,
-    counted,
     denied,
     joined,
     mark_contrast,
-    recipients,
-    senders,
     told,
     told_apart,
     two_troubles,
@@ -47,6 +44,7 @@ from bot.matcher.decide import (
 )
 from bot.matcher.framing import unwrapped
 from bot.matcher.patterns import BREAK, Pattern, PatternIndex, PhraseIndex
+from bot.matcher.roles import counted, recipients, senders
 from bot.matcher.spec import MatchSpec
 from bot.matcher.terms import TermWeights, fit, terms
 from bot.matcher.topics import ENHANCED_STATUS, Topics
