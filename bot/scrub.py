@@ -64,7 +64,13 @@ def scrub_text(text: str, secrets: Iterable[str]) -> str:
         if len(secret) < MIN_SUBSTRING_SECRET:
             continue
         for form in secret_forms(secret):
-            if form in text:
+            if form not in text:
+                continue
+            if form.isalnum():
+                # a password of letters and digits goes where it stands alone, not inside other
+                # words: "[redacted].example.com" would give "imap" away
+                text = re.sub(_alone(form), REDACTED, text)
+            else:
                 text = text.replace(form, REDACTED)
     long_ones = [s for s in values if len(s) >= MIN_SUBSTRING_SECRET]
     if long_ones and _BASE64_TOKEN.search(text):
@@ -72,6 +78,11 @@ def scrub_text(text: str, secrets: Iterable[str]) -> str:
             lambda m: REDACTED if _decodes_to_secret(m.group(0), long_ones) else m.group(0),
             text)
     return text
+
+
+def _alone(word: str) -> str:
+    """`word` not inside a longer word, host name or address ("imap" in "imap.example.com")."""
+    return rf"(?<!\w)(?<!\w[.@-]){re.escape(word)}(?!\w)(?![.@-]\w)"
 
 
 def scrub(document: Any, secrets: Iterable[str]) -> Any:

@@ -77,6 +77,21 @@ def assert_nowhere(root: Path) -> None:
     ("creds: bob / Kq68-fakepw", "Kq68-fakepw"),
     ("pw hunterfakeyy rejected", "hunterfakeyy"),  # right after "pw", a made-up word
     ("Gmail app password: kqzz wxyv tuqr spon", "kqzz wxyv tuqr spon"),  # Google's shape
+    # the third attack's: made-up words where the line names them the password, more names
+    ("zqfwaaa is my password and it won't log in", "zqfwaaa"),
+    ("I changed it to zqfwaae and now thunderbird won't log in", "zqfwaae"),
+    ("the password for my gmail is zqfwaal", "zqfwaal"),
+    ("my password, zqfwaas, is rejected", "zqfwaas"),
+    ("the new one is zqfwbbh", "zqfwbbh"),
+    ("bob@example.com:zqcolonword", "zqcolonword"),
+    ("password is probably zqfwaai", "zqfwaai"),
+    ("mot de passe: zqfwaap", "zqfwaap"),
+    ("my app password is zqab cdef ghij klmn", "zqab cdef ghij klmn"),
+    ("zqab cdef ghij klmn", "zqab cdef ghij klmn"),
+    ("I typed zq27@fakepw as the password", "zq27@fakepw"),
+    ("password: [Zq15-fakepw] rejected by server", "Zq15-fakepw"),
+    ("password -> zqfwaan", "zqfwaan"),
+    ("I tried zqpass2024", "zqpass2024"),
 ])
 def test_password_disclosing_phrasing_is_found_and_redacted(line: str, value: str) -> None:
     found = disclosed(line)
@@ -100,6 +115,13 @@ def test_password_disclosing_phrasing_is_found_and_redacted(line: str, value: st
     "I tried smtp.gmail.com:587 with STARTTLS, login fails with 535 5.7.8",
     "since I turned on 2-step verification Outlook won't accept my password",
     "The IMAP server says my username or password isn't right",
+    "my password is current", "my password is declined by outlook",
+    "my password is failing in Outlook", "my password is requested every time",
+    "signing in with Office365 fails with AADSTS50126", "since update KB5034441 my login fails",
+    "I tried on my Pixel7a and it fails", "login fails on my SM-G991B",
+    "I used outlook.office365.com:993/SSL and it fails", "password rejected, I use IMAP4rev1",
+    "pw: see above", "password: (hidden)", "I tried Thunderbird and Outlook, neither works",
+    "what time does your store close", "Enter password for info@mycompany keeps coming back",
 ])
 def test_talk_about_a_password_is_not_a_password(line: str) -> None:
     assert disclosed(line) is None
@@ -214,3 +236,11 @@ async def test_a_session_restored_from_the_store_still_keeps_its_passwords_out(
         shown.append((await http.get(f"/v1/sessions/{sid}/transcript")).text)
     assert PASSWORD not in "".join(shown)
     assert_nowhere(tmp_path)
+
+
+def test_a_password_of_letters_goes_where_it_stands_alone_not_inside_a_host_name() -> None:
+    """Redacting it inside "imap.example.com" would give the password away."""
+    from bot.scrub import scrub_text
+
+    assert (scrub_text("server imap.example.com, password:imap.", ["imap"])
+            == "server imap.example.com, password:[redacted].")

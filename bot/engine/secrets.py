@@ -27,25 +27,43 @@ from bot.scrub import REDACTED, scrub_text
 # "my (e-mail) password is X", "the password I use is X", "pw: X", "password = X", "pass - X".
 # The value is the next token, or a quoted run. Sentences that only talk about the password
 # ("my password is wrong", "password: not accepted") are told apart by the word that follows.
+_NAMES = (r"(?:pass ?words?|passwd|passw|passcode|passphrase|passwort|p@ssword|p/w|pwd|pw|pass|"
+          r"mot de passe|contrase[ñn]a)")
 _DISCLOSING = re.compile(
-    r"\b(?:pass ?words?|passwd|passcode|pwd|pw|pass)"
+    r"\b" + _NAMES +
     r"(?:\s+(?:i|we)\s+(?:use|used|typed|entered|have|set|chose|put in))?"
-    r"(?:\s+(?:for|of|on)\s+(?:it|this|that|the|my)(?:\s+(?:e-?mail|mail|account|app))?)?"
-    r"\s*(?:(?:(?:is now|was set to|should be|would be|is|was|['’]s)\b|=|:|-)\s*)+"
-    # "is now X", "is still X", "is definitely X": the value after a word about it
-    r"(?:(?:now|still|definitely|really|actually|just|certainly|surely|currently|also)\s+)*"
-    r"(?P<value>\"[^\"]{1,128}\"|'[^'\s][^']{0,127}'|“[^”]{1,128}”|[^\s\"“]{1,128})",
+    # "the password for my gmail is X", "password for bob@example.com is X"
+    r"(?:\s+(?:for|of|on)(?:\s+[^\s,;:]+){1,3}?(?=\s+(?:is|was)\b))?"
+    r"\s*(?:(?:(?:is now|was set to|should be|would be|is|was|ist|est|es|['’]s)\b|=>?|->|:|-)"
+    r"\s*)+"
+    # "is now X", "is still X", "is probably X": the value after a word about it
+    r"(?:(?:now|still|definitely|really|actually|just|certainly|surely|currently|also|probably|"
+    r"maybe|like|either|prob|i think)\s+)*"
+    r"(?P<value>\"[^\"]{1,128}\"|'[^'\s][^']{0,127}'|“[^”]{1,128}”|\[[^\]\s]{1,128}\]|"
+    r"[^\s\"“]{1,128})",
     re.IGNORECASE)
 # Looser shapes, where only a value that looks like a password counts: "my password
 # Zebra7-x doesn't work", "re-entered the password (Zebra7-x)", "I typed Zebra7-x as my
 # password", "login: bob@example.com / Zebra7-x".
 _TOKEN = r"(?P<value>[^\s,;()\"“”]{6,128})"
-_RIGHT_AFTER = re.compile(
-    r"\b(?:pass ?words?|passwd|passcode|passphrase|passwort|pwd|pw|pin)\s+(?:\(\s*)?" + _TOKEN,
-    re.I)
-# Google's app passwords: four groups of four letters ("abcd efgh ijkl mnop").
-_APP_PASSWORD = re.compile(r"\bapp[ -]?pass ?words?\W{0,3}(?P<value>[a-z]{4}(?:[ -][a-z]{4}){3})\b",
-                           re.I)
+_RIGHT_AFTER = re.compile(r"\b(?:" + _NAMES + r"|pin)\s+(?:\(\s*)?" + _TOKEN, re.I)
+# Where a made-up word is a password too: "X is my password", "changed it to X", "the new
+# one is X", "creds bob / X", "bob@example.com:X".
+_PLACED = (
+    re.compile(_TOKEN + r"\s+(?:is|was|=|as|for)\s+(?:my|the|a|our)\s+(?:new\s+|old\s+)?"
+               r"(?:e-?mail\s+)?(?:pass ?word|passwd|pw)\b", re.I),
+    re.compile(r"\b" + _NAMES + r"\s*,\s*" + _TOKEN + r"\s*,", re.I),  # "my password, X, is ..."
+    re.compile(r"\b(?:changed|reset|set|changing)\s+(?:it|that|my\s+\w+|the\s+\w+)\s+to\s+"
+               + _TOKEN, re.I),
+    re.compile(r"\bnew\s+(?:one|password|pw)\s*(?:is|:|=)\s*" + _TOKEN, re.I),
+    re.compile(r"\bcreds?\b\W{0,3}\S+\s*/\s*" + _TOKEN, re.I),
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*[/:|]\s*" + _TOKEN),
+)
+# Google's app passwords: four groups of four letters ("abcd efgh ijkl mnop"), after "app
+# password" or alone on a line.
+_APP_PASSWORD = re.compile(
+    r"(?:\bapp[ -]?pass ?words?\W{0,3}(?:(?:is|was)\s+)?(?P<named>[a-z]{4}(?:[ -][a-z]{4}){3})\b"
+    r"|^\s*(?P<alone>[a-z]{4}(?:[ -][a-z]{4}){3})\s*$)", re.I)
 # A line about a password or a login: any token in it that looks like one is one ("I tried
 # Kq05-x and Kq05b-x", "user bob@example.com pass Kq06-x", "creds: bob / Kq68-x").
 _LOGIN_TALK = re.compile(
@@ -56,10 +74,21 @@ _WORD = re.compile(r"[^\s,;()\"“”'‘’<>]+")
 # What looks like a password: letters with a digit or a sign, and no host, address, code or
 # product with its version ("Outlook2016", "iPhone15", "macOS14.5", "TLS1.2").
 _HOST_OR_CODE = re.compile(
-    r"^(?:(?:\*\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?::\d+)?|[\w-]+:\d+|[\w.+-]*@\S*|0x[0-9a-f]+|"
-    r"\d+(?:\.\d+)+|[A-Z0-9]+(?:_[A-Z0-9]+)+|https?:\S*|[a-z]+[- ]?\d{1,4}(?:\.\d+)*|"
+    r"^(?:(?:\*\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?::\d+)?|[\w-]+:\d+|[\w.+-]*@[\w.-]*|0x[0-9a-f]+|"
+    r"\d+(?:\.\d+)+|[A-Z0-9]+(?:_[A-Z0-9]+)+|https?:\S*|"
     r"\d+[- ]?[a-z]+|[a-z0-9]{1,6}(?:/[a-z0-9]{1,6})+)$", re.I)
 _SIGN = re.compile(r"[!@#$%^&*+=?~]")
+_PRODUCT = re.compile(r"^([A-Za-z]+)[- ]?\d{1,4}[a-z]?(?:\.\d+)*$")
+PRODUCTS = frozenset({"iphone", "ipad", "ios", "macos", "osx", "win", "tls", "ssl", "imap", "pop",
+                      "smtp", "galaxy", "moto", "thunderbird", "outlook", "office", "gmail",
+                      "pixel", "redmi", "xperia", "surface", "note"})
+# ... nor an identifier a system prints: a ticket, update or error id in capitals and digits
+# ("INC0012345", "KB5034441", "AADSTS50126", "SM-G991B"), a hex id, a host with its port and
+# path ("outlook.office365.com:993/SSL"), a dotted user name ("j.smith85"), a protocol
+# revision ("IMAP4rev1").
+_ID = re.compile(
+    r"^(?:[A-Z0-9]+(?:-[A-Z0-9]+)*|[0-9a-f-]{8,}|[\w.-]+:\d+(?:/\w+)*|[a-z]+(?:\.[a-z0-9]+)+|"
+    r"(?i:(?:imap|pop|smtp|tls|ssl|http|ftp)\w*))$")
 # Words that follow "password is" in talk about a password, not in a password itself.
 _TALK_WORDS = """
 a an the my your his her our their this that it not no never definitely certainly surely
@@ -71,6 +100,7 @@ asked missing empty blank unknown forgotten lost there here in on for from with 
 and or but so because since definately 100% deffo sure true false yes none nothing
 i out up what exactly identical outdated updated protected through word words forgot
 case-sensitive anymore doesnt dont isnt wont cant didnt wasnt aint works work
+perfect legit alright mine fine hidden see above n/a na unchanged
 outlook thunderbird gmail yahoo hotmail icloud apple iphone ipad android windows mac office
 exchange imap pop pop3 smtp webmail server app account login prompt box field dialog window
 """
@@ -101,25 +131,31 @@ def disclosed(line: str) -> Disclosure | None:
     found: list[str] = []
     seen = False
     for hit in _DISCLOSING.finditer(line):
-        value = hit.group("value").strip("\"'“”‘’")
+        value = hit.group("value").strip("\"'“”‘’[]()")
         bare = value.rstrip(".,;:)!?").strip("\"'“”‘’")
         if (not bare or bare.lower() in _NOT_A_VALUE or _REPLY_VALUE.match(bare)
-                or _counts_chars(line, hit.end())):
+                or _counts_chars(line, hit.end()) or _describes(bare, line[hit.end():])):
             continue  # talk about a password: "is wrong", "is 12 characters long", "535 ..."
         seen = True
         if REDACTED in value:
             continue  # a replayed line, already clean
         found += [value, bare] if bare != value else [value]
     for hit in _APP_PASSWORD.finditer(line):
-        seen = True
-        found.append(hit.group("value"))
-    for hit in _RIGHT_AFTER.finditer(line):
-        value = hit.group("value").rstrip(".,;:)!?")
-        # right after "pw", any made-up word is one ("pw hunterfakeyy rejected")
-        if _looks_secret(value) or (value.isalpha() and value.lower() not in _NOT_A_VALUE
-                                    and not english_word(value.lower())):
+        value = hit.group("named") or hit.group("alone")
+        # alone on a line, four random groups ("what time does your" is English)
+        if hit.group("named") or sum(map(english_word, re.split("[ -]", value.lower()))) <= 1:
             seen = True
             found.append(value)
+    # right after "pw", or where a password is named, a made-up word is one too ("pw
+    # hunterfakeyy rejected", "zqfwaaa is my password", "I changed it to zqfwaae")
+    for pattern in (_RIGHT_AFTER, *_PLACED):
+        for hit in pattern.finditer(line):
+            value = hit.group("value").rstrip(".,;:)!?").strip("\"'“”‘’[]")
+            if _REPLY_VALUE.match(hit.group("value")):
+                continue  # "password [AUTHENTICATIONFAILED]": the server's words
+            if _placed_secret(value) or _made_up(value):
+                seen = True
+                found.append(value)
     if _LOGIN_TALK.search(line):
         for word in _WORD.findall(line):
             value = word.rstrip(".,;:)!?").lstrip("(")
@@ -132,6 +168,34 @@ def disclosed(line: str) -> Disclosure | None:
     return Disclosure(_redact(line, values) if values else line, values)
 
 
+def _placed_secret(value: str) -> bool:
+    """Where the line names it the password, any value with letters and a digit or a sign
+    ("zq27@fakepw" too), six characters or more, that is no server reply."""
+    return (len(value) >= 6 and value.lower() not in _NOT_A_VALUE and REDACTED not in value
+            and bool(re.search(r"[A-Za-z]", value))
+            and bool(re.search(r"\d", value) or _SIGN.search(value))
+            and _REPLY_VALUE.match(value) is None)
+
+
+def _made_up(value: str) -> bool:
+    """A word of letters that is no English word nor one about the password ("hunterfakeyy")."""
+    return (len(value) >= 5 and value.isalpha() and not value.isupper()
+            and value.lower() not in _NOT_A_VALUE and not english_word(value.lower()))
+
+
+# "my password is declined by Outlook", "is failing in Outlook", "is current": an English word
+# that tells how the password fares (by its ending, or a preposition after it), not one.
+_TELLING_ENDINGS = ("ed", "ing", "ly", "able", "ible", "ent", "ant", "ate", "ful", "ous", "ive")
+_GOES_ON = re.compile(r"\s+(?:by|in|on|for|every|at|from|with|after|since|when|because)\b", re.I)
+
+
+def _describes(value: str, rest: str) -> bool:
+    word = value.lower()
+    if not word.isalpha() or not english_word(word):
+        return False
+    return word.endswith(_TELLING_ENDINGS) or _GOES_ON.match(rest) is not None
+
+
 def _looks_secret(value: str) -> bool:
     """Letters and a digit or a sign, six characters or more, and not a host name, an address,
     an error code or a word about the password ("Zebra7-x" is; "smtp.gmail.com", "0x800CCC0E",
@@ -140,7 +204,11 @@ def _looks_secret(value: str) -> bool:
         return False
     if not re.search(r"[A-Za-z]", value) or not (re.search(r"\d", value) or _SIGN.search(value)):
         return False
-    return _HOST_OR_CODE.match(value) is None and _REPLY_VALUE.match(value) is None
+    if _HOST_OR_CODE.match(value) or _REPLY_VALUE.match(value) or _ID.match(value):
+        return False
+    product = _PRODUCT.match(value)  # "Outlook2016", "Pixel7a", "iPhone15" (not "zqpass2024")
+    return product is None or not (english_word(product[1].lower())
+                                   or product[1].lower() in PRODUCTS)
 
 
 def only_disclosure(line: str) -> bool:
