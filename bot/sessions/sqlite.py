@@ -49,8 +49,11 @@ class SqliteStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # conversations hold personal data: owner-only, like the transcripts (SQLite gives
-            # its -wal and -shm files the database file's mode)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            # its -wal and -shm files the database file's mode). Only a new file: closing a
+            # descriptor of a file this process has open in SQLite drops SQLite's POSIX locks,
+            # and another process could then delete the live WAL.
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             # WAL + NORMAL: a crash may lose the last turn's write, never corrupt the file;
             # busy_timeout lets a restarted service wait briefly for the old one's last write.
